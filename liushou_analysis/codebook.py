@@ -1,0 +1,67 @@
+"""The codebook: Chinese labels, their variants, canonical codes, English glosses.
+
+The codebook is data (``liushou_analysis/data/codebook.csv``), one row per
+Chinese label. Cleaning maps labels to codes through it, the generator draws
+label variants from it, and notebooks and plots take their labels from it.
+A maintainer who meets a new spelling in a school's export adds a row.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+CODEBOOK_FILE = "codebook.csv"
+
+
+@lru_cache(maxsize=1)
+def _read() -> tuple[pd.DataFrame, str]:
+    text = resources.files("liushou_analysis").joinpath("data", CODEBOOK_FILE).read_text(encoding="utf-8")
+    version = "unknown"
+    for line in text.splitlines():
+        if line.startswith("# codebook_version:"):
+            version = line.split(":", 1)[1].strip()
+            break
+    from io import StringIO
+    frame = pd.read_csv(StringIO(text), comment="#", dtype=str, keep_default_na=False)
+    frame["preferred"] = frame.preferred == "1"
+    return frame, version
+
+
+def load_codebook() -> pd.DataFrame:
+    """The whole codebook: columns ``domain, code, label, preferred, gloss_en``.
+
+    Examples
+    --------
+    >>> cb = load_codebook()
+    >>> cb[(cb.domain == "relation") & (cb.label == "外婆")].code.item()
+    'grandmother'
+    """
+    return _read()[0].copy()
+
+
+def codebook_version() -> str:
+    """Version string from the codebook's first line."""
+    return _read()[1]
+
+
+def labels(domain: str, code: str) -> list[str]:
+    """Every label of a code, the preferred one first."""
+    cb = _read()[0]
+    rows = cb[(cb.domain == domain) & (cb.code == code)].sort_values("preferred", ascending=False, kind="stable")
+    if rows.empty:
+        raise KeyError(f"the codebook has no {domain!r} code {code!r}")
+    return rows.label.tolist()
+
+
+def preferred_label(domain: str, code: str) -> str:
+    """The label the project writes for a code."""
+    return labels(domain, code)[0]
+
+
+def codes(domain: str) -> list[str]:
+    """The canonical codes of a domain, in codebook order."""
+    cb = _read()[0]
+    return list(dict.fromkeys(cb.loc[cb.domain == domain, "code"]))

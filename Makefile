@@ -1,0 +1,44 @@
+# Two commands do the work on a fresh machine: `make report` and `make test`.
+# Each builds .venv from pyproject.toml first when it is missing or stale.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-from-pyproject
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test report validate sample bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@echo "Setting up $(VENV) from pyproject.toml (first run takes a few minutes)..."
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create or update .venv from pyproject.toml
+
+test: $(STAMP) ## Run the test suite (quick versions of simulation studies)
+	$(BIN)/python -m pytest
+
+report: $(STAMP) ## Run the main job on the bundled sample (data_raw/sample)
+	$(BIN)/liushou inventory data_raw/sample --out reports/sample/raw_inventory.csv
+	@echo "make report produced reports/sample/raw_inventory.csv (the sample's terms and files)."
+	@echo "Cleaning and the term reports are later stages and do not exist yet."
+
+validate: $(STAMP) ## Run the full simulation studies (slow)
+	$(BIN)/python -m pytest -m slow; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "No slow validation studies exist yet."; exit 0; fi; exit $$status
+
+sample: $(STAMP) ## Regenerate the bundled sample county in data_raw/sample
+	$(BIN)/python -m liushou_analysis.synth.sample
+
+bench: $(STAMP) ## Run the benchmarks (speed and memory targets)
+	$(BIN)/python benchmarks/synth_scale.py
+
+clean: ## Remove generated outputs (data_clean, reports) and caches; keeps data_raw
+	rm -rf data_clean/*/ reports/*/ .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

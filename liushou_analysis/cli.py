@@ -1,0 +1,144 @@
+"""The ``liushou`` command.
+
+Each subcommand is a stage of the project's one-way data flow. A mistake in
+the input or the command is reported as one sentence (exit code 2); add
+``--verbose`` to see the full traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__, config
+from .errors import UserError
+
+DESCRIPTION = """\
+Tools for survey research on rural left-behind children (留守儿童).
+
+Data flows one way: data_raw/<dataset>/<term>/ holds what schools exported
+(never edited by hand); cleaning turns it into tidy tables in data_clean/;
+reports go to reports/. A term id looks like 2023-2024-1 (school year,
+semester 1 or 2).
+"""
+
+EPILOG = """\
+examples:
+  liushou synth --out data_raw/mycounty --seed 7 --schools 6 --years 2
+      make a synthetic county to practise on (no real personal data)
+  liushou inventory data_raw/sample
+      list a dataset's terms and files
+
+Run 'liushou <command> --help' for a command's options.
+"""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small: give 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liushou", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"liushou_analysis {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="show full tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+
+    synth = sub.add_parser(
+        "synth", help="generate a synthetic county's raw school exports",
+        description=("Generate a realistic synthetic county: every term's school exports (rosters, scores, "
+                     "family surveys, pairing lists, contact logs, conduct) with the defects real exports "
+                     "have, plus a ground-truth folder _truth/ that only validation code may read. "
+                     "All personal data in it is made up."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    synth.add_argument("--out", required=True, type=Path,
+                       help="dataset folder to write, e.g. data_raw/mycounty (replaced if it holds a county)")
+    synth.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same files")
+    synth.add_argument("--schools", type=_positive, default=config.SAMPLE_SCHOOLS,
+                       help="number of junior middle schools (about 520 pupils each)")
+    synth.add_argument("--years", type=_positive, default=config.SAMPLE_YEARS,
+                       help="number of school years, two semesters each")
+    synth.add_argument("--start-year", type=int, default=config.SAMPLE_START_YEAR,
+                       help="calendar year the first school year starts in")
+
+    inv = sub.add_parser(
+        "inventory", help="list a raw dataset's terms and files",
+        description="List the terms and files of a raw dataset with sizes and SHA-256 checksums.")
+    inv.add_argument("data", type=Path, help="raw dataset folder, e.g. data_raw/sample")
+    inv.add_argument("--out", type=Path, help="also write the list as CSV here")
+    return parser
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def run_synth(args) -> None:
+    from .synth.generate import TRUTH_DIR, synthesize
+
+    out: Path = args.out
+    if out.exists() and any(out.iterdir()) and not (out / TRUTH_DIR / "truth.json").exists():
+        raise UserError(f"{out} already holds files that are not a synthetic county: choose a new folder "
+                        "(liushou synth replaces only folders it wrote itself).")
+    start = time.perf_counter()
+    print(f"Generating a county of {args.schools} schools over {args.years} school years "
+          f"(seed {args.seed}) into {out}", file=sys.stderr)
+    result = synthesize(out, args.seed, args.schools, args.years, start_year=args.start_year, progress=_progress)
+    print(f"Wrote {result['files']:,} export files for {result['pupils']:,} pupils to {out} "
+          f"({result['defects']:,} deliberate defects logged in {out / TRUTH_DIR}) "
+          f"in {time.perf_counter() - start:.1f} s.")
+
+
+def run_inventory(args) -> None:
+    from .inventory import raw_inventory, summarise_inventory
+
+    inventory = raw_inventory(args.data)
+    summary = summarise_inventory(inventory)
+    print(f"Dataset {args.data}: {inventory.term.nunique()} terms, {len(inventory)} files.")
+    print(summary.to_string(index=False))
+    unsupported = inventory[inventory.format == "unsupported"]
+    if len(unsupported):
+        print(f"{len(unsupported)} files are in formats the project cannot read (only .xlsx, .xls, .csv): "
+              + ", ".join(unsupported.file.head(5)))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        inventory.to_csv(args.out, index=False)
+        print(f"Wrote the file list to {args.out}.")
+
+
+COMMANDS = {"synth": run_synth, "inventory": run_inventory}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        COMMANDS[args.command](args)
+    except UserError as err:
+        print(f"liushou {args.command}: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("liushou: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as err:  # an unexpected failure: say so plainly, traceback on request
+        if args.verbose:
+            raise
+        print(f"liushou {args.command}: unexpected error ({type(err).__name__}: {err}). "
+              "Run again with --verbose for details and report it.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

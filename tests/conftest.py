@@ -1,0 +1,43 @@
+"""Shared fixtures: the bundled sample county and its truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from liushou_analysis import config
+
+from .rawfiles import read_file
+
+SAMPLE = config.raw_dir(config.SAMPLE_DATASET)
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    assert (SAMPLE / "_truth" / "truth.json").exists(), "data_raw/sample is missing: run `make sample`"
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def truth(sample_dir):
+    """Truth tables of the sample, by name (validation code only)."""
+    folder = sample_dir / "_truth"
+    tables = {p.stem: pd.read_parquet(p) for p in folder.glob("*.parquet")}
+    tables["meta"] = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    return tables
+
+
+@pytest.fixture(scope="session")
+def sample_views(sample_dir):
+    """Every sheet of every raw file in the sample, read from disk."""
+    views, facts = [], {}
+    for path in sorted(sample_dir.glob("*/*")):
+        if path.parent.name.startswith("_") or path.suffix not in (".csv", ".xlsx"):
+            continue
+        v, f = read_file(path, sample_dir)
+        views.extend(v)
+        facts[path.relative_to(sample_dir).as_posix()] = f
+    return views, facts

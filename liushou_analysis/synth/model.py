@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
 
 from . import people
 from .calibration import PUPILS_PER_HELPER, Calibration
@@ -666,8 +667,10 @@ def _draw_conduct(rng, enrolment, abilities, households, cal):
     d = sem2.merge(abilities[["pupil_uid", "term_index", "ability"]], on=["pupil_uid", "term_index"])
     care = households.set_index(["pupil_uid", "year_index"]).care_type
     none_self = care.reindex(pd.MultiIndex.from_arrays([d.pupil_uid, d.year_index])).to_numpy() == "none_self"
-    lin = np.log(cal.serious_violation_rate / (1 - cal.serious_violation_rate)) - 0.6 * d.ability + 0.8 * none_self
-    d["serious_violation"] = rng.random(len(d)) < 1 / (1 + np.exp(-lin.to_numpy()))
+    shape = (-0.6 * d.ability + 0.8 * none_self).to_numpy()
+    # The intercept that makes the expected rate equal the target rate.
+    intercept = brentq(lambda b: (1 / (1 + np.exp(-(b + shape)))).mean() - cal.serious_violation_rate, -20, 20)
+    d["serious_violation"] = rng.random(len(d)) < 1 / (1 + np.exp(-(intercept + shape)))
     merit = d.ability + rng.normal(0, 0.5, len(d))
     place = merit.groupby(d.class_key).rank(ascending=False, method="first")
     quota = np.maximum(1, np.rint(cal.three_good_share * d.groupby("class_key").pupil_uid.transform("size")))

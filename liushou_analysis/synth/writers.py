@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 FIXED_TIME = dt.datetime(2024, 1, 1, 8, 0, 0)
+_MODIFIED = re.compile(rb"(?<=<dcterms:modified xsi:type=\"dcterms:W3CDTF\">)[^<]+")
 _ZIP_TIME = (2024, 1, 1, 8, 0, 0)
 #: Column index of the stray formatted cell (XFD, Excel's last column).
 WIDE_COLUMN = 16384
@@ -155,7 +157,10 @@ def _normalise_zip(data: bytes) -> bytes:
             clean = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             clean.compress_type = zipfile.ZIP_DEFLATED
             clean.external_attr = 0o600 << 16
-            dst.writestr(clean, src.read(info.filename), compresslevel=6)
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = _MODIFIED.sub(FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode(), data)
+            dst.writestr(clean, data, compresslevel=6)
     return out.getvalue()
 
 

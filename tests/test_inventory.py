@@ -1,0 +1,19 @@
+from liushou_analysis.inventory import raw_inventory, summarise_inventory
+
+
+def test_inventory_lists_every_term_file_and_skips_truth(sample_dir):
+    inv = raw_inventory(sample_dir)
+    on_disk = [p for p in sample_dir.glob("20*/*") if p.is_file()]
+    assert len(inv) == len(on_disk)
+    assert not inv.file.str.startswith("_truth").any()
+    assert set(inv.format) == {"xlsx", "csv"}
+    assert inv.sha256.str.len().eq(64).all()
+    summary = summarise_inventory(inv)
+    assert summary.files.sum() == len(inv)
+
+
+def test_unsupported_files_are_marked(tmp_path):
+    (tmp_path / "2023-2024-1").mkdir()
+    (tmp_path / "2023-2024-1" / "scores.pdf").write_bytes(b"%PDF")
+    inv = raw_inventory(tmp_path)
+    assert inv.format.tolist() == ["unsupported"]

@@ -72,3 +72,13 @@ def test_recorded_id_numbers_have_flagged_defects_only():
 @pytest.mark.parametrize("table", ["pupils", "households", "exams", "pairings", "messiness", "files"])
 def test_truth_tables_are_present(truth, table):
     assert len(truth[table]) > 0
+
+
+def test_only_the_generator_and_validation_code_mention_the_truth_folder():
+    """The truth is for validation only: no analysis module may read it."""
+    package = Path(__file__).resolve().parents[1] / "liushou_analysis"
+    readers = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")
+                     if "_truth" in p.read_text(encoding="utf-8") or "TRUTH_DIR" in p.read_text(encoding="utf-8"))
+    # cli.py checks a folder is a county before replacing it; terms.py skips the folder
+    allowed = {"cli.py", "terms.py"}
+    assert all(r.startswith("synth/") or r in allowed for r in readers), readers

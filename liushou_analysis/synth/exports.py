@@ -31,7 +31,7 @@ import pandas as pd
 
 from .. import codebook
 from .calibration import Messiness
-from .model import GRADE_ZH, SUBJECTS, SUBJECTS_BY_GRADE, County
+from .model import GRADE_ZH, SUBJECTS_BY_GRADE, County
 from .writers import Sheet
 
 TABLE_ZH = {
@@ -216,7 +216,10 @@ class Context:
     term: pd.Series
     as_csv: bool
     ids_numeric: bool
-    pupils: pd.DataFrame  # pupils with their recorded (possibly faulty) ID number
+    #: This school's rows of each table for this term (see :func:`slice_term`).
+    data: dict[str, pd.DataFrame]
+    #: School number of every pupil (peer helpers are pupils).
+    student_no_of: pd.Series
 
     @property
     def title_prefix(self) -> str:
@@ -225,10 +228,37 @@ class Context:
         return f"{self.school.school_name}{y}-{y + 1}学年{SEMESTER_ZH[int(t.semester)]}"
 
 
+def slice_term(county: County, pupils: pd.DataFrame, term: pd.Series) -> dict[int, dict[str, pd.DataFrame]]:
+    """Each school's rows of every table for one term, cut once per term.
+
+    ``present`` is the pupils enrolled that term with their identity columns
+    (``pupils`` carries the ID number as recorded).
+    """
+    t, y = int(term.term_index), int(term.year_index)
+    c = county
+    present = (c.enrolment[c.enrolment.term_index == t].merge(pupils, on=["pupil_uid", "school_id"])
+               .sort_values(["school_id", "grade", "class_no", "student_no"]))
+    school_of = present[["pupil_uid", "school_id"]]
+    tables = {
+        "present": present,
+        "classes": c.classes[c.classes.term_index == t],
+        "exams": c.exams[c.exams.term_index == t].merge(school_of, on="pupil_uid"),
+        "households": c.households[c.households.year_index == y].merge(school_of, on="pupil_uid"),
+        "archive": c.archive[c.archive.year_index == y],
+        "pairings": c.pairings[(c.pairings.start_term <= t) & (c.pairings.end_term >= t)],
+        "contacts": c.contacts[c.contacts.term_index == t],
+        "conduct": c.conduct[(c.conduct.year_index == y) & ~c.conduct.record_missing],
+    }
+    out: dict[int, dict[str, pd.DataFrame]] = {int(s): {} for s in c.schools.school_id}
+    for name, frame in tables.items():
+        groups = dict(tuple(frame.groupby("school_id", sort=False)))
+        for school in out:
+            out[school][name] = groups.get(school, frame.iloc[:0])
+    return out
+
+
 def _present(ctx: Context) -> pd.DataFrame:
-    c = ctx.county
-    e = c.enrolment[(c.enrolment.term_index == ctx.term.term_index) & (c.enrolment.school_id == ctx.school.school_id)]
-    return e.merge(ctx.pupils, on=["pupil_uid", "school_id"]).sort_values(["grade", "class_no", "student_no"])
+    return ctx.data["present"]
 
 
 def _class_labels(mess: FileMess, d: pd.DataFrame, rows) -> np.ndarray:
@@ -242,6 +272,20 @@ def _class_labels(mess: FileMess, d: pd.DataFrame, rows) -> np.ndarray:
     else:
         names = [f"{GRADE_JUNIOR[a]}{b}班" for a, b in zip(g, k)]
     return mess.fullwidth(np.array(names, dtype=object), rows, mess.header("class"))
+
+
+def _identity(ctx: Context, mess: FileMess, d: pd.DataFrame, class_column: bool = True,
+              status_in_name: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+    """A sheet's bookkeeping columns and the pupil's school number, name and class."""
+    f = _base(d)
+    rows = f._row.to_numpy()
+    h = mess.header
+    f[h("student_no")] = mess.student_ids(d.student_no, rows, h("student_no"), ctx.ids_numeric)
+    f[h("name")] = (mess.names(d.name, rows, h("name"), np.zeros(len(d), bool)) if status_in_name
+                    else d.name.to_numpy())
+    if class_column:
+        f[h("class")] = _class_labels(mess, d, rows)
+    return f, rows
 
 
 def build_roster(ctx: Context, mess: FileMess) -> list[Sheet]:
@@ -268,7 +312,7 @@ def build_roster(ctx: Context, mess: FileMess) -> list[Sheet]:
 
 def build_classes(ctx: Context, mess: FileMess) -> list[Sheet]:
     c = ctx.county
-    d = c.classes[(c.classes.term_index == ctx.term.term_index) & (c.classes.school_id == ctx.school.school_id)]
+    d = ctx.data["classes"]
     d = d.merge(c.staff[["staff_no", "name"]], left_on="head_teacher_staff_no", right_on="staff_no")
     d = d.sort_values(["grade", "class_no"])
     f = pd.DataFrame({"_row": np.arange(len(d)), "_pupil_uid": 0})
@@ -309,23 +353,17 @@ def _rank_cells(mess: FileMess, ranks: pd.Series, scored: np.ndarray, rows, colu
 
 def build_scores(ctx: Context, mess: FileMess, grade: int) -> list[Sheet]:
     """A grade's final-exam results: per-class sheets or one sheet."""
-    c = ctx.county
     d = _present(ctx)
     d = d[d.grade == grade]
-    ex = c.exams[(c.exams.term_index == ctx.term.term_index) & c.exams.pupil_uid.isin(d.pupil_uid)]
+    ex = ctx.data["exams"][ctx.data["exams"].pupil_uid.isin(d.pupil_uid)]
     wide = ex.pivot(index="pupil_uid", columns="subject", values=["score", "class_rank", "school_rank"])
     d = d.set_index("pupil_uid").join(wide.set_axis([f"{b}:{a}" for a, b in wide.columns], axis=1)).reset_index()
     d = d.sort_values(["class_no", "total:class_rank", "student_no"], na_position="last")
     subjects = SUBJECTS_BY_GRADE[grade] + ["total"]
     per_class = (not ctx.as_csv) and bool(mess.pick(1, mess.rates.per_class_sheets_share)[0])
     grouped = (not ctx.as_csv) and bool(mess.pick(1, 0.7)[0])
-    f = _base(d)
-    rows = f._row.to_numpy()
+    f, rows = _identity(ctx, mess, d, class_column=not per_class)
     h = mess.header
-    f[h("student_no")] = mess.student_ids(d.student_no, rows, h("student_no"), ctx.ids_numeric)
-    f[h("name")] = mess.names(d.name, rows, h("name"), np.zeros(len(d), bool))
-    if not per_class:
-        f[h("class")] = _class_labels(mess, d, rows)
     groups = []
     score_leaf, class_leaf, school_leaf = h("score"), h("class_rank"), h("school_rank")
     for s in subjects:
@@ -362,14 +400,9 @@ def build_scores(ctx: Context, mess: FileMess, grade: int) -> list[Sheet]:
 
 
 def build_household(ctx: Context, mess: FileMess) -> list[Sheet]:
-    c = ctx.county
-    d = _present(ctx).merge(c.households[c.households.year_index == ctx.term.year_index], on="pupil_uid")
-    f = _base(d)
-    rows = f._row.to_numpy()
+    d = _present(ctx).merge(ctx.data["households"].drop(columns="school_id"), on=["pupil_uid", "year_index"])
+    f, rows = _identity(ctx, mess, d)
     h = mess.header
-    f[h("student_no")] = mess.student_ids(d.student_no, rows, h("student_no"), ctx.ids_numeric)
-    f[h("name")] = mess.names(d.name, rows, h("name"), np.zeros(len(d), bool))
-    f[h("class")] = _class_labels(mess, d, rows)
     f[h("family_type")] = mess.labels("family_type", d.family_type.to_numpy(), rows, h("family_type"), 0.3)
     groups = []
     for who, zh in (("father", "父亲"), ("mother", "母亲")):
@@ -410,15 +443,10 @@ def build_household(ctx: Context, mess: FileMess) -> list[Sheet]:
 
 
 def build_archive(ctx: Context, mess: FileMess) -> list[Sheet]:
-    c = ctx.county
-    arc = c.archive[c.archive.year_index == ctx.term.year_index]
-    d = _present(ctx).merge(arc.drop(columns=["school_id", "term_index"]), on="pupil_uid")
-    f = _base(d)
-    rows = f._row.to_numpy()
+    d = _present(ctx).merge(ctx.data["archive"].drop(columns=["school_id", "term_index"]),
+                            on=["pupil_uid", "year_index"])
+    f, rows = _identity(ctx, mess, d)
     h = mess.header
-    f[h("student_no")] = mess.student_ids(d.student_no, rows, h("student_no"), ctx.ids_numeric)
-    f[h("name")] = mess.names(d.name, rows, h("name"), np.zeros(len(d), bool))
-    f[h("class")] = _class_labels(mess, d, rows)
     basic = d.basic_info.to_numpy()
     f[h("birth_date")] = np.where(basic, mess.dates(d.birth_date, rows, h("birth_date"), ctx.as_csv), None)
     f[h("address")] = np.where(basic, d.address.to_numpy(), "")
@@ -435,12 +463,10 @@ def build_archive(ctx: Context, mess: FileMess) -> list[Sheet]:
 
 def build_pairings(ctx: Context, mess: FileMess) -> list[Sheet]:
     c = ctx.county
-    t = ctx.term.term_index
-    p = c.pairings[(c.pairings.school_id == ctx.school.school_id) & (c.pairings.start_term <= t)
-                   & (c.pairings.end_term >= t)]
+    p = ctx.data["pairings"]
     d = p.merge(c.helpers.drop(columns=["helper_type", "school_id"]), on="helper_id")
     d = d.merge(_present(ctx), on=["pupil_uid", "school_id"])
-    helper_no = ctx.pupils.set_index("pupil_uid").student_no
+    helper_no = ctx.student_no_of
     d = d.sort_values(["helper_type", "helper_id", "class_no", "student_no"])
     f = _base(d)
     rows = f._row.to_numpy()
@@ -460,15 +486,11 @@ def build_pairings(ctx: Context, mess: FileMess) -> list[Sheet]:
 
 def build_contacts(ctx: Context, mess: FileMess) -> list[Sheet]:
     c = ctx.county
-    con = c.contacts[(c.contacts.term_index == ctx.term.term_index) & (c.contacts.school_id == ctx.school.school_id)]
+    con = ctx.data["contacts"]
     d = con.merge(_present(ctx), on=["pupil_uid", "school_id", "term_index", "year_index"])
     d = d.sort_values(["class_no", "student_no", "calendar_year", "month"])
-    f = _base(d)
-    rows = f._row.to_numpy()
+    f, rows = _identity(ctx, mess, d, status_in_name=False)
     h = mess.header
-    f[h("student_no")] = mess.student_ids(d.student_no, rows, h("student_no"), ctx.ids_numeric)
-    f[h("name")] = d.name.to_numpy()
-    f[h("class")] = _class_labels(mess, d, rows)
     year = (c.start_year + d.calendar_year).astype(str).to_numpy()
     month = d.month.astype(str).to_numpy()
     style = mess.rng.integers(0, 2)
@@ -484,16 +506,10 @@ _VIOLATION_REMARKS = np.array(["打架斗殴，记过处分", "多次旷课，�
 
 
 def build_conduct(ctx: Context, mess: FileMess) -> list[Sheet]:
-    c = ctx.county
-    con = c.conduct[(c.conduct.year_index == ctx.term.year_index) & (c.conduct.school_id == ctx.school.school_id)
-                    & ~c.conduct.record_missing]
+    con = ctx.data["conduct"]
     d = _present(ctx).merge(con.drop(columns=["school_id", "class_key"]), on=["pupil_uid", "year_index"])
-    f = _base(d)
-    rows = f._row.to_numpy()
+    f, rows = _identity(ctx, mess, d, status_in_name=False)
     h = mess.header
-    f[h("student_no")] = mess.student_ids(d.student_no, rows, h("student_no"), ctx.ids_numeric)
-    f[h("name")] = d.name.to_numpy()
-    f[h("class")] = _class_labels(mess, d, rows)
     everyone = np.ones(len(d), bool)
     f[h("three_good")] = _yes_no(mess, d.three_good.to_numpy(), everyone, rows, h("three_good"))
     f[h("serious_violation")] = _yes_no(mess, d.serious_violation.to_numpy(), everyone, rows, h("serious_violation"))

@@ -22,7 +22,7 @@ import pandas as pd
 from .. import __version__
 from . import exports, people
 from .calibration import Calibration, Messiness
-from .exports import BUILDERS, Context, FileMess, build_scores, tables_for_semester
+from .exports import BUILDERS, Context, FileMess, build_scores, slice_term, tables_for_semester
 from .model import SUBJECTS_BY_GRADE, County, build_county, stream
 from .writers import write_csv, write_xlsx
 
@@ -75,11 +75,13 @@ def write_county(county: County, out: Path, messiness: Messiness | None = None, 
     pupils = record_id_numbers(county, rates)
     ctx_pupils = pupils[["pupil_uid", "school_id", "student_no", "name", "gender", "birth_date", "id_number_recorded",
                          "id_defect", "address", "family_phone", "transferred_in", "first_term"]]
+    student_no_of = pupils.set_index("pupil_uid").student_no
     files, events = [], []
     n_schools = len(county.schools)
     for _, term in county.terms.iterrows():
         tdir = out / term.term
         tdir.mkdir()
+        slices = slice_term(county, ctx_pupils, term)
         for i, (_, school) in enumerate(county.schools.iterrows(), start=1):
             if i == 1 or i % 20 == 0 or i == n_schools:
                 say(f"writing term {term.term}: school {i}/{n_schools}")
@@ -87,7 +89,8 @@ def write_county(county: County, out: Path, messiness: Messiness | None = None, 
                 grades = (7, 8, 9) if table == "scores" else (None,)
                 for grade in grades:
                     rng, as_csv, enc, eol, numeric = _file_plan(county, rates, term, school, table, grade)
-                    ctx = Context(county, school, term, as_csv, numeric, ctx_pupils)
+                    ctx = Context(county, school, term, as_csv, numeric, slices[int(school.school_id)],
+                                  student_no_of)
                     mess = FileMess(rng, rates)
                     sheets = build_scores(ctx, mess, grade) if grade else BUILDERS[table](ctx, mess)
                     if sum(len(s.frame) for s in sheets) == 0:

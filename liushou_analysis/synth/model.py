@@ -465,7 +465,6 @@ def _draw_exams_and_pairings(seed, pupils, enrolment, households, staff, terms, 
     base = pupils.ability_base.to_numpy()
     drift = np.zeros(n)
     gain = np.zeros(n)
-    paired_types: list[np.ndarray] = []  # per pupil: list of helper types active
     active_effect = np.zeros(n)
     paired = np.zeros(n, dtype=bool)
     staff_used = np.zeros(len(staff), dtype=bool)  # a teacher takes one set of pupils

@@ -115,7 +115,7 @@ class FileMess:
         if numeric:
             lost = np.char.startswith(ids.astype(str), "0")
             self.log(rows[lost], column, "id_lost_leading_zeros", ids[lost])
-            return np.array([int(x) for x in ids], dtype=object)
+            return pd.Series(ids).astype("int64").to_numpy().astype(object)
         apos = self.pick(len(ids), self.rates.id_apostrophe_share)
         self.log(rows[apos], column, "id_leading_apostrophe")
         return np.where(apos, "'" + pd.Series(ids, dtype=object), pd.Series(ids, dtype=object)).astype(object)
@@ -264,14 +264,10 @@ def _present(ctx: Context) -> pd.DataFrame:
 def _class_labels(mess: FileMess, d: pd.DataFrame, rows) -> np.ndarray:
     """Class names as typed: 七年级2班, 七(2)班, 初一2班 ..., some full-width."""
     style = mess.rng.integers(0, 3)
-    g, k = d.grade.to_numpy(), d.class_no.astype(str).to_numpy()
-    if style == 0:
-        names = [f"{GRADE_ZH[a]}年级{b}班" for a, b in zip(g, k)]
-    elif style == 1:
-        names = [f"{GRADE_ZH[a]}({b})班" for a, b in zip(g, k)]
-    else:
-        names = [f"{GRADE_JUNIOR[a]}{b}班" for a, b in zip(g, k)]
-    return mess.fullwidth(np.array(names, dtype=object), rows, mess.header("class"))
+    grade, k = d.grade.reset_index(drop=True), d.class_no.astype(str).reset_index(drop=True)
+    names = [grade.map(GRADE_ZH) + "年级" + k + "班", grade.map(GRADE_ZH) + "(" + k + ")班",
+             grade.map(GRADE_JUNIOR) + k + "班"][style]
+    return mess.fullwidth(names.to_numpy(dtype=object), rows, mess.header("class"))
 
 
 def _identity(ctx: Context, mess: FileMess, d: pd.DataFrame, class_column: bool = True,
@@ -329,10 +325,13 @@ def build_classes(ctx: Context, mess: FileMess) -> list[Sheet]:
 def _score_cells(mess: FileMess, scores: pd.Series, rows, column) -> np.ndarray:
     """Scores: numbers, some stored as text with trailing spaces, absences marked."""
     v = scores.to_numpy(dtype=float)
-    out = np.empty(len(v), dtype=object)
-    out[:] = [float(x) if x % 1 else int(x) for x in np.nan_to_num(v)]
+    whole = np.nan_to_num(v) % 1 == 0
+    out = v.astype(object)
+    out[whole] = np.nan_to_num(v[whole]).astype(np.int64).astype(object)  # 88 rather than 88.0
     text = mess.pick(len(v), mess.rates.number_as_text_share) & ~np.isnan(v)
-    out[text] = [f"{x:.2f}" + " " * int(k) for x, k in zip(v[text], mess.rng.integers(1, 4, text.sum()))]
+    if text.any():
+        spaces = pd.Series(" ", index=range(text.sum())).str.repeat(mess.rng.integers(1, 4, text.sum()))
+        out[text] = (pd.Series(v[text]).map("{:.2f}".format) + spaces).to_numpy()
     mess.log(rows[text], column, "number_as_text", out[text])
     absent = np.isnan(v)
     markers = np.array(ABSENCE_MARKERS, dtype=object)[mess.rng.integers(0, len(ABSENCE_MARKERS), len(v))]
@@ -343,8 +342,9 @@ def _score_cells(mess: FileMess, scores: pd.Series, rows, column) -> np.ndarray:
 
 def _rank_cells(mess: FileMess, ranks: pd.Series, scored: np.ndarray, rows, column) -> np.ndarray:
     r = ranks.to_numpy(dtype=float)
-    out = np.array([int(x) if not np.isnan(x) else None for x in r], dtype=object)
     unranked = np.isnan(r)
+    out = np.nan_to_num(r).astype(np.int64).astype(object)
+    out[unranked] = None
     out[unranked & scored] = NOT_RANKED
     out[unranked & ~scored] = "-"
     mess.log(rows[unranked], column, "absence_marker", out[unranked])
@@ -421,11 +421,11 @@ def build_household(ctx: Context, mess: FileMess) -> list[Sheet]:
     f[h("parent_unable_to_guard")] = _yes_no(mess, d.parent_unable_to_guard.to_numpy(), unable_applies, rows,
                                              h("parent_unable_to_guard"))
     rel_codes = d.guardian_relation.to_numpy()
-    simple = np.array([r.split(";")[0] for r in rel_codes], dtype=object)
+    simple = pd.Series(rel_codes).str.split(";").str[0].to_numpy(dtype=object)
     relation = mess.labels("relation", simple, rows, "监护人关系", mess.rates.relation_variant_share,
                            kind="relation_spelling")
-    combo = np.array([";" in r for r in rel_codes])
-    relation[combo] = [r + sep + "姑姑" for r, sep in zip(relation[combo], mess.rng.choice(["、", ",", "和"], combo.sum()))]
+    combo = pd.Series(rel_codes).str.contains(";", regex=False).to_numpy()
+    relation[combo] = relation[combo] + mess.rng.choice(["、", ",", "和"], combo.sum()).astype(object) + "姑姑"
     mess.log(rows[combo], "监护人关系", "relation_combination", relation[combo])
     items = [("监护人姓名", "姓名"), ("监护人关系", "关系"), ("监护人年龄", "年龄"), ("监护人健康状况", "健康状况"),
              ("监护人文化程度", "文化程度"), ("监护人电话", "电话")]
@@ -491,10 +491,10 @@ def build_contacts(ctx: Context, mess: FileMess) -> list[Sheet]:
     d = d.sort_values(["class_no", "student_no", "calendar_year", "month"])
     f, rows = _identity(ctx, mess, d, status_in_name=False)
     h = mess.header
-    year = (c.start_year + d.calendar_year).astype(str).to_numpy()
-    month = d.month.astype(str).to_numpy()
+    year = (c.start_year + d.calendar_year).astype(str).reset_index(drop=True)
+    month = d.month.astype(str).reset_index(drop=True)
     style = mess.rng.integers(0, 2)
-    f[h("month")] = [f"{y}年{m}月" if style == 0 else f"{y}-{int(m):02d}" for y, m in zip(year, month)]
+    f[h("month")] = (year + "年" + month + "月" if style == 0 else year + "-" + month.str.zfill(2)).to_numpy()
     for col in ["calls_to_parents", "letters_to_parents", "parent_visits", "head_teacher_talks",
                 "subject_teacher_talks", "helper_home_visits", "helper_calls_to_parents",
                 "helper_letters_to_parents"]:

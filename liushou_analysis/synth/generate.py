@@ -39,7 +39,7 @@ def record_id_numbers(county: County, mess: Messiness) -> pd.DataFrame:
     rec = p.id_number.to_numpy().astype(object)
     bad_check = rng.random(n) < mess.invalid_id_number_share
     wrong_birth = (~bad_check) & (rng.random(n) < mess.id_birth_mismatch_share)
-    check = np.array([s[17] for s in rec])
+    check = pd.Series(rec).str[17].to_numpy()
     other = np.array(list("0123456789X"))
     shifted = other[(np.searchsorted(np.sort(other), check) + rng.integers(1, 11, n)) % 11]
     rec[bad_check] = [s[:17] + c for s, c in zip(rec[bad_check], shifted[bad_check])]

@@ -555,7 +555,7 @@ def _exam(rng, enr_t, theta, noise_var_total, subject_shift, t, cal):
     miss_one = (~absent_all) & (rng.random(m) < cal.absent_subject_rate)
     grades = enr_t.grade.to_numpy()
     total = np.zeros(m)
-    n_subj = np.array([len(SUBJECTS_BY_GRADE[g]) for g in grades])
+    n_subj = np.array([len(SUBJECTS_BY_GRADE[g]) for g in (7, 8, 9)])[grades - 7]
     missing_idx = (rng.random(m) * n_subj).astype(int)
     for j, subj in enumerate(SUBJECTS):
         full, step = SUBJECTS[subj]

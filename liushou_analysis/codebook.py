@@ -47,13 +47,18 @@ def codebook_version() -> str:
     return _read()[1]
 
 
+@lru_cache(maxsize=1)
+def _labels_by_code() -> dict[tuple[str, str], tuple[str, ...]]:
+    cb = _read()[0].sort_values("preferred", ascending=False, kind="stable")
+    return {key: tuple(group.label) for key, group in cb.groupby(["domain", "code"], sort=False)}
+
+
 def labels(domain: str, code: str) -> list[str]:
     """Every label of a code, the preferred one first."""
-    cb = _read()[0]
-    rows = cb[(cb.domain == domain) & (cb.code == code)].sort_values("preferred", ascending=False, kind="stable")
-    if rows.empty:
-        raise KeyError(f"the codebook has no {domain!r} code {code!r}")
-    return rows.label.tolist()
+    try:
+        return list(_labels_by_code()[(domain, code)])
+    except KeyError:
+        raise KeyError(f"the codebook has no {domain!r} code {code!r}") from None
 
 
 def preferred_label(domain: str, code: str) -> str:

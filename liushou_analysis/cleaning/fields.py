@@ -1,0 +1,84 @@
+"""Map header labels to canonical fields, and tell which table a sheet holds.
+
+Labels map through the codebook's ``header`` domain (学号, 考号, 学籍号 ->
+``student_no``). Score columns combine a subject and a leaf: 语文, 语文分数,
+语文班名 give ``score:chinese`` and ``class_rank:chinese``; the total is
+``score:total`` whether headed 总分, 总分分数 or 总成绩. A label the codebook
+does not know maps to nothing and is reported as an unknown column.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .. import codebook
+from ..rawread import normalise_label
+
+#: Header codes that name the total's columns in one-row score headers.
+_TOTAL_ALIASES = {"total_score": "score:total", "class_rank": "class_rank:total", "school_rank": "school_rank:total"}
+
+
+@lru_cache(maxsize=1)
+def _lookups():
+    cb = codebook.load_codebook()
+    headers = {normalise_label(lab): code for lab, code in zip(cb.label[cb.domain == "header"],
+                                                               cb.code[cb.domain == "header"], strict=True)}
+    subjects = {normalise_label(lab): code for lab, code in zip(cb.label[cb.domain == "subject"],
+                                                                cb.code[cb.domain == "subject"], strict=True)}
+    for lab, code in headers.items():  # 总分, 总分分数, 总成绩 all head the total
+        if code == "total_score":
+            subjects[lab] = "total"
+    leaves = {normalise_label(lab): code for lab, code in zip(cb.label[cb.domain == "header_leaf"],
+                                                              cb.code[cb.domain == "header_leaf"], strict=True)
+              if code in ("score", "class_rank", "school_rank")}
+    return headers, subjects, leaves
+
+
+def field_of(label: str) -> str | None:
+    """The canonical field of a header label, or None when unknown.
+
+    >>> field_of("考号"), field_of("数学班名"), field_of("总成绩"), field_of("班排")
+    ('student_no', 'class_rank:math', 'score:total', 'class_rank:total')
+    """
+    headers, subjects, leaves = _lookups()
+    label = normalise_label(label)
+    if label in subjects and label not in headers:
+        return f"score:{subjects[label]}"
+    if label in headers:
+        code = headers[label]
+        return _TOTAL_ALIASES.get(code, code)
+    for subject_label in sorted(subjects, key=len, reverse=True):
+        rest = label[len(subject_label):]
+        if label.startswith(subject_label) and rest in leaves:
+            return f"{leaves[rest]}:{subjects[subject_label]}"
+    return None
+
+
+#: Which table a sheet holds, from the fields it has: the first rule whose
+#: fields are all present wins.
+TABLE_RULES = [
+    ("scores", {"score:total"}),
+    ("pairings", {"helper_role"}),
+    ("pairings", {"helper_name"}),
+    ("household", {"care_type"}),
+    ("household", {"guardian_relation"}),
+    ("household", {"father_away"}),
+    ("archive", {"personality"}),
+    ("archive", {"interests"}),
+    ("contacts", {"month"}),
+    ("conduct", {"three_good"}),
+    ("conduct", {"serious_violation"}),
+    ("classes", {"head_teacher"}),
+    ("roster", {"student_no", "gender"}),
+    ("roster", {"student_no", "id_number"}),
+]
+
+
+def table_of(fields: set[str]) -> str | None:
+    """The table a sheet with these fields holds, or None."""
+    if any(f.startswith("score:") for f in fields):
+        return "scores"
+    for table, needed in TABLE_RULES:
+        if needed <= fields:
+            return table
+    return None

@@ -1,0 +1,253 @@
+"""Read raw school exports (.xlsx, .xls, .csv) into header-labelled cell tables.
+
+Reading finds the table inside whatever a school sent: it detects a CSV
+file's encoding, skips title rows above the header, joins a two-row header
+(a group cell merged over its leaves, such as 语文 over 分数/班名/校名),
+drops fully empty rows and columns however many there are, and keeps every
+row's number in the source so problems can be reported where they are.
+
+Values are returned as found (strings, numbers, dates); normalising them
+is the cleaning step's job. Problems the user must fix (a file that cannot
+be opened or decoded, a sheet with no recognisable header) raise
+:class:`~liushou_analysis.errors.UserError` with one plain sentence.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from . import codebook
+from .errors import UserError
+
+#: CSV encodings tried, in order, when a file has no byte-order mark.
+CSV_ENCODINGS = ("utf-8", "gbk", "gb18030")
+#: How far down a sheet the header row is looked for.
+HEADER_SEARCH_ROWS = 15
+SUPPORTED = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv"}
+
+
+def normalise_label(value) -> str:
+    """A header cell as text: NFKC (full-width to half-width), no whitespace."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    return "".join(text.split())
+
+
+@lru_cache(maxsize=1)
+def _known_labels() -> tuple[frozenset[str], frozenset[str]]:
+    """Header labels the codebook knows, and leaf labels of two-row headers."""
+    cb = codebook.load_codebook()
+    headers = frozenset(cb.loc[cb.domain.isin(["header", "subject"]), "label"].map(normalise_label))
+    leaves = frozenset(cb.loc[cb.domain == "header_leaf", "label"].map(normalise_label))
+    return headers, leaves
+
+
+@dataclass
+class RawSheet:
+    """One table found in a file: its flat header labels and its data rows."""
+
+    file: str
+    sheet: str
+    labels: list[str]
+    #: Cell values, one column per label (positional), plus ``source_row``:
+    #: the row number in the sheet (1-based) or the line number in the CSV.
+    cells: pd.DataFrame
+    empty_rows: int = 0
+    title: str = ""
+
+
+@dataclass
+class RawFile:
+    """What was read from one file, for the manifest."""
+
+    file: str
+    format: str
+    sha256: str
+    encoding: str = ""
+    sheets: list[RawSheet] = field(default_factory=list)
+    skipped_sheets: list[str] = field(default_factory=list)
+
+
+def read_raw_file(path: Path, root: Path) -> RawFile:
+    """Read every table in a raw file. ``root`` is the dataset folder (for
+    the relative file name used in messages and the manifest)."""
+    path = Path(path)
+    rel = path.relative_to(root).as_posix()
+    fmt = SUPPORTED.get(path.suffix.lower())
+    if fmt is None:
+        raise UserError(f"{rel}: the format '{path.suffix}' is not supported; save the file as .xlsx, .xls "
+                        "or .csv, or move it out of the term folder.")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserError(f"{rel}: the file cannot be read ({err.strerror}); check it exists and is readable.") from None
+    raw = RawFile(rel, fmt, hashlib.sha256(data).hexdigest())
+    if fmt == "csv":
+        raw.encoding, grid = _csv_grid(data, rel)
+        grids = [("", grid)]
+    elif fmt == "xlsx":
+        grids = _xlsx_grids(data, rel)
+    else:
+        grids = _xls_grids(data, rel)
+    for sheet_name, grid in grids:
+        sheet = _find_table(grid, rel, sheet_name)
+        if sheet is None:
+            raw.skipped_sheets.append(sheet_name)
+        else:
+            raw.sheets.append(sheet)
+    if not raw.sheets:
+        where = f" (sheets: {', '.join(repr(s) for s in raw.skipped_sheets)})" if fmt != "csv" else ""
+        raise UserError(f"{rel}{where}: no recognisable header row (such as 学号, 姓名, 班级) in the first "
+                        f"{HEADER_SEARCH_ROWS} rows; check the file is a school export and that its header uses "
+                        "labels from the codebook.")
+    return raw
+
+
+def _csv_grid(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
+    """Decode a CSV file (BOM, else UTF-8, GBK, GB18030 in turn) into rows."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        for encoding in CSV_ENCODINGS:
+            try:
+                data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise UserError(f"{rel}: the file is not valid UTF-8, GBK or GB18030 text; open it in a spreadsheet "
+                            "program and save it again as CSV UTF-8 or as .xlsx.")
+    text = data.decode(encoding)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        # line_num counts physical lines read, so it is the row's last line number
+        grid = [(reader.line_num, row) for row in reader]
+    except csv.Error as err:
+        raise UserError(f"{rel}: the CSV text is malformed near line {reader.line_num} ({err}); "
+                        "check quoting in that line.") from None
+    return encoding, grid
+
+
+def _xlsx_grids(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list]]]]:
+    """Rows of every worksheet. Read-only mode streams cells as stored, so a
+    sheet claiming 16,384 columns costs only the cells it really has."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        raise UserError(f"{rel}: the workbook cannot be opened ({type(err).__name__}); it may be truncated or "
+                        "not really an .xlsx file: export it again from the school's system.") from None
+    grids = []
+    for ws in wb.worksheets:
+        ws.reset_dimensions()  # ignore the stated size: it may claim thousands of empty columns
+        # read-only iteration yields gap rows as empty, so position = row number
+        grid = [(number, list(values)) for number, values in enumerate(ws.iter_rows(values_only=True), start=1)]
+        grids.append((ws.title, grid))
+    wb.close()
+    return grids
+
+
+def _xls_grids(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list]]]]:
+    """Rows of every sheet of a legacy .xls workbook (dates become datetimes)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data)
+    except Exception as err:  # xlrd raises its own and generic errors for damaged files
+        raise UserError(f"{rel}: the .xls workbook cannot be opened ({type(err).__name__}); export it again "
+                        "or save it as .xlsx.") from None
+    grids = []
+    for sh in book.sheets():
+        grid = []
+        for r in range(sh.nrows):
+            values = []
+            for c in range(sh.ncols):
+                cell = sh.cell(r, c)
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    values.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                    values.append(None)
+                else:
+                    values.append(cell.value)
+            grid.append((r + 1, values))
+        grids.append((sh.name, grid))
+    return grids
+
+
+def _is_empty(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _trim(values: list) -> list:
+    """A row without its trailing empty cells (a formatted but empty cell far
+    to the right makes a sheet claim thousands of columns)."""
+    end = len(values)
+    while end and _is_empty(values[end - 1]):
+        end -= 1
+    return list(values[:end])
+
+
+def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet | None:
+    """Locate the header (one or two rows) and return the data below it."""
+    known, leaves = _known_labels()
+    grid = [(number, _trim(values)) for number, values in grid]
+    best, best_score = -1, 1
+    for i, (_, row) in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        score = sum(normalise_label(v) in known for v in row)
+        if score > best_score:
+            best, best_score = i, score
+    if best < 0:
+        return None
+    # In a two-row header the leaf row (分数 班名 校名 ...) can outscore the group row above it.
+    if best > 0 and sum(normalise_label(v) in leaves for v in grid[best][1]) >= 2 \
+            and sum(normalise_label(v) in known for v in grid[best - 1][1]) >= 2:
+        best -= 1
+    title = " ".join(str(v) for _, row in grid[:best] for v in row if not _is_empty(v))
+    top = [normalise_label(v) for v in grid[best][1]]
+    below = [normalise_label(v) for v in grid[best + 1][1]] if best + 1 < len(grid) else []
+    two_row = sum(v in leaves for v in below) >= 2
+    if two_row:
+        labels, group = [], ""
+        width = max(len(top), len(below))
+        top += [""] * (width - len(top))
+        below += [""] * (width - len(below))
+        for a, b in zip(top, below, strict=True):
+            if a and b:
+                group = a
+            elif a:
+                group = ""
+            # a blank top cell under a merged group continues that group
+            labels.append(group + b if (b and group) else (a or b))
+        data = grid[best + 2:]
+    else:
+        labels, data = top, grid[best + 1:]
+    width = max([len(labels)] + [len(values) for _, values in data])
+    labels = labels + [""] * (width - len(labels))
+    frame = pd.DataFrame([list(values[:width]) + [None] * (width - len(values)) for _, values in data],
+                         columns=range(width), dtype=object)
+    frame["source_row"] = [number for number, _ in data]
+    blank = _blank_mask(frame.drop(columns="source_row"))
+    empty_row = blank.all(axis=1).to_numpy()
+    frame = frame[~empty_row].reset_index(drop=True)
+    blank = blank[~empty_row]
+    keep = [j for j in range(width) if labels[j] or not blank[j].all()]
+    cells = frame[keep + ["source_row"]].set_axis(list(range(len(keep))) + ["source_row"], axis=1)
+    return RawSheet(file=rel, sheet=sheet, labels=[labels[j] for j in keep], cells=cells,
+                    empty_rows=int(empty_row.sum()), title=title)
+
+
+def _blank_mask(frame: pd.DataFrame) -> pd.DataFrame:
+    """True where a cell is empty or only whitespace."""
+    text = frame.astype(str)
+    return frame.isna() | text.apply(lambda col: col.str.strip().eq(""))  # one call per column

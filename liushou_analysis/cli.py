@@ -28,6 +28,8 @@ EPILOG = """\
 examples:
   liushou synth --out data_raw/mycounty --seed 7 --schools 6 --years 2
       make a synthetic county to practise on (no real personal data)
+  liushou clean data_raw/sample
+      clean the sample into data_clean/sample (tidy Parquet tables)
   liushou inventory data_raw/sample
       list a dataset's terms and files
 
@@ -68,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="number of school years, two semesters each")
     synth.add_argument("--start-year", type=int, default=config.SAMPLE_START_YEAR,
                        help="calendar year the first school year starts in")
+
+    clean = sub.add_parser(
+        "clean", help="clean a raw dataset into validated tidy tables",
+        description=("Clean every term of a raw dataset into validated tidy tables (Parquet) in data_clean/. "
+                     "Rows that cannot be cleaned go to quarantine.parquet with the reason; manifest.json says "
+                     "what was read, kept and quarantined per file. Names, phone numbers, ID numbers and "
+                     "addresses are never written; pupils and helpers get pseudonymous keys (HMAC-SHA256) from "
+                     "the key in $LIUSHOU_KEY or ~/.config/liushou/key (synthetic data uses a demo key)."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    clean.add_argument("data", type=Path, help="raw dataset folder, e.g. data_raw/sample")
+    clean.add_argument("--out", type=Path, help="output folder (default: data_clean/<dataset name>)")
 
     inv = sub.add_parser(
         "inventory", help="list a raw dataset's terms and files",
@@ -114,7 +127,25 @@ def run_inventory(args) -> None:
         print(f"Wrote the file list to {args.out}.")
 
 
-COMMANDS = {"synth": run_synth, "inventory": run_inventory}
+def run_clean(args) -> None:
+    from .cleaning.pipeline import clean_dataset
+
+    out = args.out or config.clean_dir(args.data.name)
+    start = time.perf_counter()
+    manifest = clean_dataset(args.data, out, progress=_progress)
+    print(f"Cleaned {args.data} ({len(manifest['terms'])} terms, {len(manifest['files'])} files) into {out} "
+          f"in {time.perf_counter() - start:.1f} s.")
+    print(f"{'table':<12}{'read':>9}{'kept':>9}{'quarantined':>13}")
+    for table, t in manifest["totals"].items():
+        print(f"{table:<12}{t['rows_read']:>9,}{t['rows_kept']:>9,}{t['rows_quarantined']:>13,}")
+    unknown = sorted({c for f in manifest["files"] for c in f["unknown_columns"]})
+    print(f"Unknown columns: {', '.join(unknown) if unknown else 'none'}.")
+    if manifest["quarantine"]["rows"]:
+        reasons = ", ".join(f"{k} {v:,}" for k, v in manifest["quarantine"]["by_reason"].items())
+        print(f"Quarantine reasons: {reasons} (see {out / 'quarantine.parquet'}).")
+
+
+COMMANDS = {"synth": run_synth, "clean": run_clean, "inventory": run_inventory}
 
 
 def main(argv: list[str] | None = None) -> int:

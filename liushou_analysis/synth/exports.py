@@ -176,6 +176,7 @@ def _yes_no(mess: FileMess, flags: np.ndarray, applies: np.ndarray, rows, column
     out = mess.labels("yes_no", codes, rows, column, 0.3, kind="yes_no_variant")
     blank_no = (~flags) & mess.pick(len(flags), 0.1)
     out[blank_no] = ""
+    mess.log(rows[blank_no & applies], column, "blank_for_no")
     out[~applies] = ""
     return out
 

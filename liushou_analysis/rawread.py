@@ -18,11 +18,11 @@ import csv
 import hashlib
 import io
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import codebook
@@ -95,10 +95,8 @@ def read_raw_file(path: Path, root: Path) -> RawFile:
     if fmt == "csv":
         raw.encoding, grid = _csv_grid(data, rel)
         grids = [("", grid)]
-    elif fmt == "xlsx":
-        grids = _xlsx_grids(data, rel)
     else:
-        grids = _xls_grids(data, rel)
+        grids = _workbook_grids(data, rel)
     for sheet_name, grid in grids:
         sheet = _find_table(grid, rel, sheet_name)
         if sheet is None:
@@ -138,51 +136,24 @@ def _csv_grid(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
     return encoding, grid
 
 
-def _xlsx_grids(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list]]]]:
-    """Rows of every worksheet. Read-only mode streams cells as stored, so a
-    sheet claiming 16,384 columns costs only the cells it really has."""
-    import openpyxl
+def _workbook_grids(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list]]]]:
+    """Rows of every sheet of an .xlsx or .xls workbook, read with calamine.
+
+    Calamine returns only cells that hold values, so a sheet that claims
+    16,384 columns because of one formatted empty cell costs nothing, and
+    keeps leading empty rows, so a row's position is its row number.
+    """
+    from python_calamine import CalamineWorkbook
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = [(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+                  for name in book.sheet_names]
+    except Exception as err:  # calamine raises its own error types for damaged files
         raise UserError(f"{rel}: the workbook cannot be opened ({type(err).__name__}); it may be truncated or "
-                        "not really an .xlsx file: export it again from the school's system.") from None
-    grids = []
-    for ws in wb.worksheets:
-        ws.reset_dimensions()  # ignore the stated size: it may claim thousands of empty columns
-        # read-only iteration yields gap rows as empty, so position = row number
-        grid = [(number, list(values)) for number, values in enumerate(ws.iter_rows(values_only=True), start=1)]
-        grids.append((ws.title, grid))
-    wb.close()
-    return grids
-
-
-def _xls_grids(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list]]]]:
-    """Rows of every sheet of a legacy .xls workbook (dates become datetimes)."""
-    import xlrd
-
-    try:
-        book = xlrd.open_workbook(file_contents=data)
-    except Exception as err:  # xlrd raises its own and generic errors for damaged files
-        raise UserError(f"{rel}: the .xls workbook cannot be opened ({type(err).__name__}); export it again "
-                        "or save it as .xlsx.") from None
-    grids = []
-    for sh in book.sheets():
-        grid = []
-        for r in range(sh.nrows):
-            values = []
-            for c in range(sh.ncols):
-                cell = sh.cell(r, c)
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    values.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                    values.append(None)
-                else:
-                    values.append(cell.value)
-            grid.append((r + 1, values))
-        grids.append((sh.name, grid))
-    return grids
+                        "not really a spreadsheet: export it again from the school's system.") from None
+    return [(name, [(number, list(values)) for number, values in enumerate(rows, start=1)])
+            for name, rows in sheets]
 
 
 def _is_empty(value) -> bool:
@@ -249,5 +220,7 @@ def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet 
 
 def _blank_mask(frame: pd.DataFrame) -> pd.DataFrame:
     """True where a cell is empty or only whitespace."""
-    text = frame.astype(str)
-    return frame.isna() | text.apply(lambda col: col.str.strip().eq(""))  # one call per column
+    cells = frame.to_numpy(dtype=object)
+    missing = pd.isna(cells)
+    blank = np.char.strip(np.where(missing, "", cells).astype(str)) == ""
+    return pd.DataFrame(missing | blank, index=frame.index, columns=frame.columns)

@@ -244,25 +244,30 @@ def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, int, int]:
     subjects = [f.split(":", 1)[1] for f in job.columns if f.startswith("score:")]
     markers = V.absence_codes()
     row_bad = checks.bad.copy()
-    parts, bad_cells = [], 0
+    # Parse every subject's cells in one call per kind (score, class rank, school rank).
+    stacked = {kind: pd.concat([job.cell(f"{kind}:{s}") for s in subjects], keys=subjects)
+               for kind in ("score", "class_rank", "school_rank")}
+    score, reason, problem = V.numbers(stacked["score"], markers)
+    ranks = {kind: V.numbers(stacked[kind], markers)[0] for kind in ("class_rank", "school_rank")}
+    long = out.loc[score.index.get_level_values(1)].set_axis(score.index)
+    long["subject"] = score.index.get_level_values(0)
+    long["score"] = score
+    long["absence_reason"] = reason
+    for kind, r in ranks.items():
+        long[f"{kind}_reported"] = r.where(r.notna() & (r >= 1) & (r % 1 == 0))
+    limit = long.subject.map(SCORE_MAX).fillna(1000)
+    good_row = ~row_bad.loc[score.index.get_level_values(1)].to_numpy()
+    not_number = problem.notna() & good_row
+    out_of_range = score.notna() & ((score < 0) | (score > limit)) & good_row
     for subject in subjects:
-        name = f"score:{subject}"
-        score, reason, problem = V.numbers(job.cell(name), markers)
-        part = out.assign(subject=subject, score=score, absence_reason=reason)
-        for rank in ("class_rank", "school_rank"):
-            r, _, _ = V.numbers(job.cell(f"{rank}:{subject}"), markers)
-            part[f"{rank}_reported"] = r.where(r.notna() & (r >= 1) & (r % 1 == 0))
-        not_number = problem.notna() & ~row_bad
-        out_of_range = score.notna() & ((score < 0) | (score > SCORE_MAX.get(subject, 1000))) & ~row_bad
         cell_checks = RowChecks(job)
-        cell_checks.fail(not_number, name, "not_a_number")
-        cell_checks.fail(out_of_range, name, "out_of_range")
+        cell_checks.fail(not_number.loc[subject], f"score:{subject}", "not_a_number")
+        cell_checks.fail(out_of_range.loc[subject], f"score:{subject}", "out_of_range")
         checks.records += cell_checks.records
-        bad_cells += int((not_number | out_of_range).sum())
-        parts.append(part[~(not_number | out_of_range | row_bad)])
+    bad_cells = int((not_number | out_of_range).sum())
+    long = long[~(not_number | out_of_range) & good_row].reset_index(drop=True)
     n_cells = len(out) * len(subjects)
     quarantined = int(row_bad.sum()) * len(subjects) + bad_cells
-    long = pd.concat(parts, ignore_index=True) if parts else out.iloc[:0]
     return long, checks, n_cells, quarantined
 
 

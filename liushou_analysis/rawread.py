@@ -147,13 +147,31 @@ def _workbook_grids(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, li
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = [(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-                  for name in book.sheet_names]
+        sheets = []
+        for name in book.sheet_names:
+            sheet = book.get_sheet_by_name(name)
+            rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+            _fill_merged(rows, sheet.merged_cell_ranges or [])
+            sheets.append((name, rows))
     except Exception as err:  # calamine raises its own error types for damaged files
         raise UserError(f"{rel}: the workbook cannot be opened ({type(err).__name__}); it may be truncated or "
                         "not really a spreadsheet: export it again from the school's system.") from None
-    return [(name, [(number, list(values)) for number, values in enumerate(rows, start=1)])
-            for name, rows in sheets]
+    return [(name, list(enumerate(rows, start=1))) for name, rows in sheets]
+
+
+def _fill_merged(rows: list[list], ranges) -> None:
+    """Give every cell of a merged range the value of its top-left cell: a
+    班级 cell merged down a class's rows means that class for each row."""
+    for (r0, c0), (r1, c1) in ranges:
+        if r0 >= len(rows):
+            continue
+        value = rows[r0][c0] if c0 < len(rows[r0]) else None
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                row[c] = value
 
 
 def _is_empty(value) -> bool:
@@ -194,10 +212,10 @@ def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet 
         top += [""] * (width - len(top))
         below += [""] * (width - len(below))
         for a, b in zip(top, below, strict=True):
-            if a and b:
+            if a and b and a != b:
                 group = a
             elif a:
-                group = ""
+                group = ""  # a label alone, or merged down over both rows (a == b)
             # a blank top cell under a merged group continues that group
             labels.append(group + b if (b and group) else (a or b))
         data = grid[best + 2:]

@@ -129,7 +129,8 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None) -> dict:
             for file, n in dups.groupby("file").size().items():
                 counts[(file, name)][1] += int(n)
     tables["pupils"] = _pupils(tables)
-    q = pd.concat([x for x in quarantine if len(x)], ignore_index=True) if quarantine else pd.DataFrame()
+    nonempty = [x for x in quarantine if len(x)]
+    q = pd.concat(nonempty, ignore_index=True) if nonempty else pd.DataFrame()
     q = _finish_quarantine(q)
     accounting = _account(tables, counts)
     for entry in manifest_files:
@@ -168,25 +169,28 @@ def _key_identifiers(tables: dict[str, pd.DataFrame], key: bytes) -> None:
     the usual length of the numbers stored as text (see
     :func:`..values.restore_leading_zeros`).
     """
-    frames = [(name, f) for name, f in tables.items() if "student_no" in f]
-    stacked = pd.concat([f[["school", "student_no", "student_no_was_number"]].assign(_t=name)
-                         for name, f in frames], ignore_index=False, keys=[n for n, _ in frames])
-    restored, _ = V.restore_leading_zeros(stacked.student_no, stacked.student_no_was_number, stacked.school)
-    for name, frame in frames:
-        ids = restored.loc[name].reindex(frame.index)
-        frame["pupil_key"] = pseudonyms(frame.school + "|" + ids, key, "P")
-        tables[name] = frame.drop(columns=["student_no", "student_no_was_number"])
+    frames = [(name, f) for name, f in tables.items() if "student_no" in f and len(f)]
+    for name, f in tables.items():
+        if "student_no" in f and f.empty:
+            tables[name] = f.drop(columns=["student_no", "student_no_was_number"]).assign(pupil_key=pd.Series(
+                dtype=object))
+    if frames:
+        stacked = pd.concat([f[["school", "student_no", "student_no_was_number"]].assign(_t=name)
+                             for name, f in frames], ignore_index=False, keys=[n for n, _ in frames])
+        restored, _ = V.restore_leading_zeros(stacked.student_no, stacked.student_no_was_number, stacked.school)
+        for name, frame in frames:
+            ids = restored.loc[name].reindex(frame.index)
+            frame["pupil_key"] = pseudonyms(frame.school + "|" + ids, key, "P")
+            tables[name] = frame.drop(columns=["student_no", "student_no_was_number"])
     if "pairings" in tables:
         p = tables["pairings"]
         kind = p.helper_source.str.split(":", n=1).str[0]
         ident = p.helper_source.str.split(":", n=1).str[1]
-        prefix = kind.map({"staff": "T", "pupil": "P", "person": "H", "group": "G"})
         source = p.school + "|" + ident
         keyed = pd.Series(pd.NA, index=p.index, dtype=object)
         for k, pre in (("staff", "T"), ("pupil", "P"), ("person", "H"), ("group", "G")):
             m = kind == k
             keyed[m] = pseudonyms(source[m], key, pre)
-        del prefix
         p["helper_key"] = keyed
         tables["pairings"] = p.drop(columns="helper_source")
     if "classes" in tables:

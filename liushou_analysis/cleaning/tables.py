@@ -44,6 +44,8 @@ def mask(field_name: str | None, value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     text = str(value)
+    if not text.strip():
+        return ""
     if field_name in ("name", "father_name", "mother_name", "guardian_name", "helper_name", "head_teacher"):
         return text[:1] + "*" * max(1, len(text) - 1)
     if field_name in PERSONAL_FIELDS:

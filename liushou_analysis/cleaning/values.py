@@ -61,6 +61,8 @@ def restore_leading_zeros(ids: pd.Series, was_number: pd.Series, groups: pd.Seri
     number and is shorter is padded with zeros to it. Returns the ids and a
     mask of the cells changed.
     """
+    if ids.empty:
+        return ids, pd.Series(False, index=ids.index)
     lengths = ids.str.len()
     text_lengths = lengths.where(~was_number)
     usual = text_lengths.groupby(groups).transform(lambda s: s.mode().iloc[0] if s.notna().any() else np.nan)
@@ -115,6 +117,8 @@ def dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns ``(dates, problem)``; ``problem`` is ``unparseable_date`` where a
     non-empty cell is not a date. A year-month alone gives the first day.
     """
+    failed = "\0unparseable"  # a marker pandas cannot mistake for a missing value
+
     def one(v):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return pd.NaT
@@ -127,7 +131,7 @@ def dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
             serial = float(s)
             if SERIAL_RANGE[0] <= serial <= SERIAL_RANGE[1]:
                 return EXCEL_EPOCH + pd.Timedelta(days=int(serial))
-            return None
+            return failed
         for pattern, kind in _DATE_PATTERNS:
             m = pattern.match(s)
             if m:
@@ -136,12 +140,12 @@ def dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
                 try:
                     return pd.Timestamp(year=y, month=mo, day=d)
                 except ValueError:
-                    return None
-        return None
-    parsed = cells.map(one)
-    problem = pd.Series(np.where(parsed.isna() & parsed.map(lambda x: x is None), "unparseable_date", None),
-                        index=cells.index, dtype=object)
-    return pd.to_datetime(parsed.where(parsed.notna(), pd.NaT)), problem
+                    return failed
+        return failed
+    parsed = cells.map(one).astype(object)
+    bad = parsed.map(lambda x: isinstance(x, str)).astype(bool)
+    problem = pd.Series(np.where(bad, "unparseable_date", None), index=cells.index, dtype=object)
+    return pd.to_datetime(parsed.where(~bad, pd.NaT)), problem
 
 
 def labels_to_codes(cells: pd.Series, domain: str) -> tuple[pd.Series, pd.Series]:

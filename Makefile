@@ -25,9 +25,10 @@ test: $(STAMP) ## Run the test suite (quick versions of simulation studies)
 	$(BIN)/python -m pytest
 
 report: $(STAMP) ## Run the main job on the bundled sample (data_raw/sample)
+	$(BIN)/liushou clean data_raw/sample --out data_clean/sample
 	$(BIN)/liushou inventory data_raw/sample --out reports/sample/raw_inventory.csv
-	@echo "make report produced reports/sample/raw_inventory.csv (the sample's terms and files)."
-	@echo "Cleaning and the term reports are later stages and do not exist yet."
+	@echo "make report produced data_clean/sample/ (tidy tables, quarantine.parquet, manifest.json)"
+	@echo "and reports/sample/raw_inventory.csv. The term notebooks and reports are a later stage."
 
 validate: $(STAMP) ## Run the full simulation studies (slow)
 	$(BIN)/python -m pytest -m slow; status=$$?; \

@@ -200,6 +200,13 @@ def test_full_width_digits_and_stray_spaces(tmp_path):
     assert tables["pupils"].pupil_key.item() == pseudonyms(pd.Series(["一中|0120230001"]), KEY.encode(), "P").item()
 
 
+def test_legacy_xls_workbook(tmp_path):
+    manifest, tables = run("legacy_xls", tmp_path)
+    assert manifest["files"][0]["format"] == "xls"
+    assert len(tables["enrolment"]) == 3
+    assert (tables["pupils"].birth_month == "2011-03").all()
+
+
 def test_the_corpus_is_large_enough_and_every_case_is_tested():
     cases = {p.name for p in CASES.iterdir()}
     assert len(cases) >= 25
@@ -207,7 +214,7 @@ def test_the_corpus_is_large_enough_and_every_case_is_tested():
         "household_problems", "absence_markers", "gbk_csv", "gb18030_csv", "utf8_no_bom_csv", "header_only",
         "merged_everywhere", "blank_rows_and_wide_columns", "class_with_one_pupil", "duplicate_headers_same",
         "unknown_column", "notes_sheet", "id_number_problems", "leading_zeros_lost", "per_class_sheets",
-        "fullwidth_and_spaces"}
+        "fullwidth_and_spaces", "legacy_xls"}
     assert cases == tested
 
 

@@ -121,6 +121,18 @@ def test_id_number_problems_are_flagged_not_fixed(clean, truth, keys):
     assert (m.id_number_check != "valid").sum() > 10
 
 
+def test_birth_dates_typed_six_ways_agree_with_truth(clean, truth, keys):
+    """Birth dates are written as date cells, Excel serials stored as text,
+    2013年5月6日, 2013.5.6, 20130506 and 2013-05-06; the clean table keeps
+    year and month only."""
+    _, _, tables = clean
+    key, _ = keys
+    p = truth["pupils"].assign(pupil_key=lambda d: d.pupil_uid.map(key))
+    m = p.merge(tables["pupils"], on="pupil_key")
+    assert (m.birth_month == pd.to_datetime(m.birth_date).dt.strftime("%Y-%m")).all()
+    assert truth["messiness"].query("kind == 'date_as_text'").detail.nunique() >= 5
+
+
 def test_classes_and_enrolment_agree_with_truth(clean, truth, keys):
     _, _, tables = clean
     key, term = keys

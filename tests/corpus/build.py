@@ -176,6 +176,35 @@ def build() -> None:
              [SCORES, ["０１２０２３０００１", " 测试1 ", "七年级１班", "８８.５ ", "90", "70", "248.5"]])
 
 
+def build_xls() -> None:
+    """A legacy .xls roster with a real date cell and a title row. Needs xlwt
+    (pip install xlwt), which the project does not depend on: the file is
+    committed, so only rebuilding it needs xlwt."""
+    import datetime as dt
+
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("学生名册")
+    sheet.write_merge(0, 0, 0, 5, "一中2023-2024学年第一学期学生名册")
+    for j, label in enumerate(ROSTER):
+        sheet.write(1, j, label)
+    date_style = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for i, row in enumerate(roster_rows(), start=2):
+        for j, value in enumerate(row):
+            if j == 3:
+                sheet.write(i, j, dt.datetime(2011, 3, 5), date_style)
+            else:
+                sheet.write(i, j, value)
+    path = case("legacy_xls") / "一中_学生名册.xls"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(str(path))
+
+
 if __name__ == "__main__":
     build()
+    try:
+        build_xls()
+    except ImportError:
+        print("xlwt is not installed: the legacy .xls case was not rebuilt")
     print(f"wrote {sum(1 for _ in HERE.iterdir())} cases to {HERE}")

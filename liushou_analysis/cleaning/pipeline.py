@@ -80,7 +80,7 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None) -> dict:
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     terms = dataset_terms(raw_dir)
     key, key_source = load_key(raw_dir)
-    parts: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    sheets_by_kind: dict[str, list] = defaultdict(list)
     quarantine: list[pd.DataFrame] = []
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (file, table) -> read, quarantined
     manifest_files = []
@@ -102,23 +102,29 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None) -> dict:
                     raise UserError(f"{raw.file}{where}: cannot tell which table this is from its columns "
                                     f"({', '.join(sheet.labels[:8])}); check the header or add its labels to the "
                                     "codebook.")
-                job = SheetJob(sheet, kind, columns, _school_name(raw.file), term)
-                table = CLEAN_NAME[kind]
-                if kind == "scores":
-                    rows, checks, n_read, n_quarantined = clean_scores(job)
-                else:
-                    rows, checks = CLEANERS[kind](job)
-                    n_read, n_quarantined = len(sheet.cells), int(checks.bad.sum())
-                parts[table].append(rows)
-                q = checks.frame().assign(table=table)
-                quarantine.append(q)
-                c = counts[(raw.file, table)]
-                c[0] += n_read
-                c[1] += n_quarantined
+                sheets_by_kind[kind].append((sheet, columns, _school_name(raw.file), term))
+                counts[(raw.file, CLEAN_NAME[kind])]  # a file with no data rows still has its table entry
             manifest_files.append(entry)
 
+    say("cleaning")
+    parts: dict[str, pd.DataFrame] = {}
+    for kind in sorted(sheets_by_kind):
+        table = CLEAN_NAME[kind]
+        job = SheetJob.stack(table, sheets_by_kind[kind])
+        if kind == "scores":
+            rows, checks, read, quarantined = clean_scores(job)
+        else:
+            rows, checks = CLEANERS[kind](job)
+            read, quarantined = job.cells._file.value_counts(), checks.per_file()
+        parts[table] = rows
+        quarantine.append(checks.frame())
+        for file, n in read.items():
+            counts[(file, table)][0] += int(n)
+        for file, n in quarantined.items():
+            counts[(file, table)][1] += int(n)
+
     say("pseudonymising identifiers")
-    tables = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items() if frames}
+    tables = dict(parts)
     _key_identifiers(tables, key)
     say("resolving duplicates")
     for name, frame in list(tables.items()):

@@ -53,27 +53,58 @@ def mask(field_name: str | None, value) -> str:
     return text
 
 
+#: Provenance columns of a job's cells.
+PROVENANCE = ["_file", "_sheet", "_row", "_school", "_term"]
+
+
 @dataclass
 class SheetJob:
-    """One raw sheet to clean, with what is known about it."""
+    """Every sheet of one kind, stacked: one column per field, plus where each
+    row came from (file, sheet, row number, school, term). Cleaning a kind in
+    one pass keeps the work per table, not per sheet."""
 
-    raw: RawSheet
+    cells: pd.DataFrame
     table: str
-    columns: dict[str, int]  # field -> position in raw.cells
-    school: str
-    term: Term
+    #: (file, sheet) -> field -> the header label that sheet used
+    labels: dict[tuple[str, str], dict[str, str]]
+
+    @classmethod
+    def stack(cls, table: str, sheets: list[tuple[RawSheet, dict[str, int], str, Term]]) -> "SheetJob":
+        frames, labels = [], {}
+        for raw, columns, school, term in sheets:
+            f = pd.DataFrame({name: raw.cells[pos] for name, pos in columns.items()}, index=raw.cells.index)
+            f["_file"], f["_sheet"], f["_row"] = raw.file, raw.sheet, raw.cells.source_row
+            f["_school"], f["_term"] = school, str(term)
+            frames.append(f)
+            labels[(raw.file, raw.sheet)] = {name: raw.labels[pos] for name, pos in columns.items()}
+        cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROVENANCE)
+        return cls(cells.astype({c: object for c in cells.columns if c not in PROVENANCE}), table, labels)
+
+    @property
+    def fields(self) -> list[str]:
+        return [c for c in self.cells.columns if c not in PROVENANCE]
 
     def has(self, name: str) -> bool:
-        return name in self.columns
+        return name in self.cells.columns
 
     def cell(self, name: str) -> pd.Series:
-        """The raw cells of a field (all empty if the sheet lacks it)."""
-        if name not in self.columns:
-            return pd.Series(None, index=self.raw.cells.index, dtype=object)
-        return self.raw.cells[self.columns[name]]
+        """The raw cells of a field (empty where a sheet lacks it)."""
+        if name not in self.cells.columns:
+            return pd.Series(None, index=self.cells.index, dtype=object)
+        return self.cells[name]
 
-    def label(self, name: str | None) -> str:
-        return self.raw.labels[self.columns[name]] if name in self.columns else ""
+    def present(self, name: str) -> pd.Series:
+        """True for rows whose sheet has the field as a column."""
+        have = {key for key, cols in self.labels.items() if name in cols}
+        return pd.Series([k in have for k in zip(self.cells._file, self.cells._sheet, strict=True)],
+                         index=self.cells.index, dtype=bool)
+
+    def label(self, name: str | None, index: pd.Index) -> list[str]:
+        """The header label each row's sheet used for a field."""
+        if not name:
+            return [""] * len(index)
+        rows = self.cells.loc[index]
+        return [self.labels[(f, sh)].get(name, "") for f, sh in zip(rows._file, rows._sheet, strict=True)]
 
 
 @dataclass
@@ -85,7 +116,7 @@ class RowChecks:
     bad: pd.Series | None = None
 
     def __post_init__(self):
-        self.bad = pd.Series(False, index=self.job.raw.cells.index)
+        self.bad = pd.Series(False, index=self.job.cells.index)
 
     def fail(self, mask_: pd.Series, field_name: str | None, reason: str, shown: pd.Series | None = None) -> None:
         """Send rows where ``mask_`` holds to quarantine for ``reason``."""
@@ -97,7 +128,7 @@ class RowChecks:
         vals = shown[mask_] if shown is not None else pd.Series("", index=mask_[mask_].index)
         self.records.append(pd.DataFrame({
             "_index": mask_[mask_].index,
-            "column": self.job.label(field_name) if field_name else "",
+            "column": self.job.label(field_name, mask_[mask_].index),
             "reason": reason,
             "value": [mask(field_name, v) for v in vals],
         }))
@@ -107,23 +138,26 @@ class RowChecks:
         if not self.records:
             return pd.DataFrame(columns=["table", "file", "sheet", "row", "column", "reason", "value", "_index"])
         q = pd.concat(self.records, ignore_index=True)
-        q.insert(0, "row", self.job.raw.cells.loc[q["_index"], "source_row"].to_numpy())
-        q.insert(0, "sheet", self.job.raw.sheet)
-        q.insert(0, "file", self.job.raw.file)
+        where = self.job.cells.loc[q["_index"]]
+        q.insert(0, "row", where._row.to_numpy())
+        q.insert(0, "sheet", where._sheet.to_numpy())
+        q.insert(0, "file", where._file.to_numpy())
         q.insert(0, "table", self.job.table)
         return q
+
+    def per_file(self) -> pd.Series:
+        """Rows quarantined per source file."""
+        return self.job.cells._file[self.bad].value_counts()
 
 
 # --- shared column cleaners ---------------------------------------------------------
 
 def _base(job: SheetJob, checks: RowChecks) -> pd.DataFrame:
     """Provenance, the school and term, and the pupil's school number."""
-    cells = job.raw.cells
-    out = pd.DataFrame({"_file": job.raw.file, "_sheet": job.raw.sheet, "_row": cells.source_row},
-                       index=cells.index)
-    out["school"] = job.school
-    out["term"] = str(job.term)
-    duplicate = cells.drop(columns="source_row").astype(str).duplicated(keep="first")
+    cells = job.cells
+    out = pd.DataFrame({"_file": cells._file, "_sheet": cells._sheet, "_row": cells._row,
+                        "school": cells._school, "term": cells._term}, index=cells.index)
+    duplicate = cells.drop(columns=["_row", "_school", "_term"]).astype(str).duplicated(keep="first")
     checks.fail(duplicate, None, "duplicate_row")
     return out
 
@@ -139,13 +173,15 @@ def _student_no(job: SheetJob, checks: RowChecks, out: pd.DataFrame, name: str =
 
 def _class(job: SheetJob, checks: RowChecks, out: pd.DataFrame) -> None:
     """Grade and class number from the class column, else the sheet name."""
-    source = job.cell("class") if job.has("class") else pd.Series(job.raw.sheet, index=job.raw.cells.index)
+    in_sheet = job.present("class")
+    source = job.cell("class").where(in_sheet, job.cells._sheet)
     grade, class_no = V.class_labels(source)
     if job.has("grade"):
         g2, _ = V.class_labels(V.text(job.cell("grade")).str.replace("年级", "", regex=False) + "1班")
         grade = grade.fillna(g2)
-    checks.fail(grade.isna() | class_no.isna(), "class" if job.has("class") else None, "unknown_class",
-                source if not job.has("class") else None)
+    unknown = grade.isna() | class_no.isna()
+    checks.fail(unknown & in_sheet, "class", "unknown_class")
+    checks.fail(unknown & ~in_sheet, None, "unknown_class", source)
     out["grade"] = grade
     out["class_no"] = class_no
 
@@ -174,7 +210,8 @@ def _number(job, checks, out, name, lo, hi, integer=False, column=None) -> None:
 def _date(job, checks, out, name, column=None) -> None:
     parsed, problem = V.dates(job.cell(name))
     checks.fail(problem.notna(), name, "unparseable_date")
-    checks.fail(parsed > term_end(job.term), name, "future_date")
+    ends = job.cells._term.map({t: term_end(Term.parse(t)) for t in job.cells._term.unique()})
+    checks.fail(parsed > pd.to_datetime(ends), name, "future_date")
     out[column or name] = parsed
 
 
@@ -232,33 +269,35 @@ def clean_archive(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     return out[~checks.bad], checks
 
 
-def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, int, int]:
+def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, pd.Series, pd.Series]:
     """Long form: one row per pupil and subject.
 
-    Returns the rows, the checks, and the numbers of pupil-subject cells read
-    and quarantined. A row-level failure (no school number, unknown class)
-    quarantines each of the row's subject cells; a bad score only its own.
+    Returns the rows, the checks, and per source file the numbers of
+    pupil-subject cells read and quarantined (a cell exists where the
+    pupil's sheet has that subject). A row-level failure (no school number,
+    unknown class) quarantines each of the row's cells; a bad score only its own.
     """
     checks = RowChecks(job)
     out = _base(job, checks)
     _student_no(job, checks, out)
     _class(job, checks, out)
-    subjects = [f.split(":", 1)[1] for f in job.columns if f.startswith("score:")]
+    subjects = [f.split(":", 1)[1] for f in job.fields if f.startswith("score:")]
     markers = V.absence_codes()
-    row_bad = checks.bad.copy()
     # Parse every subject's cells in one call per kind (score, class rank, school rank).
     stacked = {kind: pd.concat([job.cell(f"{kind}:{s}") for s in subjects], keys=subjects)
                for kind in ("score", "class_rank", "school_rank")}
+    has = pd.concat([job.present(f"score:{s}") for s in subjects], keys=subjects).to_numpy()
     score, reason, problem = V.numbers(stacked["score"], markers)
     ranks = {kind: V.numbers(stacked[kind], markers)[0] for kind in ("class_rank", "school_rank")}
-    long = out.loc[score.index.get_level_values(1)].set_axis(score.index)
+    rows = score.index.get_level_values(1)
+    long = out.loc[rows].set_axis(score.index)
     long["subject"] = score.index.get_level_values(0)
     long["score"] = score
     long["absence_reason"] = reason
     for kind, r in ranks.items():
         long[f"{kind}_reported"] = r.where(r.notna() & (r >= 1) & (r % 1 == 0))
     limit = long.subject.map(SCORE_MAX).fillna(1000)
-    good_row = ~row_bad.loc[score.index.get_level_values(1)].to_numpy()
+    good_row = has & ~checks.bad.loc[rows].to_numpy()
     not_number = problem.notna() & good_row
     out_of_range = score.notna() & ((score < 0) | (score > limit)) & good_row
     for subject in subjects:
@@ -266,11 +305,11 @@ def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, int, int]:
         cell_checks.fail(not_number.loc[subject], f"score:{subject}", "not_a_number")
         cell_checks.fail(out_of_range.loc[subject], f"score:{subject}", "out_of_range")
         checks.records += cell_checks.records
-    bad_cells = int((not_number | out_of_range).sum())
-    long = long[~(not_number | out_of_range) & good_row].reset_index(drop=True)
-    n_cells = len(out) * len(subjects)
-    quarantined = int(row_bad.sum()) * len(subjects) + bad_cells
-    return long, checks, n_cells, quarantined
+    keep = good_row & ~(not_number | out_of_range).to_numpy()
+    file_of_cell = job.cells._file.loc[rows].to_numpy()
+    read = pd.Series(file_of_cell[has]).value_counts()
+    quarantined = pd.Series(file_of_cell[has & ~keep]).value_counts()
+    return long[keep].reset_index(drop=True), checks, read, quarantined
 
 
 def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:

@@ -200,6 +200,12 @@ def test_full_width_digits_and_stray_spaces(tmp_path):
     assert tables["pupils"].pupil_key.item() == pseudonyms(pd.Series(["一中|0120230001"]), KEY.encode(), "P").item()
 
 
+def test_the_school_comes_from_a_school_column_when_there_is_one(tmp_path):
+    _, tables = run("school_column", tmp_path)
+    assert tables["pupils"].school.tolist() == ["第一中学"]
+    assert tables["pupils"].pupil_key.item() == pseudonyms(pd.Series(["第一中学|0120230001"]), KEY.encode(), "P").item()
+
+
 def test_legacy_xls_workbook(tmp_path):
     manifest, tables = run("legacy_xls", tmp_path)
     assert manifest["files"][0]["format"] == "xls"
@@ -214,7 +220,7 @@ def test_the_corpus_is_large_enough_and_every_case_is_tested():
         "household_problems", "absence_markers", "gbk_csv", "gb18030_csv", "utf8_no_bom_csv", "header_only",
         "merged_everywhere", "blank_rows_and_wide_columns", "class_with_one_pupil", "duplicate_headers_same",
         "unknown_column", "notes_sheet", "id_number_problems", "leading_zeros_lost", "per_class_sheets",
-        "fullwidth_and_spaces", "legacy_xls"}
+        "fullwidth_and_spaces", "legacy_xls", "school_column"}
     assert cases == tested
 
 

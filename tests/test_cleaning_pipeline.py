@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from liushou_analysis import config
 from liushou_analysis.cleaning.pipeline import clean_dataset
 from liushou_analysis.cleaning.pseudonym import DEMO_KEY, pseudonyms
 
@@ -181,14 +182,17 @@ NAME_SOURCES = ["name", "father_name", "mother_name", "guardian_name", "helper_n
 
 
 def test_no_personal_data_reaches_data_clean(clean, truth):
+    """Scans the fresh clean output, and the repository's data_clean/ if a
+    `make report` has filled it."""
     out, _, _ = clean
     schools = truth["schools"].school_name.tolist()
     text = []
-    for path in sorted(out.rglob("*")):
+    paths = sorted(out.rglob("*")) + sorted(config.DATA_CLEAN.rglob("*"))
+    for path in paths:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
             text.append(frame.astype(str).to_csv(index=False))
-        elif path.is_file():
+        elif path.is_file() and path.suffix in (".json", ".csv", ".txt"):
             text.append(path.read_text(encoding="utf-8"))
     blob = "\n".join(text)
     for school in schools:  # school names are not personal data; drop them before scanning

@@ -155,8 +155,10 @@ class RowChecks:
 def _base(job: SheetJob, checks: RowChecks) -> pd.DataFrame:
     """Provenance, the school and term, and the pupil's school number."""
     cells = job.cells
+    # The school: a 学校 column where the file has one, else the file name's school.
+    school = V.text(job.cell("school")).fillna(cells._school)
     out = pd.DataFrame({"_file": cells._file, "_sheet": cells._sheet, "_row": cells._row,
-                        "school": cells._school, "term": cells._term}, index=cells.index)
+                        "school": school, "term": cells._term}, index=cells.index)
     duplicate = cells.drop(columns=["_row", "_school", "_term"]).astype(str).duplicated(keep="first")
     checks.fail(duplicate, None, "duplicate_row")
     return out

@@ -172,6 +172,8 @@ def build() -> None:
     wb = load_workbook(case("per_class_sheets") / "一中_期末成绩.xlsx")
     wb["Sheet1"].title = "7.1"
     wb.save(case("per_class_sheets") / "一中_期末成绩.xlsx")
+    csv_file(case("school_column") / "export_2023.csv",
+             [["学校"] + ROSTER, ["第一中学"] + roster_rows(1)[0]])
     csv_file(case("fullwidth_and_spaces") / "一中_期末成绩.csv",
              [SCORES, ["０１２０２３０００１", " 测试1 ", "七年级１班", "８８.５ ", "90", "70", "248.5"]])
 

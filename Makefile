@@ -39,6 +39,7 @@ sample: $(STAMP) ## Regenerate the bundled sample county in data_raw/sample
 
 bench: $(STAMP) ## Run the benchmarks (speed and memory targets)
 	$(BIN)/python benchmarks/clean_sample.py
+	$(BIN)/python benchmarks/rank_million.py
 	$(BIN)/python benchmarks/synth_scale.py
 
 clean: ## Remove generated outputs (data_clean, reports) and caches; keeps data_raw

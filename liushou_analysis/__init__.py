@@ -3,8 +3,44 @@
 Clean school exports into tidy tables, describe care arrangements under each
 definition of "left-behind", estimate pairing effects on class rank, and
 compute and audit the reward-point scheme of a school plan.
+
+The public functions are importable from here; each module's docstring
+gives the rules it implements and their sources.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .cleaning.pipeline import clean_dataset  # noqa: E402
+from .codebook import load_codebook  # noqa: E402
+from .growth import growth_percentiles  # noqa: E402
+from .ranks import class_rank, percentile_rank, rank_change  # noqa: E402
+from .routines import archive_completeness, five_ones, three_ones  # noqa: E402
+from .status import (  # noqa: E402
+    care_arrangement,
+    definition_counts,
+    either_parent,
+    guardian_characteristics,
+    left_behind_status,
+    official_2016,
+    strict_both_3m,
+)
+
+__all__ = [
+    "__version__",
+    "archive_completeness",
+    "care_arrangement",
+    "class_rank",
+    "clean_dataset",
+    "definition_counts",
+    "either_parent",
+    "five_ones",
+    "growth_percentiles",
+    "guardian_characteristics",
+    "left_behind_status",
+    "load_codebook",
+    "official_2016",
+    "percentile_rank",
+    "rank_change",
+    "strict_both_3m",
+    "three_ones",
+]

@@ -117,3 +117,20 @@ def test_percentile_rank_matches_a_direct_count_on_random_data():
         ref = d.s[(d.g == d.g[i]) & d.ref]
         expect = 100 * ((ref < d.s[i]).mean() + 0.5 * (ref == d.s[i]).mean())
         assert got[i] == pytest.approx(expect)
+
+
+def test_class_rank_reproduces_the_ranks_schools_reported(tmp_path, sample_dir):
+    """Reference: the 班名 column of the sample's score sheets. Schools rank
+    the total among pupils who sat every subject (others are 缺考，不计排名)."""
+    from liushou_analysis.cleaning.pipeline import clean_dataset
+
+    clean_dataset(sample_dir, tmp_path)
+    exams = pd.read_parquet(tmp_path / "exams.parquet")
+    missed_any = exams[exams.score.isna()][["pupil_key", "term"]].drop_duplicates().assign(missed=True)
+    total = exams[exams.subject == "total"].merge(missed_any, on=["pupil_key", "term"], how="left")
+    total["score_ranked"] = total.score.where(total.missed.isna())
+    ours = class_rank(total, "score_ranked", ["class_id", "term"])["rank"]
+    reported = total.class_rank_reported
+    assert ours.notna().sum() > 9000
+    assert (ours.isna() == reported.isna()).all()
+    assert (ours[ours.notna()] == reported[ours.notna()]).all()

@@ -6,7 +6,6 @@ clean family records) after `liushou clean`.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

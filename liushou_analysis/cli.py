@@ -30,6 +30,8 @@ examples:
       make a synthetic county to practise on (no real personal data)
   liushou clean data_raw/sample
       clean the sample into data_clean/sample (tidy Parquet tables)
+  liushou score --data data_clean/sample --out reports/sample/reward_points
+      compute the reward-point scheme from the clean tables, with an audit trail
   liushou inventory data_raw/sample
       list a dataset's terms and files
 
@@ -81,6 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     clean.add_argument("data", type=Path, help="raw dataset folder, e.g. data_raw/sample")
     clean.add_argument("--out", type=Path, help="output folder (default: data_clean/<dataset name>)")
+
+    score = sub.add_parser(
+        "score", help="compute the reward-point scheme (考核及奖励) with an audit trail",
+        description=("Compute the school plan's reward points (001 篇6/篇8): helpers' and head teachers' points "
+                     "for their pupils' class ranks, conduct and titles, and the pupils' awards, with an audit "
+                     "row for every clause applied. Inputs are CSV files or .xlsx sheets (book.xlsx#Sheet) with "
+                     "the columns scores: pupil_id, class_id, school_year, semester, total_score; pairings: "
+                     "helper_id, helper_role, pupil_id, school_year; conduct: pupil_id, school_year, "
+                     "serious_violation, three_good; classes: class_id, school_year, head_teacher_id. Or give "
+                     "--data with a folder made by liushou clean. Writes CSV files and reward_points.xlsx."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for name in ("scores", "pairings", "conduct", "classes"):
+        score.add_argument(f"--{name}", help=f"the {name} input (.csv or .xlsx)")
+    score.add_argument("--data", type=Path, help="a clean dataset folder (data_clean/<dataset>) instead of the four")
+    score.add_argument("--out", type=Path, required=True, help="folder for the outputs")
+    score.add_argument("--rules", type=Path, help="a TOML file of rules (name = value) that differ from the plan's")
+    score.add_argument("--skip-bad-rows", action="store_true",
+                       help="score without the rows that fail the input checks, and list them")
 
     inv = sub.add_parser(
         "inventory", help="list a raw dataset's terms and files",
@@ -145,7 +165,50 @@ def run_clean(args) -> None:
         print(f"Quarantine reasons: {reasons} (see {out / 'quarantine.parquet'}).")
 
 
-COMMANDS = {"synth": run_synth, "clean": run_clean, "inventory": run_inventory}
+def run_score(args) -> None:
+    from .scoring import RewardRules, score_scheme
+    from .scoring_io import check_inputs, drop_problem_rows, from_clean, read_table, write_outputs
+
+    names = ("scores", "pairings", "conduct", "classes")
+    given = [n for n in names if getattr(args, n)]
+    if args.data and given:
+        raise UserError("give either --data or the four inputs (--scores, --pairings, --conduct, --classes), "
+                        "not both.")
+    if args.data:
+        tables = from_clean(args.data)
+        for name, frame in tables.items():
+            frame["_file"] = str(args.data / f"{name} (from the clean tables)")
+            frame["_line"] = range(2, len(frame) + 2)
+    elif len(given) == 4:
+        tables = {n: read_table(getattr(args, n), n) for n in names}
+    else:
+        missing = ", ".join(f"--{n}" for n in names if n not in given)
+        raise UserError(f"missing input(s) {missing}: give all four files, or --data with a clean dataset folder.")
+    rules = RewardRules.from_toml(args.rules) if args.rules else RewardRules()
+    checked, problems = check_inputs(*(tables[n] for n in names))
+    if len(problems) and not args.skip_bad_rows:
+        lines = [f"{r.file} row {r.row}: {r.problem}" for r in problems.head(20).itertuples()]
+        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise UserError(f"{len(problems)} problem(s) in the inputs; nothing was scored. Fix them, or rerun with "
+                        "--skip-bad-rows to score without those rows:\n" + "\n".join(lines) + more)
+    if len(problems):
+        checked = drop_problem_rows(checked, problems)
+        print(f"Skipped {len(problems)} row(s) with problems (listed in skipped_rows.csv):")
+        for r in problems.head(20).itertuples():
+            print(f"  {r.file} row {r.row}: {r.problem}")
+    frames = {n: f.drop(columns=["_file", "_line"]) for n, f in checked.items()}
+    out = score_scheme(frames["scores"], frames["pairings"], frames["conduct"], frames["classes"], rules)
+    if len(problems):
+        out["skipped_rows"] = problems
+    written = write_outputs(out, args.out)
+    helpers, heads, awards = out["helper_points"], out["head_teacher_points"], out["pupil_awards"]
+    print(f"Scored {len(out['pupil_points'])} pupil-years: {len(helpers)} helper-years paid "
+          f"{helpers.yuan.sum():,.0f} yuan, {len(heads)} head-teacher-years {heads.yuan.sum():,.0f} yuan, "
+          f"pupils' awards {awards.award_total_yuan.sum():,.0f} yuan.")
+    print(f"Wrote {len(written)} files to {args.out} (CSV tables and reward_points.xlsx).")
+
+
+COMMANDS = {"synth": run_synth, "clean": run_clean, "score": run_score, "inventory": run_inventory}
 
 
 def main(argv: list[str] | None = None) -> int:

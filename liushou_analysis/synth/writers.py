@@ -18,8 +18,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +26,8 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
-FIXED_TIME = dt.datetime(2024, 1, 1, 8, 0, 0)
-_MODIFIED = re.compile(rb"(?<=<dcterms:modified xsi:type=\"dcterms:W3CDTF\">)[^<]+")
-_ZIP_TIME = (2024, 1, 1, 8, 0, 0)
+from ..xlsxio import save_workbook
+
 #: Column index of the stray formatted cell (XFD, Excel's last column).
 WIDE_COLUMN = 16384
 
@@ -140,28 +137,8 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> pd.DataFrame:
                         if j - 1 in date_cols and isinstance(v, dt.datetime):
                             c.number_format = "yyyy-mm-dd"
         placed.append(pos.assign(sheet=sh.name))
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    wb.properties.creator = "liushou synth"
-    buf = io.BytesIO()
-    wb.save(buf)
-    path.write_bytes(_normalise_zip(buf.getvalue()))
+    save_workbook(wb, path, creator="liushou synth")
     return pd.concat(placed, ignore_index=True)
-
-
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed entry timestamps so equal content gives equal bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            clean = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            clean.compress_type = zipfile.ZIP_DEFLATED
-            clean.external_attr = 0o600 << 16
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                data = _MODIFIED.sub(FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode(), data)
-            dst.writestr(clean, data, compresslevel=6)
-    return out.getvalue()
 
 
 def csv_text(sheet: Sheet, line_end: str) -> tuple[str, pd.DataFrame]:

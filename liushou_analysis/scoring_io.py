@@ -1,0 +1,266 @@
+"""Inputs and outputs of ``liushou score``: the evaluator's contract.
+
+Inputs are CSV files or ``.xlsx`` sheets (``book.xlsx`` for the first
+sheet, ``book.xlsx#Sheet`` for another) with these columns; the exact
+English names or a Chinese header from the codebook (学号, 班级, 学年, 学期,
+总分, 帮扶人编号, 帮扶人类型, 严重违纪, 三好学生, 班主任编号 ...) are accepted:
+
+- scores: pupil_id, class_id, school_year, semester, total_score
+  (blank total or an absence marker = absent)
+- pairings: helper_id, helper_role, pupil_id, school_year
+- conduct: pupil_id, school_year, serious_violation, three_good (0/1, or 是/否)
+- classes: class_id, school_year, head_teacher_id
+
+Before scoring, the inputs are checked (a pupil in two classes in one
+exam, a pairing for a pupil with no scores, duplicate rows, a semester
+other than 1 or 2, a helper role not in the codebook, values that are not
+numbers or 0/1). Each problem is one line naming the file and row; nothing
+is scored unless every row is consistent, or the user asks to skip bad
+rows, which are then listed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+
+from . import codebook
+from .cleaning import values as V
+from .errors import UserError
+from .rawread import _csv_grid, _workbook_grids, normalise_label
+from .xlsxio import save_workbook
+
+CONTRACT = {
+    "scores": ["pupil_id", "class_id", "school_year", "semester", "total_score"],
+    "pairings": ["helper_id", "helper_role", "pupil_id", "school_year"],
+    "conduct": ["pupil_id", "school_year", "serious_violation", "three_good"],
+    "classes": ["class_id", "school_year", "head_teacher_id"],
+}
+#: Codebook header codes whose labels also name a contract column.
+_ALIASES = {"pupil_id": ["student_no"], "class_id": ["class"], "total_score": ["total_score"],
+            "helper_id": ["helper_id", "helper_name"], "helper_role": ["helper_role"],
+            "serious_violation": ["serious_violation"], "three_good": ["three_good"],
+            "head_teacher_id": ["head_teacher_id", "head_teacher_staff_no", "head_teacher"],
+            "school_year": ["school_year"], "semester": ["semester"]}
+
+
+def _column_names() -> dict[str, str]:
+    cb = codebook.load_codebook()
+    names = {}
+    for column, codes in _ALIASES.items():
+        names[column] = column
+        for label in cb.label[(cb.domain == "header") & cb.code.isin(codes)]:
+            names.setdefault(normalise_label(label), column)
+    return names
+
+
+class Problems:
+    """Row problems found while checking the inputs."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, frame: pd.DataFrame, mask: pd.Series, message: str) -> None:
+        for line, file in zip(frame.loc[mask, "_line"], frame.loc[mask, "_file"], strict=True):
+            self.rows.append({"file": file, "row": int(line), "problem": message})
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["file", "row", "problem"]).drop_duplicates()
+
+
+def read_table(spec: str, kind: str) -> pd.DataFrame:
+    """Read one input (CSV, or an .xlsx sheet) and name its columns by the contract."""
+    path_text, _, sheet = spec.partition("#")
+    path = Path(path_text)
+    if not path.is_file():
+        raise UserError(f"{path}: the {kind} file does not exist; give the path of a .csv or .xlsx file.")
+    data = path.read_bytes()
+    if path.suffix.lower() == ".csv":
+        _, grid = _csv_grid(data, str(path))
+    elif path.suffix.lower() in (".xlsx", ".xls"):
+        grids = dict(_workbook_grids(data, str(path)))
+        if sheet and sheet not in grids:
+            raise UserError(f"{path}: there is no sheet '{sheet}'; the sheets are {', '.join(grids)}.")
+        grid = grids[sheet] if sheet else next(iter(grids.values()))
+    else:
+        raise UserError(f"{path}: the {kind} input must be a .csv or .xlsx file.")
+    grid = [(n, row) for n, row in grid if any(str(v).strip() for v in row if v is not None)]
+    if not grid:
+        raise UserError(f"{path}: the {kind} file is empty; it needs a header row with "
+                        f"{', '.join(CONTRACT[kind])}.")
+    names = _column_names()
+    header = [names.get(normalise_label(v), normalise_label(v)) for v in grid[0][1]]
+    missing = [c for c in CONTRACT[kind] if c not in header]
+    if missing:
+        raise UserError(f"{path}: the {kind} file lacks the column(s) {', '.join(missing)} (it has "
+                        f"{', '.join(str(v) for v in grid[0][1])}); name them exactly as in the contract.")
+    rows = [list(r) + [None] * (len(header) - len(r)) for _, r in grid[1:]]
+    frame = pd.DataFrame([r[: len(header)] for r in rows], columns=header, dtype=object)
+    frame = frame.loc[:, ~frame.columns.duplicated()][CONTRACT[kind]]
+    frame["_file"] = str(path)
+    frame["_line"] = [n for n, _ in grid[1:]]
+    return frame
+
+
+def _ids(frame, column, problems, kind):
+    ids = V.text(frame[column])
+    problems.add(frame, ids.isna(), f"{kind}: {column} is empty")
+    return ids
+
+
+def _whole(frame, column, problems, allowed=None, kind=""):
+    value, _, problem = V.numbers(frame[column], markers={})
+    bad = problem.notna() | value.isna() | (value % 1 != 0)
+    if allowed is not None:
+        bad |= ~value.isin(allowed)
+    problems.add(frame, bad, f"{kind}: {column} must be " + (f"one of {sorted(allowed)}" if allowed is not None
+                                                             else "a whole number"))
+    return value.where(~bad).round().astype("Int64")
+
+
+def _flag(frame, column, problems, kind):
+    codes, unmapped = V.labels_to_codes(frame[column].map(lambda v: v if not isinstance(v, int | float) or pd.isna(v)
+                                                          else str(int(v))), "yes_no")
+    text = V.text(frame[column])
+    value = pd.Series(np.where(text.isin(["1"]) | (codes == "yes"), 1.0,
+                               np.where(text.isin(["0"]) | (codes == "no"), 0.0, np.nan)), index=frame.index)
+    problems.add(frame, text.notna() & value.isna(), f"{kind}: {column} must be 0 or 1")
+    return value
+
+
+def check_inputs(scores, pairings, conduct, classes) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Parse and check the four inputs; return clean frames and the problems found."""
+    problems = Problems()
+    s = scores.copy()
+    s["pupil_id"] = _ids(s, "pupil_id", problems, "scores")
+    s["class_id"] = _ids(s, "class_id", problems, "scores")
+    s["school_year"] = _whole(s, "school_year", problems, kind="scores")
+    s["semester"] = _whole(s, "semester", problems, allowed={1, 2}, kind="scores")
+    total, _, bad_total = V.numbers(s.total_score)
+    problems.add(s, bad_total.notna(), "scores: total_score is not a number (leave it blank for an absent pupil)")
+    problems.add(s, total < 0, "scores: total_score is negative")
+    s["total_score"] = total
+    exam = ["pupil_id", "school_year", "semester"]
+    problems.add(s, s.duplicated(exam + ["class_id", "total_score"], keep=False), "scores: duplicate row")
+    classes_per_exam = s.groupby(exam).class_id.transform("nunique")
+    problems.add(s, classes_per_exam > 1, "scores: the pupil is in two classes in one exam")
+    problems.add(s, s.duplicated(exam, keep=False) & (classes_per_exam == 1)
+                 & ~s.duplicated(exam + ["class_id", "total_score"], keep=False),
+                 "scores: the pupil has two different totals in one exam")
+
+    p = pairings.copy()
+    p["helper_id"] = _ids(p, "helper_id", problems, "pairings")
+    p["pupil_id"] = _ids(p, "pupil_id", problems, "pairings")
+    p["school_year"] = _whole(p, "school_year", problems, kind="pairings")
+    role_text = V.text(p.helper_role)
+    codes, _ = V.labels_to_codes(p.helper_role, "helper_role")
+    known_codes = set(codebook.codes("helper_role"))
+    p["helper_role"] = codes.where(codes.notna(), role_text.where(role_text.isin(known_codes)))
+    problems.add(p, p.helper_role.isna(), "pairings: helper_role is not in the codebook (teacher, caring_mother, "
+                                          "peer, volunteer, group_3211, or their Chinese labels)")
+    problems.add(p, p.duplicated(["helper_id", "pupil_id", "school_year"], keep=False), "pairings: duplicate row")
+    problems.add(p, p.pupil_id.notna() & ~p.pupil_id.isin(s.pupil_id), "pairings: the pupil has no scores")
+
+    c = conduct.copy()
+    c["pupil_id"] = _ids(c, "pupil_id", problems, "conduct")
+    c["school_year"] = _whole(c, "school_year", problems, kind="conduct")
+    c["serious_violation"] = _flag(c, "serious_violation", problems, "conduct")
+    c["three_good"] = _flag(c, "three_good", problems, "conduct")
+    problems.add(c, c.duplicated(["pupil_id", "school_year"], keep=False), "conduct: duplicate row")
+
+    k = classes.copy()
+    k["class_id"] = _ids(k, "class_id", problems, "classes")
+    k["school_year"] = _whole(k, "school_year", problems, kind="classes")
+    k["head_teacher_id"] = _ids(k, "head_teacher_id", problems, "classes")
+    problems.add(k, k.duplicated(["class_id", "school_year"], keep=False), "classes: the class is listed twice")
+    return {"scores": s, "pairings": p, "conduct": c, "classes": k}, problems.frame()
+
+
+def drop_problem_rows(tables: dict[str, pd.DataFrame], problems: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The inputs without the rows that have problems."""
+    bad = set(zip(problems.file, problems.row, strict=True))
+    out = {}
+    for name, frame in tables.items():
+        keep = [(f, int(r)) not in bad for f, r in zip(frame._file, frame._line, strict=True)]
+        out[name] = frame[keep]
+    return out
+
+
+def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
+    """The four inputs from ``liushou clean`` tables.
+
+    School year 1 is the dataset's first school year; a class is one
+    school's grade and class number in a school year; the total of a pupil
+    who missed any subject is treated as absent, as schools do (缺考，不计排名).
+    """
+    clean_dir = Path(clean_dir)
+    need = ["exams", "pairings", "conduct", "classes"]
+    missing = [n for n in need if not (clean_dir / f"{n}.parquet").exists()]
+    if missing:
+        raise UserError(f"{clean_dir} has no {', '.join(missing)} table(s): run liushou clean on the raw dataset "
+                        "first.")
+    t = {n: pd.read_parquet(clean_dir / f"{n}.parquet") for n in need}
+    years = sorted({term[:9] for term in t["exams"].term})
+    year_of = {y: i + 1 for i, y in enumerate(years)}
+
+    def school_year(term):
+        return term.str[:9].map(year_of)
+
+    ex = t["exams"]
+    missed = ex[ex.score.isna()][["pupil_key", "term"]].drop_duplicates().assign(missed=True)
+    total = ex[ex.subject == "total"].merge(missed, on=["pupil_key", "term"], how="left")
+    class_id = total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str) + "-" + total.class_no.astype(str)
+    scores = pd.DataFrame({"pupil_id": total.pupil_key, "class_id": class_id, "school_year": school_year(total.term),
+                           "semester": total.term.str[-1].astype(int),
+                           "total_score": total.score.where(total.missed.isna())})
+    pr = t["pairings"]
+    pairings = pd.DataFrame({"helper_id": pr.helper_key, "helper_role": pr.helper_role, "pupil_id": pr.pupil_key,
+                             "school_year": school_year(pr.term)}).drop_duplicates()
+    co = t["conduct"]
+    conduct = pd.DataFrame({"pupil_id": co.pupil_key, "school_year": school_year(co.term),
+                            "serious_violation": co.serious_violation.astype("Float64"),
+                            "three_good": co.three_good.astype("Float64")})
+    cl = t["classes"].sort_values("term")
+    cl_id = cl.school + "-" + cl.term.str[:9] + "-" + cl.grade.astype(str) + "-" + cl.class_no.astype(str)
+    classes = pd.DataFrame({"class_id": cl_id, "school_year": school_year(cl.term),
+                            "head_teacher_id": cl.head_teacher_key}).drop_duplicates(["class_id", "school_year"],
+                                                                                     keep="last")
+    return {"scores": scores, "pairings": pairings, "conduct": conduct.astype({"serious_violation": float,
+                                                                              "three_good": float}),
+            "classes": classes}
+
+
+def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+    """Each table as CSV (UTF-8 with BOM, so Excel shows Chinese) and all of
+    them as sheets of one workbook, reward_points.xlsx."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, frame in tables.items():
+        path = out / f"{name}.csv"
+        frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+        written.append(path)
+        ws = wb.create_sheet(name)
+        ws.append(list(frame.columns))
+        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+            ws.append([_cell(v) for v in row])
+    book = out / "reward_points.xlsx"
+    save_workbook(wb, book)
+    written.append(book)
+    return written
+
+
+def _cell(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    return value

@@ -1,0 +1,185 @@
+"""`liushou score` on hand-made inputs as an evaluator would write them
+(liushou_analysis/scoring_io.py and the CLI)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+LIUSHOU = Path(sys.executable).parent / "liushou"
+
+SCORES = """pupil_id,class_id,school_year,semester,total_score
+s01,7-1,1,1,500
+s02,7-1,1,1,490
+s03,7-1,1,1,480
+s04,7-1,1,1,470
+s05,7-1,1,1,460
+s06,7-1,1,1,450
+s07,7-1,1,1,440
+s08,7-1,1,1,430
+s09,7-1,1,1,420
+s10,7-1,1,1,410
+s01,7-1,1,2,495
+s02,7-1,1,2,480
+s03,7-1,1,2,470
+s04,7-1,1,2,460
+s05,7-1,1,2,450
+s06,7-1,1,2,440
+s07,7-1,1,2,430
+s08,7-1,1,2,420
+s09,7-1,1,2,505
+s10,7-1,1,2,
+"""
+PAIRINGS = """helper_id,helper_role,pupil_id,school_year
+v1,volunteer,s09,1
+v1,volunteer,s10,1
+t1,教师,s05,1
+"""
+CONDUCT = """pupil_id,school_year,serious_violation,three_good
+s09,1,0,1
+s10,1,0,0
+s05,1,1,0
+"""
+CLASSES = """class_id,school_year,head_teacher_id
+7-1,1,h1
+"""
+
+
+def write(tmp: Path, **files) -> dict[str, Path]:
+    paths = {}
+    for name, text in files.items():
+        paths[name] = tmp / f"{name}.csv"
+        paths[name].write_text(text, encoding="utf-8")
+    return paths
+
+
+def run(*args):
+    return subprocess.run([str(LIUSHOU), "score", *map(str, args)], capture_output=True, text=True)
+
+
+def inputs(paths):
+    return ["--scores", paths["scores"], "--pairings", paths["pairings"], "--conduct", paths["conduct"],
+            "--classes", paths["classes"]]
+
+
+def test_hand_made_csv_inputs(tmp_path):
+    paths = write(tmp_path, scores=SCORES, pairings=PAIRINGS, conduct=CONDUCT, classes=CLASSES)
+    out = run(*inputs(paths), "--out", tmp_path / "out")
+    assert out.returncode == 0, out.stderr
+    helpers = pd.read_csv(tmp_path / "out" / "helper_points.csv").set_index("helper_id")
+    # v1: s09 rose 9 -> 1 (80) + conduct 20 + three-good 10 = 110; s10 absent at the end: conduct 20 -> 130
+    assert helpers.loc["v1", "points"] == 130 and helpers.loc["v1", "yuan"] == 130
+    assert helpers.loc["t1", "helper_role"] == "teacher"  # 教师 mapped through the codebook
+    awards = pd.read_csv(tmp_path / "out" / "pupil_awards.csv").set_index("pupil_id")
+    assert awards.loc["s09", "award_total_yuan"] == 115
+    book = openpyxl.load_workbook(tmp_path / "out" / "reward_points.xlsx")
+    assert book.sheetnames == ["pupil_points", "helper_points", "head_teacher_points", "pupil_awards", "audit",
+                               "rules"]
+    assert "Scored 3 pupil-years" in out.stdout
+
+
+def test_xlsx_sheets_with_chinese_headers(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "成绩"
+    sheet.append(["学号", "班级", "学年", "学期", "总分"])
+    for line in SCORES.strip().splitlines()[1:]:
+        pid, cls, year, sem, total = line.split(",")
+        sheet.append([pid, cls, int(year), int(sem), float(total) if total else None])
+    pairs = book.create_sheet("结对")
+    pairs.append(["帮扶人编号", "帮扶人类型", "学号", "学年"])
+    for line in PAIRINGS.strip().splitlines()[1:]:
+        pairs.append(line.split(","))
+    conduct = book.create_sheet("评优")
+    conduct.append(["学号", "学年", "严重违纪", "三好学生"])
+    conduct.append(["s09", 1, "否", "是"])
+    conduct.append(["s10", 1, "无", "否"])
+    conduct.append(["s05", 1, "有", "否"])
+    classes = book.create_sheet("班级")
+    classes.append(["班级", "学年", "班主任编号"])
+    classes.append(["7-1", 1, "h1"])
+    path = tmp_path / "inputs.xlsx"
+    book.save(path)
+    out = run("--scores", path, "--pairings", f"{path}#结对", "--conduct", f"{path}#评优", "--classes",
+              f"{path}#班级", "--out", tmp_path / "out")
+    assert out.returncode == 0, out.stderr
+    helpers = pd.read_csv(tmp_path / "out" / "helper_points.csv").set_index("helper_id")
+    assert helpers.loc["v1", "points"] == 130  # same answer as the CSV inputs
+
+
+BAD = {
+    "semester 3": (SCORES.replace("s01,7-1,1,2,495", "s01,7-1,1,3,495"), PAIRINGS,
+                   "row 12: scores: semester must be one of [1, 2]"),
+    "two classes in one exam": (SCORES + "s02,7-2,1,2,470\n", PAIRINGS,
+                                "scores: the pupil is in two classes in one exam"),
+    "duplicate row": (SCORES + "s03,7-1,1,2,470\n", PAIRINGS, "scores: duplicate row"),
+    "pairing without scores": (SCORES, PAIRINGS + "v2,volunteer,s99,1\n", "row 5: pairings: the pupil has no scores"),
+    "unknown helper role": (SCORES, PAIRINGS.replace("v1,volunteer,s10", "v1,干妈,s10"),
+                            "pairings: helper_role is not in the codebook"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_inconsistent_inputs_are_refused_with_file_and_row(tmp_path, case):
+    scores, pairings, message = BAD[case]
+    paths = write(tmp_path, scores=scores, pairings=pairings, conduct=CONDUCT, classes=CLASSES)
+    out = run(*inputs(paths), "--out", tmp_path / "out")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert message in out.stderr and "nothing was scored" in out.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_skip_bad_rows_scores_the_rest_and_lists_them(tmp_path):
+    paths = write(tmp_path, scores=SCORES, pairings=PAIRINGS + "v2,volunteer,s99,1\n", conduct=CONDUCT,
+                  classes=CLASSES)
+    out = run(*inputs(paths), "--out", tmp_path / "out", "--skip-bad-rows")
+    assert out.returncode == 0, out.stderr
+    assert "Skipped 1 row" in out.stdout and "s99" not in out.stdout
+    skipped = pd.read_csv(tmp_path / "out" / "skipped_rows.csv")
+    assert skipped.row.tolist() == [5] and "no scores" in skipped.problem.item()
+    assert "v2" not in set(pd.read_csv(tmp_path / "out" / "helper_points.csv").helper_id)
+
+
+def test_missing_column_and_missing_file(tmp_path):
+    paths = write(tmp_path, scores=SCORES.replace("total_score", "score"), pairings=PAIRINGS, conduct=CONDUCT,
+                  classes=CLASSES)
+    out = run(*inputs(paths), "--out", tmp_path / "out")
+    assert out.returncode == 2 and "lacks the column(s) total_score" in out.stderr
+    out = run("--scores", tmp_path / "nope.csv", "--pairings", paths["pairings"], "--conduct", paths["conduct"],
+              "--classes", paths["classes"], "--out", tmp_path / "out")
+    assert out.returncode == 2 and "does not exist" in out.stderr
+    out = run("--scores", paths["scores"], "--out", tmp_path / "out")
+    assert out.returncode == 2 and "missing input(s) --pairings, --conduct, --classes" in out.stderr
+
+
+def test_rules_file_changes_the_result_and_is_recorded(tmp_path):
+    paths = write(tmp_path, scores=SCORES, pairings=PAIRINGS, conduct=CONDUCT, classes=CLASSES)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('yuan_per_point = 2\nfall_in_rank = "negative"\n', encoding="utf-8")
+    out = run(*inputs(paths), "--out", tmp_path / "out", "--rules", rules)
+    assert out.returncode == 0, out.stderr
+    used = pd.read_csv(tmp_path / "out" / "rules.csv").set_index("rule").value
+    assert used["yuan_per_point"] == "2" and used["fall_in_rank"] == "negative"
+    helpers = pd.read_csv(tmp_path / "out" / "helper_points.csv").set_index("helper_id")
+    assert helpers.loc["v1", "yuan"] == 260
+    # t1's pupil s05 fell 5 -> 6: -10 points under negative falls; a violation and no title
+    assert helpers.loc["t1", "points"] == -10
+
+
+def test_score_runs_on_the_clean_sample(tmp_path, sample_dir):
+    from liushou_analysis.cleaning.pipeline import clean_dataset
+
+    clean_dataset(sample_dir, tmp_path / "clean")
+    out = run("--data", tmp_path / "clean", "--out", tmp_path / "out")
+    assert out.returncode == 0, out.stderr
+    points = pd.read_csv(tmp_path / "out" / "pupil_points.csv")
+    audit = pd.read_csv(tmp_path / "out" / "audit.csv")
+    helper_audit = audit[audit.part == "helpers"].groupby(["pupil_id", "school_year"]).points.sum()
+    assert (helper_audit.loc[list(zip(points.pupil_id, points.school_year, strict=True))].to_numpy()
+            == points.points_total.to_numpy()).all()
+    assert set(points.school_year) == {1, 2}

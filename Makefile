@@ -26,9 +26,11 @@ test: $(STAMP) ## Run the test suite (quick versions of simulation studies)
 
 report: $(STAMP) ## Run the main job on the bundled sample (data_raw/sample)
 	$(BIN)/liushou clean data_raw/sample --out data_clean/sample
+	$(BIN)/liushou score --data data_clean/sample --out reports/sample/reward_points
 	$(BIN)/liushou inventory data_raw/sample --out reports/sample/raw_inventory.csv
-	@echo "make report produced data_clean/sample/ (tidy tables, quarantine.parquet, manifest.json)"
-	@echo "and reports/sample/raw_inventory.csv. The term notebooks and reports are a later stage."
+	@echo "make report produced data_clean/sample/ (tidy tables, quarantine.parquet, manifest.json),"
+	@echo "reports/sample/reward_points/ (points, awards, audit; CSV and reward_points.xlsx) and"
+	@echo "reports/sample/raw_inventory.csv. The term notebooks and HTML reports are a later stage."
 
 validate: $(STAMP) ## Run the full simulation studies (slow)
 	$(BIN)/python -m pytest -m slow; status=$$?; \

@@ -9,16 +9,14 @@ wall time and peak memory in benchmarks/results.csv. Target: under 10 s on
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from record import record
 
 TARGET_SECONDS = 10
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,16 +36,7 @@ def main() -> int:
     ok = seconds < TARGET_SECONDS
     print(proc.stdout.strip())
     print(f"clean sample: {seconds:.1f} s (target < {TARGET_SECONDS} s), peak memory {peak_gib:.2f} GiB")
-    row = {"date": dt.date.today().isoformat(), "benchmark": "clean_sample", "schools": 6, "years": 2,
-           "seconds": round(seconds, 1), "peak_gib": round(peak_gib, 2), "files": "", "megabytes": "",
-           "machine": f"{platform.machine()} {os.cpu_count()} cores", "target_met": ok}
-    results = Path(__file__).with_name("results.csv")
-    new = not results.exists()
-    with results.open("a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+    record("clean_sample", seconds, peak_gib, ok, schools=6, years=2)
     return 0 if ok else 1
 
 

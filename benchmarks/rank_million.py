@@ -8,19 +8,14 @@ Records the figures in benchmarks/results.csv.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import os
-import platform
 import resource
 import sys
 import time
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from liushou_analysis.ranks import class_rank, percentile_rank, rank_change
+from record import record
 
 TARGET_SECONDS = 30
 
@@ -50,12 +45,7 @@ def main() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + f"; total {total:.1f} s, peak {peak:.2f} GiB")
     ok = total < TARGET_SECONDS
-    row = {"date": dt.date.today().isoformat(), "benchmark": "rank_million", "schools": "", "years": "",
-           "seconds": round(total, 1), "peak_gib": round(peak, 2), "files": "", "megabytes": "",
-           "machine": f"{platform.machine()} {os.cpu_count()} cores", "target_met": ok}
-    results = Path(__file__).with_name("results.csv")
-    with results.open("a", newline="") as fh:
-        csv.DictWriter(fh, fieldnames=list(row)).writerow(row)
+    record("rank_million", total, peak, ok)
     return 0 if ok else 1
 
 

@@ -12,15 +12,14 @@ Results are appended to benchmarks/results.csv.
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime as dt
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from record import record
 
 MEMORY_LIMIT_GIB = 24
 
@@ -49,17 +48,8 @@ def main() -> int:
     print(f"{args.schools} schools, {args.years} years: {seconds:.0f} s, peak memory {peak_gib:.2f} GiB, "
           f"{files} files, {megabytes:.0f} MB, {progress_lines} progress lines")
     ok = peak_gib < MEMORY_LIMIT_GIB and progress_lines > 5
-    row = {"date": dt.date.today().isoformat(), "benchmark": "synth_scale", "schools": args.schools,
-           "years": args.years, "seconds": round(seconds, 1), "peak_gib": round(peak_gib, 2), "files": files,
-           "megabytes": round(megabytes), "machine": f"{platform.machine()} {__import__('os').cpu_count()} cores",
-           "target_met": ok}
-    results = Path(__file__).with_name("results.csv")
-    new = not results.exists()
-    with results.open("a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+    record("synth_scale", seconds, peak_gib, ok, schools=args.schools, years=args.years, files=files,
+           megabytes=round(megabytes))
     return 0 if ok else 1
 
 

@@ -164,6 +164,16 @@ def _base(job: SheetJob, checks: RowChecks) -> pd.DataFrame:
     return out
 
 
+def _start(job: SheetJob, pupils: bool = True) -> tuple[pd.DataFrame, RowChecks]:
+    """Every cleaner's first step: provenance and duplicate rows, then
+    (for tables about pupils) the school number."""
+    checks = RowChecks(job)
+    out = _base(job, checks)
+    if pupils:
+        _student_no(job, checks, out)
+    return out, checks
+
+
 def _student_no(job: SheetJob, checks: RowChecks, out: pd.DataFrame, name: str = "student_no") -> None:
     ids, was_number = V.student_ids(job.cell(name))
     checks.fail(ids.isna(), name, "missing_student_no")
@@ -220,9 +230,7 @@ def _date(job, checks, out, name, column=None) -> None:
 # --- one cleaner per table ------------------------------------------------------------
 
 def clean_roster(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
-    checks = RowChecks(job)
-    out = _base(job, checks)
-    _student_no(job, checks, out)
+    out, checks = _start(job)
     _class(job, checks, out)
     _label(job, checks, out, "gender", "gender")
     _date(job, checks, out, "birth_date")
@@ -236,9 +244,7 @@ def clean_roster(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
 
 def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
-    checks = RowChecks(job)
-    out = _base(job, checks)
-    _student_no(job, checks, out)
+    out, checks = _start(job)
     _label(job, checks, out, "family_type", "family_type")
     for who in ("father", "mother"):
         out[f"{who}_listed"] = V.text(job.cell(f"{who}_name")).notna() | V.text(job.cell(f"{who}_phone")).notna()
@@ -258,9 +264,7 @@ def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
 def clean_archive(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     """Which of the 'five things known' (001 篇1) each archive holds."""
-    checks = RowChecks(job)
-    out = _base(job, checks)
-    _student_no(job, checks, out)
+    out, checks = _start(job)
     filled = {name: V.text(job.cell(name)).notna() for name in
               ("birth_date", "address", "personality", "interests", "health", "parent_contacts", "guardian_contacts")}
     out["has_basic_info"] = filled["birth_date"] | filled["address"]
@@ -279,9 +283,7 @@ def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, pd.Series, pd.
     pupil's sheet has that subject). A row-level failure (no school number,
     unknown class) quarantines each of the row's cells; a bad score only its own.
     """
-    checks = RowChecks(job)
-    out = _base(job, checks)
-    _student_no(job, checks, out)
+    out, checks = _start(job)
     _class(job, checks, out)
     subjects = [f.split(":", 1)[1] for f in job.fields if f.startswith("score:")]
     markers = V.absence_codes()
@@ -315,9 +317,7 @@ def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, pd.Series, pd.
 
 
 def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
-    checks = RowChecks(job)
-    out = _base(job, checks)
-    _student_no(job, checks, out)
+    out, checks = _start(job)
     _label(job, checks, out, "helper_role", "helper_role")
     staff = V.text(job.cell("helper_staff_no"))
     peer_ids, _ = V.student_ids(job.cell("helper_student_no"))
@@ -335,9 +335,7 @@ def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
 
 def clean_contacts(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
-    checks = RowChecks(job)
-    out = _base(job, checks)
-    _student_no(job, checks, out)
+    out, checks = _start(job)
     month, problem = V.dates(job.cell("month"))
     checks.fail(problem.notna() | month.isna(), "month", "unparseable_date")
     out["month"] = month.dt.strftime("%Y-%m")
@@ -352,17 +350,14 @@ def clean_contacts(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
 
 def clean_conduct(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
-    checks = RowChecks(job)
-    out = _base(job, checks)
-    _student_no(job, checks, out)
+    out, checks = _start(job)
     _yes_no(job, checks, out, "three_good")
     _yes_no(job, checks, out, "serious_violation")
     return out[~checks.bad], checks
 
 
 def clean_classes(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
-    checks = RowChecks(job)
-    out = _base(job, checks)
+    out, checks = _start(job, pupils=False)
     _class(job, checks, out)
     staff = V.text(job.cell("head_teacher_staff_no"))
     name = V.text(job.cell("head_teacher"))

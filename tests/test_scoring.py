@@ -221,3 +221,27 @@ def test_no_rise_points_when_every_rank_is_unchanged(data):
     same.loc[same.semester == 2, "total_score"] = s1
     pts, _ = pupil_points(same, pairings, conduct)
     assert (pts.points_rise == 0).all()
+
+
+def test_progress_award_same_year_or_against_the_baseline():
+    # p1: 8th at the end of year 1, 2nd in year 2 semester 1, 1st at the end of year 2.
+    # same year (default): 2 -> 1 is 1 place, no progress award;
+    # against the part-one baseline (end of year 1): 8 -> 1 is 7 places >= 5: 15 yuan
+    year1 = [100, 800, 700, 600, 500, 400, 300, 200]
+    year2_s1 = [790, 800, 700, 600, 500, 400, 300, 200]
+    year2_s2 = [900, 800, 700, 600, 500, 400, 300, 200]
+    scores = pd.concat([class_scores(1, 1, year1), class_scores(1, 2, year1), class_scores(2, 1, year2_s1),
+                        class_scores(2, 2, year2_s2)], ignore_index=True)
+    pairings = pd.DataFrame({"helper_id": "v", "helper_role": "volunteer", "pupil_id": ["p1"], "school_year": [2]})
+    same = pupil_awards(scores, pairings)[0].iloc[0]
+    assert (same.award_excellence_yuan, same.award_progress_yuan) == (100, 0)
+    base = pupil_awards(scores, pairings, RewardRules(progress_compare="baseline"))[0].iloc[0]
+    assert (base.award_excellence_yuan, base.award_progress_yuan) == (100, 15)
+
+
+def test_point_values_are_parameters(year_one):
+    scores, pairings, conduct, _ = year_one
+    # p9 with 5 points per place and 50 for conduct: 8 x 5 + 50 + 10 = 100
+    rules = RewardRules(points_per_place=5, conduct_points=50)
+    p9 = pupil_points(scores, pairings, conduct, rules)[0].set_index("pupil_id").loc["p9"]
+    assert p9.points_total == 100

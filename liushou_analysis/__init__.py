@@ -15,6 +15,7 @@ from .codebook import load_codebook  # noqa: E402
 from .growth import growth_percentiles  # noqa: E402
 from .ranks import class_rank, percentile_rank, rank_change  # noqa: E402
 from .routines import archive_completeness, five_ones, three_ones  # noqa: E402
+from .survey import SurveyDesign  # noqa: E402
 from .status import (  # noqa: E402
     care_arrangement,
     definition_counts,
@@ -42,5 +43,6 @@ __all__ = [
     "percentile_rank",
     "rank_change",
     "strict_both_3m",
+    "SurveyDesign",
     "three_ones",
 ]

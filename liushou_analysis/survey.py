@@ -1,0 +1,270 @@
+"""Design-based estimates for complex surveys, after R's ``survey`` package (Lumley).
+
+A :class:`SurveyDesign` knows the weights, strata, clusters (one per stage)
+and finite population corrections of a sample. Its estimators linearise
+(Taylor series) the statistic into per-row influence values ``z`` and
+estimate the variance of their total from the design:
+
+* one stage: ``V = sum_h (1 - f_h) n_h / (n_h - 1) sum_j (Z_hj - Zbar_h)^2``
+  where ``Z_hj`` are the PSU totals of ``z`` in stratum ``h``, ``n_h`` the
+  number of sampled PSUs and ``f_h = n_h / N_h`` the sampling fraction;
+* several stages, each with an fpc: the first stage's variance plus, for
+  each later stage, its one-stage variance within the units of the stage
+  above, multiplied by the sampling fractions of the stages above (R's
+  ``multistage``); with no fpc, only the first stage counts (the
+  with-replacement, "ultimate cluster" variance).
+
+Domains (``by=``) are estimated on the full design: rows outside a domain
+keep their PSU, with zero influence, so a domain's variance counts the PSUs
+that hold none of it. Rows with a missing ``y`` are left out of the
+estimate as R does with ``na.rm=TRUE``.
+
+Confidence intervals for means, totals and ratios use the normal quantile
+(R's ``confint`` default); proportions use the design degrees of freedom
+(PSUs minus strata), as ``svyciprop`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+LONELY_PSU = ("fail", "certainty", "remove", "adjust")
+COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "n", "deff", "method"]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+class SurveyDesign:
+    """A survey design, in the manner of ``survey::svydesign``.
+
+    Parameters
+    ----------
+    data : DataFrame
+    weights : str, optional
+        Sampling weights column. Default: the inverse of the sampling
+        fractions given by ``fpc``, else 1.
+    strata : str or list of str, optional
+        Stratum column for each stage (a single name: first stage only).
+    cluster : str or list of str, optional
+        Sampling unit column for each stage (e.g. ``["district", "school"]``).
+        Default: each row is its own unit.
+    fpc : str or list of str, optional
+        For each stage, the population count of units in the stratum (a
+        value above 1) or the sampling fraction (1 or below).
+    lonely_psu : {"fail", "certainty", "remove", "adjust"}
+        A stratum with a single PSU: an error; no contribution (a certainty
+        unit, or removed); or centred at the mean of all PSU totals.
+
+    Examples
+    --------
+    A simple random sample of 4 from 100:
+
+    >>> d = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "N": 100})
+    >>> SurveyDesign(d, fpc="N").mean("y")[["estimate", "se"]].round(4).values.tolist()
+    [[2.5, 0.6325]]
+    """
+
+    def __init__(self, data: pd.DataFrame, weights: str | None = None, strata=None, cluster=None, fpc=None,
+                 lonely_psu: str = "fail"):
+        if lonely_psu not in LONELY_PSU:
+            raise ValueError(f"lonely_psu must be one of {LONELY_PSU}")
+        self.data = data.reset_index(drop=True)
+        self.lonely_psu = lonely_psu
+        n = len(self.data)
+        clusters = _as_list(cluster)
+        fpcs = _as_list(fpc)
+        stratas = _as_list(strata)
+        stages = max(len(clusters), len(fpcs), len(stratas), 1)
+        self.stages = []
+        parent = np.zeros(n, dtype=np.int64)
+        for k in range(stages):
+            unit = (self.data[clusters[k]].to_numpy() if k < len(clusters)
+                    else np.arange(n))  # id = ~1: every row its own unit
+            stratum = self.data[stratas[k]].to_numpy() if k < len(stratas) else np.zeros(n, dtype=np.int64)
+            # units and strata are nested in the unit above them
+            stratum_code = pd.MultiIndex.from_arrays([parent, stratum]).factorize()[0]
+            unit_code = pd.MultiIndex.from_arrays([stratum_code, unit]).factorize()[0]
+            n_units = pd.Series(unit_code).groupby(stratum_code).nunique().to_numpy()[stratum_code]
+            pop = None
+            if k < len(fpcs):
+                raw = self.data[fpcs[k]].to_numpy(dtype=float)
+                pop = np.where(raw <= 1, n_units / raw, raw)
+            self.stages.append({"stratum": stratum_code, "unit": unit_code, "n_units": n_units, "pop": pop})
+            parent = unit_code
+        if weights is not None:
+            self.w = self.data[weights].to_numpy(dtype=float)
+        else:
+            self.w = np.ones(n)
+            for s in self.stages:
+                if s["pop"] is not None:
+                    self.w = self.w * s["pop"] / s["n_units"]
+        self.full_stages = all(s["pop"] is not None for s in self.stages)
+
+    # --- variance -----------------------------------------------------------------------
+    def degrees_of_freedom(self) -> int:
+        """First-stage PSUs minus strata (R's ``degf``)."""
+        s = self.stages[0]
+        return int(len(np.unique(s["unit"])) - len(np.unique(s["stratum"])))
+
+    def _onestage(self, z: np.ndarray, stage: dict) -> float:
+        totals = pd.Series(z).groupby([stage["stratum"], stage["unit"]]).sum()
+        strat = totals.index.get_level_values(0).to_numpy()
+        n_h = pd.Series(totals.to_numpy()).groupby(strat).transform("size").to_numpy()
+        centre = pd.Series(totals.to_numpy()).groupby(strat).transform("mean").to_numpy()
+        if stage["pop"] is not None:
+            pop = pd.Series(stage["pop"]).groupby(stage["stratum"]).first().reindex(strat).to_numpy()
+            f = 1 - n_h / pop
+        else:
+            f = np.ones(len(strat))
+        # a stratum whose every unit was sampled (f = 0) contributes nothing,
+        # whatever its size: it is self-representing, not a lonely PSU
+        lonely = (n_h == 1) & (f > 1e-7)
+        dev = totals.to_numpy() - centre
+        with np.errstate(divide="ignore", invalid="ignore"):
+            contrib = np.where(f > 1e-7, f * n_h / (n_h - 1) * dev ** 2, 0.0)
+        if lonely.any():
+            if self.lonely_psu == "fail":
+                raise ValueError("a stratum has a single PSU: choose lonely_psu='certainty', 'remove' or 'adjust'")
+            if self.lonely_psu == "adjust":
+                contrib[lonely] = f[lonely] * (totals.to_numpy()[lonely] - totals.mean()) ** 2
+            else:
+                contrib[lonely] = 0.0
+        return float(np.nansum(contrib))
+
+    def variance(self, z: np.ndarray) -> float:
+        """Variance of the total of influence values ``z`` under the design."""
+        v = self._onestage(z, self.stages[0])
+        if self.full_stages and len(self.stages) > 1:
+            scale = np.ones(len(z))
+            for upper, stage in zip(self.stages[:-1], self.stages[1:], strict=True):
+                scale = scale * upper["n_units"] / upper["pop"]
+                # within each unit above, the stage's one-stage variance, times the fractions above
+                v += self._onestage(z * np.sqrt(scale), stage)
+        return v
+
+    # --- estimators ---------------------------------------------------------------------
+    def _domains(self, by) -> list[tuple[dict, np.ndarray]]:
+        cols = _as_list(by)
+        if not cols:
+            return [({}, np.ones(len(self.data), dtype=bool))]
+        out = []
+        grouping = self.data.groupby(cols if len(cols) > 1 else cols[0], sort=True)
+        for key, positions in grouping.indices.items():  # one pass per domain, not per row
+            mask = np.zeros(len(self.data), dtype=bool)
+            mask[positions] = True
+            values = key if isinstance(key, tuple) else (key,)
+            out.append((dict(zip(cols, values, strict=True)), mask))
+        return out
+
+    def _row(self, label, est, var, n, deff, method, extra) -> dict:
+        se = float(np.sqrt(var))
+        q = stats.norm.ppf(0.975)
+        return {**extra, "term": label, "estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se,
+                "n": int(n), "deff": deff, "method": method}
+
+    def _srs_var_of_mean(self, y: np.ndarray, inside: np.ndarray) -> float:
+        """Variance of the mean under simple random sampling without
+        replacement of the same size (R's deff): svyvar / n * (N - n) / N."""
+        w = self.w * inside
+        n = inside.sum()
+        big_n = w.sum()
+        mean = (w * np.nan_to_num(y)).sum() / big_n
+        s2 = (w * (np.nan_to_num(y) - mean) ** 2).sum() / big_n * n / (n - 1)
+        srs = s2 / n * (big_n - n) / big_n
+        return srs if srs > 0 else np.nan  # a census has no sampling variance to compare with
+
+    def mean(self, y: str, by=None) -> pd.DataFrame:
+        """Weighted mean of ``y`` (per domain) with its design-based SE."""
+        rows = []
+        values = self.data[y].to_numpy(dtype=float)
+        for extra, mask in self._domains(by):
+            inside = mask & ~np.isnan(values)
+            w = self.w * inside
+            est = (w * np.nan_to_num(values)).sum() / w.sum()
+            z = w * (np.nan_to_num(values) - est) / w.sum()
+            var = self.variance(z)
+            rows.append(self._row(y, est, var, inside.sum(), var / self._srs_var_of_mean(values, inside), "taylor",
+                                  extra))
+        return pd.DataFrame(rows)[_as_list(by) + COLUMNS]
+
+    def total(self, y: str, by=None) -> pd.DataFrame:
+        """Weighted total of ``y`` (per domain)."""
+        rows = []
+        values = self.data[y].to_numpy(dtype=float)
+        for extra, mask in self._domains(by):
+            inside = mask & ~np.isnan(values)
+            z = self.w * inside * np.nan_to_num(values)
+            var = self.variance(z)
+            big_n = (self.w * inside).sum()
+            rows.append(self._row(y, z.sum(), var, inside.sum(),
+                                  var / (big_n ** 2 * self._srs_var_of_mean(values, inside)), "taylor", extra))
+        return pd.DataFrame(rows)[_as_list(by) + COLUMNS]
+
+    def ratio(self, numerator: str, denominator: str, by=None) -> pd.DataFrame:
+        """Ratio of two weighted totals, ``sum(w y) / sum(w x)``."""
+        rows = []
+        y = self.data[numerator].to_numpy(dtype=float)
+        x = self.data[denominator].to_numpy(dtype=float)
+        for extra, mask in self._domains(by):
+            inside = mask & ~np.isnan(y) & ~np.isnan(x)
+            w = self.w * inside
+            r = (w * np.nan_to_num(y)).sum() / (w * np.nan_to_num(x)).sum()
+            z = w * (np.nan_to_num(y) - r * np.nan_to_num(x)) / (w * np.nan_to_num(x)).sum()
+            rows.append(self._row(f"{numerator}/{denominator}", r, self.variance(z), inside.sum(), np.nan, "taylor",
+                                  extra))
+        return pd.DataFrame(rows)[_as_list(by) + COLUMNS]
+
+    def proportion(self, y: str, by=None, method: str = "logit", level: float = 0.95) -> pd.DataFrame:
+        """Share of each category of ``y`` (one row per category), with a
+        confidence interval by ``method``:
+
+        * ``logit``: Wald interval on the logit scale, back-transformed
+          (svyciprop's default);
+        * ``wilson``: Wilson's score interval with the effective sample size
+          ``p(1-p)/var``;
+        * ``beta``: Korn and Graubard's Clopper-Pearson interval with the
+          effective sample size (svyciprop's ``beta``).
+
+        Quantiles use the design degrees of freedom.
+        """
+        if method not in ("logit", "wilson", "beta"):
+            raise ValueError("method must be 'logit', 'wilson' or 'beta'")
+        values = self.data[y]
+        df = max(self.degrees_of_freedom(), 1)
+        alpha = 1 - level
+        t = stats.t.ppf(1 - alpha / 2, df)
+        rows = []
+        for extra, mask in self._domains(by):
+            inside = mask & values.notna().to_numpy()
+            w = self.w * inside
+            for category in sorted(values[inside].unique()):
+                ind = (values == category).to_numpy(dtype=float)
+                p = (w * ind).sum() / w.sum()
+                z = w * (ind - p) / w.sum()
+                var = self.variance(z)
+                se = np.sqrt(var)
+                deff = var / self._srs_var_of_mean(ind, inside)
+                if p in (0.0, 1.0) or var == 0:
+                    lo, hi = p, p
+                elif method == "logit":
+                    logit, se_logit = np.log(p / (1 - p)), se / (p * (1 - p))
+                    lo, hi = (1 / (1 + np.exp(-(logit + s * t * se_logit))) for s in (-1, 1))
+                elif method == "wilson":
+                    n_eff = p * (1 - p) / var
+                    centre = (p + t ** 2 / (2 * n_eff)) / (1 + t ** 2 / n_eff)
+                    half = t / (1 + t ** 2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + t ** 2 / (4 * n_eff ** 2))
+                    lo, hi = centre - half, centre + half
+                else:
+                    n_eff = p * (1 - p) / var
+                    n_eff *= (stats.t.ppf(alpha / 2, inside.sum() - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+                    lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+                    hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+                rows.append({**extra, "term": f"{y}={category}", "estimate": p, "se": se, "ci_low": lo,
+                             "ci_high": hi, "n": int(inside.sum()), "deff": deff, "method": method})
+        return pd.DataFrame(rows)[_as_list(by) + COLUMNS]

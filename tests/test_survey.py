@@ -1,0 +1,161 @@
+"""Design-based estimates (liushou_analysis/survey.py).
+
+References: the R `survey` results published in ../shared/reference/README.md
+(api data), checks derived from them, and coverage of the population value
+(apipop) by simulation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liushou_analysis.survey import SurveyDesign
+
+REF = "/work/shared/reference/api/"
+
+
+@pytest.fixture(scope="module")
+def api():
+    from pathlib import Path
+    ref = Path(__file__).resolve().parents[2] / "shared" / "reference" / "api"
+    if not ref.exists():
+        ref = Path(REF)
+    return {name: pd.read_csv(ref / f"{name}.csv") for name in ("apiclus1", "api_strat", "apiclus2", "apipop")}
+
+
+def test_one_stage_cluster_mean_matches_r(api):
+    # README: svymean(~api00, dclus1) = 644.17, SE 23.542
+    d = SurveyDesign(api["apiclus1"], weights="pw", cluster="dnum", fpc="fpc")
+    row = d.mean("api00").iloc[0]
+    assert round(row.estimate, 2) == 644.17 and round(row.se, 3) == 23.542
+
+
+def test_stratified_mean_matches_r(api):
+    # README: svymean(~api00, dstrat) = 662.29, SE 9.4089
+    d = SurveyDesign(api["api_strat"], weights="pw", strata="stype", fpc="fpc")
+    row = d.mean("api00").iloc[0]
+    assert round(row.estimate, 2) == 662.29 and round(row.se, 4) == 9.4089
+
+
+def test_stratified_total_is_population_size_times_mean(api):
+    # Derived: with known stratum sizes the weights sum to N = 6,194 in every sample,
+    # so the total and its SE are exactly N times the mean's.
+    d = SurveyDesign(api["api_strat"], weights="pw", strata="stype", fpc="fpc")
+    mean, total = d.mean("api00").iloc[0], d.total("api00").iloc[0]
+    assert d.w.sum() == pytest.approx(6194, abs=0.5)
+    assert total.estimate == pytest.approx(6194 * mean.estimate, rel=1e-4)
+    assert total.se == pytest.approx(6194 * mean.se, rel=1e-4)
+
+
+def test_two_stage_design_uses_both_stages(api):
+    # R's survey documentation prints 670.81 and SE 30.099 for svymean(~api00, dclus2) with
+    # fpc=~fpc1+fpc2 (not among the README's figures). With the weights alone (no fpc) only
+    # the first stage counts: the with-replacement variance, which is larger here.
+    full = SurveyDesign(api["apiclus2"], cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"]).mean("api00").iloc[0]
+    assert round(full.estimate, 2) == 670.81 and round(full.se, 3) == 30.099
+    ultimate = SurveyDesign(api["apiclus2"], weights="pw", cluster="dnum").mean("api00").iloc[0]
+    assert ultimate.estimate == pytest.approx(full.estimate, rel=1e-3) and ultimate.se > full.se
+
+
+def test_proportion_is_the_mean_of_an_indicator(api):
+    data = api["apiclus1"].assign(yes=lambda d: (d["sch.wide"] == "Yes").astype(float))
+    d = SurveyDesign(data, weights="pw", cluster="dnum", fpc="fpc")
+    mean = d.mean("yes").iloc[0]
+    for method in ("logit", "wilson", "beta"):
+        p = d.proportion("sch.wide", method=method).set_index("term").loc["sch.wide=Yes"]
+        assert p.estimate == pytest.approx(mean.estimate) and p.se == pytest.approx(mean.se)
+        assert 0 < p.ci_low < p.estimate < p.ci_high < 1
+    shares = d.proportion("stype")
+    assert shares.estimate.sum() == pytest.approx(1)
+
+
+def test_domains_are_estimated_on_the_full_design(api):
+    d = SurveyDesign(api["apiclus1"], weights="pw", cluster="dnum", fpc="fpc")
+    by = d.mean("api00", by="stype").set_index("stype")
+    # a domain mean is the ratio of the domain's weighted total to its weighted count
+    data = api["apiclus1"].assign(e_api=lambda x: np.where(x.stype == "E", x.api00, 0.0),
+                                  e=lambda x: (x.stype == "E").astype(float))
+    ratio = SurveyDesign(data, weights="pw", cluster="dnum", fpc="fpc").ratio("e_api", "e").iloc[0]
+    assert by.loc["E", "estimate"] == pytest.approx(ratio.estimate)
+    assert by.loc["E", "se"] == pytest.approx(ratio.se)
+
+
+def test_design_effect_of_a_simple_random_sample_is_one():
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame({"y": rng.normal(size=200), "N": 5000})
+    row = SurveyDesign(data, fpc="N").mean("y").iloc[0]
+    assert row.deff == pytest.approx(1.0)
+    # and the SE is the textbook sqrt((1 - n/N) s^2 / n)
+    assert row.se == pytest.approx(np.sqrt((1 - 200 / 5000) * data.y.var() / 200))
+
+
+def test_lonely_psu_options():
+    data = pd.DataFrame({"y": [1.0, 2.0, 3.0, 5.0], "h": [1, 1, 1, 2], "psu": [1, 2, 3, 4]})
+    with pytest.raises(ValueError, match="single PSU"):
+        SurveyDesign(data, strata="h", cluster="psu").mean("y")
+    certain = SurveyDesign(data, strata="h", cluster="psu", lonely_psu="certainty").mean("y").iloc[0]
+    adjusted = SurveyDesign(data, strata="h", cluster="psu", lonely_psu="adjust").mean("y").iloc[0]
+    assert adjusted.se > certain.se > 0
+
+
+def _coverage(pop: pd.DataFrame, reps: int, seed: int) -> dict[str, float]:
+    """Share of 95% CIs covering the population mean of api00 (apipop) for:
+
+    * ``stratified``: 100 elementary, 50 middle, 50 high schools (as api_strat);
+    * ``cluster_certainty``: the 10 districts with over 50 schools taken in
+      full (a certainty stratum), 60 of the other 747 districts sampled;
+    * ``cluster_15``: 15 of all 757 districts (as apiclus1). One district
+      holds 9% of the schools, so whether it is drawn decides the estimate:
+      the normal interval undercovers (about 84%) whatever the sample size.
+      Reported, not asserted to be nominal.
+    """
+    rng = np.random.default_rng(seed)
+    truth = pop.api00.mean()
+    size = pop.groupby("dnum").size()
+    big = size[size > 50].index
+    rest = size.index.difference(big).to_numpy()
+    pop = pop.assign(stratum=np.where(pop.dnum.isin(big), "certainty", "sampled"))
+    counts = pop.stype.value_counts()
+    sizes = {"E": 100, "H": 50, "M": 50}
+    hits = {"stratified": 0, "cluster_certainty": 0, "cluster_15": 0}
+    for _ in range(reps):
+        parts = [g.iloc[rng.choice(len(g), sizes[k], replace=False)] for k, g in pop.groupby("stype")]
+        s = pd.concat(parts).assign(fpc=lambda x: x.stype.map(counts))
+        r = SurveyDesign(s, strata="stype", fpc="fpc").mean("api00").iloc[0]
+        hits["stratified"] += r.ci_low <= truth <= r.ci_high
+        chosen = rng.choice(rest, 60, replace=False)
+        s = pop[pop.dnum.isin(chosen) | pop.dnum.isin(big)].copy()
+        s["fpc"] = np.where(s.stratum == "certainty", len(big), len(rest))
+        r = SurveyDesign(s, strata="stratum", cluster="dnum", fpc="fpc").mean("api00").iloc[0]
+        hits["cluster_certainty"] += r.ci_low <= truth <= r.ci_high
+        chosen = rng.choice(size.index.to_numpy(), 15, replace=False)
+        s = pop[pop.dnum.isin(chosen)].assign(fpc=len(size))
+        r = SurveyDesign(s, cluster="dnum", fpc="fpc").mean("api00").iloc[0]
+        hits["cluster_15"] += r.ci_low <= truth <= r.ci_high
+    return {k: v / reps for k, v in hits.items()}
+
+
+def test_confidence_intervals_cover_the_population_mean_quick(api):
+    """Quick version (300 samples of each design): within 3 simulation SEs of 95%."""
+    cov = _coverage(api["apipop"].dropna(subset=["api00"]), reps=300, seed=11)
+    se = np.sqrt(0.95 * 0.05 / 300)
+    assert abs(cov["stratified"] - 0.95) < 3 * se
+    assert abs(cov["cluster_certainty"] - 0.95) < 3 * se
+
+
+@pytest.mark.slow
+def test_confidence_intervals_cover_the_population_mean_full(api):
+    """Full version (2,000 samples each), writing reports/validation/survey_coverage.csv."""
+    from liushou_analysis import config
+
+    reps = 2000
+    cov = _coverage(api["apipop"].dropna(subset=["api00"]), reps=reps, seed=12)
+    out = config.REPORTS / "validation"
+    out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"design": list(cov), "coverage": list(cov.values()), "samples": reps, "nominal": 0.95}).to_csv(
+        out / "survey_coverage.csv", index=False)
+    se = np.sqrt(0.95 * 0.05 / reps)
+    assert abs(cov["stratified"] - 0.95) < 3 * se
+    assert abs(cov["cluster_certainty"] - 0.95) < 3 * se

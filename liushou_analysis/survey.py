@@ -112,11 +112,13 @@ class SurveyDesign:
         s = self.stages[0]
         return int(len(np.unique(s["unit"])) - len(np.unique(s["stratum"])))
 
-    def _onestage(self, z: np.ndarray, stage: dict) -> float:
-        totals = pd.Series(z).groupby([stage["stratum"], stage["unit"]]).sum()
+    def _onestage(self, z: np.ndarray, stage: dict) -> np.ndarray:
+        """One stage's covariance of the totals of the columns of ``z`` (n x k)."""
+        totals = pd.DataFrame(z).groupby([stage["stratum"], stage["unit"]]).sum()
         strat = totals.index.get_level_values(0).to_numpy()
-        n_h = pd.Series(totals.to_numpy()).groupby(strat).transform("size").to_numpy()
-        centre = pd.Series(totals.to_numpy()).groupby(strat).transform("mean").to_numpy()
+        t = totals.to_numpy()
+        n_h = pd.Series(strat).groupby(strat).transform("size").to_numpy()
+        centre = totals.groupby(level=0).transform("mean").to_numpy()
         if stage["pop"] is not None:
             pop = pd.Series(stage["pop"]).groupby(stage["stratum"]).first().reindex(strat).to_numpy()
             f = 1 - n_h / pop
@@ -125,28 +127,35 @@ class SurveyDesign:
         # a stratum whose every unit was sampled (f = 0) contributes nothing,
         # whatever its size: it is self-representing, not a lonely PSU
         lonely = (n_h == 1) & (f > 1e-7)
-        dev = totals.to_numpy() - centre
+        dev = t - centre
         with np.errstate(divide="ignore", invalid="ignore"):
-            contrib = np.where(f > 1e-7, f * n_h / (n_h - 1) * dev ** 2, 0.0)
+            scale = np.where(f > 1e-7, f * n_h / (n_h - 1), 0.0)
         if lonely.any():
             if self.lonely_psu == "fail":
                 raise ValueError("a stratum has a single PSU: choose lonely_psu='certainty', 'remove' or 'adjust'")
             if self.lonely_psu == "adjust":
-                contrib[lonely] = f[lonely] * (totals.to_numpy()[lonely] - totals.mean()) ** 2
+                dev[lonely] = t[lonely] - t.mean(axis=0)
+                scale[lonely] = f[lonely]
             else:
-                contrib[lonely] = 0.0
-        return float(np.nansum(contrib))
+                scale[lonely] = 0.0
+        weighted = dev * np.sqrt(scale)[:, None]
+        return weighted.T @ weighted
 
-    def variance(self, z: np.ndarray) -> float:
-        """Variance of the total of influence values ``z`` under the design."""
+    def covariance(self, z: np.ndarray) -> np.ndarray:
+        """Covariance matrix of the totals of the columns of influence values ``z``."""
+        z = np.asarray(z, dtype=float).reshape(len(self.data), -1)
         v = self._onestage(z, self.stages[0])
         if self.full_stages and len(self.stages) > 1:
             scale = np.ones(len(z))
             for upper, stage in zip(self.stages[:-1], self.stages[1:], strict=True):
                 scale = scale * upper["n_units"] / upper["pop"]
                 # within each unit above, the stage's one-stage variance, times the fractions above
-                v += self._onestage(z * np.sqrt(scale), stage)
+                v = v + self._onestage(z * np.sqrt(scale)[:, None], stage)
         return v
+
+    def variance(self, z: np.ndarray) -> float:
+        """Variance of the total of influence values ``z`` under the design."""
+        return float(self.covariance(z)[0, 0])
 
     # --- estimators ---------------------------------------------------------------------
     def _domains(self, by) -> list[tuple[dict, np.ndarray]]:
@@ -268,3 +277,63 @@ class SurveyDesign:
                 rows.append({**extra, "term": f"{y}={category}", "estimate": p, "se": se, "ci_low": lo,
                              "ci_high": hi, "n": int(inside.sum()), "deff": deff, "method": method})
         return pd.DataFrame(rows)[_as_list(by) + COLUMNS]
+
+    def crosstab(self, row: str, col: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Weighted two-way table and Rao-Scott tests of independence.
+
+        Returns ``(table, tests)``. ``table``: one row per cell with the
+        estimated population count and share. ``tests``: the Pearson X^2 of
+        the table rescaled to the sample size (wrong under clustering), the
+        first-order Rao-Scott chi-square ``X^2 / mean(delta)`` on
+        ``(r-1)(c-1)`` df, and the second-order F ``X^2 / sum(delta)`` on
+        ``d0`` and ``d0 * df`` degrees of freedom with
+        ``d0 = sum(delta)^2 / sum(delta^2)``, where ``delta`` are the
+        eigenvalues of the generalised design effect matrix (Rao and Scott
+        1984; R's ``svychisq``).
+        """
+        data = self.data
+        keep = data[row].notna().to_numpy() & data[col].notna().to_numpy()
+        rows, cols = sorted(data.loc[keep, row].unique()), sorted(data.loc[keep, col].unique())
+        nr, nc = len(rows), len(cols)
+        w = self.w * keep
+        cell = pd.MultiIndex.from_arrays([data[row], data[col]])
+        cells = [(a, b) for a in rows for b in cols]
+        ind = np.column_stack([(cell == c) & keep for c in cells]).astype(float)
+        p = (w[:, None] * ind).sum(axis=0) / w.sum()
+        z = w[:, None] * (ind - p) / w.sum()
+        V = self.covariance(z)
+        n = int(keep.sum())
+        table = pd.DataFrame({row: [c[0] for c in cells], col: [c[1] for c in cells], "share": p,
+                              "count": p * w.sum(), "se_share": np.sqrt(np.diag(V))})
+        # Pearson X^2 on the table scaled to the sample size
+        P = p.reshape(nr, nc)
+        expected = np.outer(P.sum(axis=1), P.sum(axis=0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x2 = n * np.nansum((P - expected) ** 2 / expected)
+        # contrasts for interaction, orthogonal to the main effects (R: qr.resid)
+        grid_r, grid_c = np.repeat(np.arange(nr), nc), np.tile(np.arange(nc), nr)
+        main = np.column_stack([np.ones(nr * nc)] + [(grid_r == i).astype(float) for i in range(1, nr)]
+                               + [(grid_c == j).astype(float) for j in range(1, nc)])
+        inter = np.column_stack([((grid_r == i) & (grid_c == j)).astype(float) for i in range(1, nr)
+                                 for j in range(1, nc)])
+        C = inter - main @ np.linalg.lstsq(main, inter, rcond=None)[0]
+        inv_d = np.diag(np.where(p > 0, 1 / np.where(p > 0, p, 1), 0.0))
+        denom = C.T @ (inv_d / n) @ C
+        numer = C.T @ inv_d @ V @ inv_d @ C
+        delta = np.linalg.solve(denom, numer)
+        tr, tr2 = np.trace(delta), np.trace(delta @ delta)
+        d0 = tr ** 2 / tr2
+        df_design = max(self.degrees_of_freedom(), 1)
+        k = (nr - 1) * (nc - 1)
+        first = x2 / (tr / k)
+        second = x2 / tr
+        tests = pd.DataFrame([
+            {"test": "pearson_unadjusted", "statistic": x2, "df1": k, "df2": np.nan,
+             "p_value": stats.chi2.sf(x2, k)},
+            {"test": "rao_scott_first_order", "statistic": first, "df1": k, "df2": np.nan,
+             "p_value": stats.chi2.sf(first, k)},
+            {"test": "rao_scott_second_order_F", "statistic": second, "df1": d0, "df2": d0 * df_design,
+             "p_value": stats.f.sf(second, d0, d0 * df_design)},
+        ])
+        return table, tests
+

@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 from .cleaning.pipeline import clean_dataset  # noqa: E402
 from .codebook import load_codebook  # noqa: E402
+from .effects import estimate_effect  # noqa: E402
 from .growth import growth_percentiles  # noqa: E402
 from .ranks import class_rank, percentile_rank, rank_change  # noqa: E402
 from .routines import archive_completeness, five_ones, three_ones  # noqa: E402
@@ -34,6 +35,7 @@ __all__ = [
     "clean_dataset",
     "definition_counts",
     "either_parent",
+    "estimate_effect",
     "five_ones",
     "growth_percentiles",
     "guardian_characteristics",

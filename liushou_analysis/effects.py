@@ -92,3 +92,58 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
                          "ci_high": est + q * se, "p_value": p, "n": len(d), "method": method}])[COLUMNS]
     out.attrs["fit"] = fit
     return out
+
+
+def expected_percentile_under_no_effect(base_percentile, slope: float, residual_variance: float | None = None,
+                                        intercept: float = 0.0):
+    """Expected end percentile of a pupil at ``base_percentile`` when nothing
+    but measurement noise moves scores (regression to the mean).
+
+    On the normal-score scale, ``X2 | X1 ~ N(a + b X1, s^2)`` gives
+    ``E[Phi(X2) | X1] = Phi((a + b X1) / sqrt(1 + s^2))``. For standardised
+    scores with re-test correlation ``r``: ``a = 0``, ``b = r`` and
+    ``s^2 = 1 - r^2`` (the default), i.e. ``100 Phi(r z1 / sqrt(2 - r^2))``.
+
+    >>> round(float(expected_percentile_under_no_effect(10, 0.8)), 1)  # from the 10th percentile
+    19.0
+    """
+    p = np.clip(np.asarray(base_percentile, dtype=float) / 100, 1e-6, 1 - 1e-6)
+    s2 = 1 - slope ** 2 if residual_variance is None else residual_variance
+    return 100 * stats.norm.cdf((intercept + slope * stats.norm.ppf(p)) / np.sqrt(1 + s2))
+
+
+def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: str | None = None,
+                           bins: int = 10) -> pd.DataFrame:
+    """The percentile change expected at each baseline position with no effect.
+
+    Two estimates per baseline bin (deciles of the base percentile):
+    ``observed_change_untreated`` (mean change among pupils not treated: the
+    empirical no-effect benchmark), and ``predicted_change`` from the
+    regression of the end on the baseline normal score among the untreated
+    (see :func:`expected_percentile_under_no_effect`); a regression on the
+    baseline stays right when pupils were picked on the baseline, where a
+    correlation would not. ``retest_slope`` is that slope (the re-test
+    correlation when nobody is left out). A naive comparison of paired
+    pupils (who start low) against this curve shows how much of their
+    "progress" is regression to the mean.
+
+    ``base`` and ``end`` are percentile ranks (0-100) of the same pupils.
+    """
+    d = data.dropna(subset=[base, end])
+    untreated = d if treatment is None else d[d[treatment].fillna(0).astype(float) == 0]
+    z = stats.norm.ppf(np.clip(untreated[[base, end]].to_numpy() / 100, 1e-6, 1 - 1e-6))
+    slope, intercept = np.polyfit(z[:, 0], z[:, 1], 1)
+    residual_variance = float(np.var(z[:, 1] - (intercept + slope * z[:, 0]), ddof=2))
+    edges = np.linspace(0, 100, bins + 1)
+    binned = pd.cut(d[base], edges, include_lowest=True)
+    change = d[end] - d[base]
+    out = pd.DataFrame({
+        "pupils": change.groupby(binned, observed=False).size(),
+        "mean_change_all": change.groupby(binned, observed=False).mean(),
+    })
+    ub = pd.cut(untreated[base], edges, include_lowest=True)
+    out["observed_change_untreated"] = (untreated[end] - untreated[base]).groupby(ub, observed=False).mean()
+    mid = untreated[base].groupby(ub, observed=False).mean()
+    out["predicted_change"] = expected_percentile_under_no_effect(mid, slope, residual_variance, intercept) - mid
+    out["retest_slope"] = slope
+    return out.reset_index().rename(columns={base: "base_bin"})

@@ -57,3 +57,27 @@ def test_planted_effect_is_recovered_with_nominal_coverage():
     assert abs(estimates.mean() - 0.5) < 3 * estimates.std() / np.sqrt(reps)
     assert 0.93 <= hits / reps <= 0.97
     assert np.mean(naive) < 0.2  # weaker pupils are picked: the naive difference is biased down
+
+
+def test_regression_to_the_mean_matches_its_formula_and_the_untreated_pupils():
+    """Simulated scores with reliability 0.8 and no effect at all: the
+    formula's predicted change agrees with the observed change in every
+    baseline decile (within a point and a half), weak pupils rise and strong
+    pupils fall, and the curve is what paired pupils must beat."""
+    from liushou_analysis.effects import regression_to_the_mean
+    from liushou_analysis.ranks import percentile_rank
+
+    rng = np.random.default_rng(5)
+    n = 40_000
+    ability = rng.normal(0, np.sqrt(0.8), n)
+    d = pd.DataFrame({"s1": ability + rng.normal(0, np.sqrt(0.2), n), "s2": ability + rng.normal(0, np.sqrt(0.2), n)})
+    d["p1"], d["p2"] = percentile_rank(d, "s1"), percentile_rank(d, "s2")
+    d["paired"] = (d.p1 < 30) & (rng.random(n) < 0.5)  # weak pupils picked, no effect
+    r = regression_to_the_mean(d, "p1", "p2", treatment="paired")
+    assert r.retest_slope.iloc[0] == pytest.approx(0.8, abs=0.01)  # unharmed by picking on the baseline
+    assert (np.abs(r.observed_change_untreated - r.predicted_change) < 1.5).all()
+    assert r.predicted_change.iloc[0] > 5 and r.predicted_change.iloc[-1] < -5
+    # the paired pupils' naive gain is regression to the mean, not an effect
+    paired_gain = (d.p2 - d.p1)[d.paired].mean()
+    unpaired_low = (d.p2 - d.p1)[~d.paired & (d.p1 < 30)].mean()
+    assert paired_gain > 5 and abs(paired_gain - unpaired_low) < 1

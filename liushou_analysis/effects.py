@@ -147,3 +147,47 @@ def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: s
     out["predicted_change"] = expected_percentile_under_no_effect(mid, slope, residual_variance, intercept) - mid
     out["retest_slope"] = slope
     return out.reset_index().rename(columns={base: "base_bin"})
+
+
+def ipw_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str],
+               cluster: str | None = None, trim: tuple[float, float] = (0.01, 0.99),
+               level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Effect on the treated by inverse-probability weighting, with overlap diagnostics.
+
+    The propensity of treatment is a logistic regression on ``covariates``
+    (for pairing: baseline rank or score and left-behind status). Treated
+    pupils weigh 1 and untreated ``e / (1 - e)`` (the ATT weights), with
+    propensities clipped to ``trim``. The effect is the weighted difference
+    in mean outcomes (weighted least squares), with cluster-robust SEs that
+    treat the weights as known.
+
+    Returns ``(estimate, diagnostics)``: the tidy row, and per covariate
+    the standardised mean difference before and after weighting, with the
+    propensity range of each group and the share of untreated pupils whose
+    propensity lies outside the treated pupils' range (lack of overlap).
+    """
+    cols = [outcome, treatment, *covariates] + ([cluster] if cluster else [])
+    d = data.dropna(subset=cols).copy()
+    X = sm.add_constant(d[list(covariates)].astype(float), has_constant="add")
+    t = d[treatment].astype(float)
+    propensity = sm.Logit(t, X).fit(disp=0).predict(X).clip(*trim)
+    w = np.where(t == 1, 1.0, propensity / (1 - propensity))
+    d["_w"] = w
+    result = estimate_effect(d, outcome, treatment, cluster=cluster, weights="_w", level=level)
+    result["method"] = "IPW (ATT weights) " + result["method"].item()
+    rows = []
+    for c in covariates:
+        x = d[c].astype(float)
+        sd = np.sqrt((x[t == 1].var() + x[t == 0].var()) / 2)
+        before = (x[t == 1].mean() - x[t == 0].mean()) / sd
+        after = (x[t == 1].mean() - np.average(x[t == 0], weights=w[t == 0])) / sd
+        rows.append({"covariate": c, "smd_before": before, "smd_after": after})
+    diag = pd.DataFrame(rows)
+    treated_range = (propensity[t == 1].min(), propensity[t == 1].max())
+    diag.attrs["propensity"] = {
+        "treated_min": float(treated_range[0]), "treated_max": float(treated_range[1]),
+        "untreated_min": float(propensity[t == 0].min()), "untreated_max": float(propensity[t == 0].max()),
+        "untreated_outside_treated_range": float(((propensity[t == 0] < treated_range[0])
+                                                  | (propensity[t == 0] > treated_range[1])).mean()),
+    }
+    return result, diag

@@ -81,3 +81,33 @@ def test_regression_to_the_mean_matches_its_formula_and_the_untreated_pupils():
     paired_gain = (d.p2 - d.p1)[d.paired].mean()
     unpaired_low = (d.p2 - d.p1)[~d.paired & (d.p1 < 30)].mean()
     assert paired_gain > 5 and abs(paired_gain - unpaired_low) < 1
+
+
+def test_ipw_recovers_the_effect_on_the_treated_and_balances_covariates():
+    """Selection on the baseline and left-behind status, planted effect 0.5
+    for everyone: over 300 simulated counties the IPW estimate is unbiased
+    within simulation error, the naive difference is not, and weighting
+    brings the standardised differences under 0.1."""
+    from liushou_analysis.effects import ipw_effect
+
+    estimates, naive, hits = [], [], 0
+    for seed in range(300):
+        rng = np.random.default_rng(10_000 + seed)
+        n = 3000
+        baseline = rng.normal(size=n)
+        left_behind = (rng.random(n) < 0.4).astype(float)
+        treated = (rng.random(n) < 1 / (1 + np.exp(1.2 + 1.2 * baseline - 1.0 * left_behind))).astype(int)
+        school = rng.integers(0, 30, n)
+        y = 0.5 * treated + 0.8 * baseline - 0.2 * left_behind + rng.normal(0, 0.3, 30)[school] + rng.normal(0, 1, n)
+        d = pd.DataFrame({"y": y, "t": treated, "x": baseline, "lb": left_behind, "school": school})
+        est, diag = ipw_effect(d, "y", "t", ["x", "lb"], cluster="school")
+        estimates.append(est.estimate.item())
+        hits += est.ci_low.item() <= 0.5 <= est.ci_high.item()
+        naive.append(d.y[d.t == 1].mean() - d.y[d.t == 0].mean())
+        if seed == 0:
+            assert (diag.smd_before.abs() > 0.3).any() and (diag.smd_after.abs() < 0.1).all()
+            assert 0 <= diag.attrs["propensity"]["untreated_outside_treated_range"] < 0.05
+    estimates = np.array(estimates)
+    assert abs(estimates.mean() - 0.5) < 3 * estimates.std() / np.sqrt(len(estimates))
+    assert np.mean(naive) < 0.0  # weaker pupils are picked: the naive difference hides the effect
+    assert 0.90 <= hits / len(estimates) <= 0.99

@@ -93,10 +93,10 @@ def read_raw_file(path: Path, root: Path) -> RawFile:
         raise UserError(f"{rel}: the file cannot be read ({err.strerror}); check it exists and is readable.") from None
     raw = RawFile(rel, fmt, hashlib.sha256(data).hexdigest())
     if fmt == "csv":
-        raw.encoding, grid = _csv_grid(data, rel)
+        raw.encoding, grid = csv_rows(data, rel)
         grids = [("", grid)]
     else:
-        grids = _workbook_grids(data, rel)
+        grids = workbook_rows(data, rel)
     for sheet_name, grid in grids:
         sheet = _find_table(grid, rel, sheet_name)
         if sheet is None:
@@ -111,7 +111,7 @@ def read_raw_file(path: Path, root: Path) -> RawFile:
     return raw
 
 
-def _csv_grid(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
+def csv_rows(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
     """Decode a CSV file (BOM, else UTF-8, GBK, GB18030 in turn) into rows."""
     if data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
@@ -136,7 +136,7 @@ def _csv_grid(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
     return encoding, grid
 
 
-def _workbook_grids(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list]]]]:
+def workbook_rows(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list]]]]:
     """Rows of every sheet of an .xlsx or .xls workbook, read with calamine.
 
     Calamine returns only cells that hold values, so a sheet that claims

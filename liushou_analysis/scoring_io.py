@@ -31,7 +31,7 @@ import pandas as pd
 from . import codebook
 from .cleaning import values as V
 from .errors import UserError
-from .rawread import _csv_grid, _workbook_grids, normalise_label
+from .rawread import csv_rows, workbook_rows, normalise_label
 from .xlsxio import save_workbook
 
 CONTRACT = {
@@ -80,9 +80,9 @@ def read_table(spec: str, kind: str) -> pd.DataFrame:
         raise UserError(f"{path}: the {kind} file does not exist; give the path of a .csv or .xlsx file.")
     data = path.read_bytes()
     if path.suffix.lower() == ".csv":
-        _, grid = _csv_grid(data, str(path))
+        _, grid = csv_rows(data, str(path))
     elif path.suffix.lower() in (".xlsx", ".xls"):
-        grids = dict(_workbook_grids(data, str(path)))
+        grids = dict(workbook_rows(data, str(path)))
         if sheet and sheet not in grids:
             raise UserError(f"{path}: there is no sheet '{sheet}'; the sheets are {', '.join(grids)}.")
         grid = grids[sheet] if sheet else next(iter(grids.values()))

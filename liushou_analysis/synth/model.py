@@ -34,7 +34,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from . import people
-from .calibration import PUPILS_PER_HELPER, Calibration
+from .calibration import PUPILS_PER_HELPER, Calibration, Messiness
 
 GRADE_ZH = {7: "七", 8: "八", 9: "九"}
 
@@ -246,7 +246,7 @@ def _draw_pupils(rng, schools, n_years, start_year, cal):
     born_from = pd.to_datetime((pupils.entry_year - 13 - years_older).astype(str) + "-09-01")
     pupils["birth_date"] = born_from + pd.to_timedelta(rng.integers(0, 365, size=n), unit="D")
     towns = pupils.school_id.map(schools.set_index("school_id").town).to_numpy()
-    pupils["name"] = people.person_names(rng, n, rare_rate=cal_rare_rate())
+    pupils["name"] = people.person_names(rng, n, rare_rate=Messiness().rare_name_share)
     pupils["id_number"] = people.id_numbers(rng, pupils.birth_date, male)
     pupils["address"] = people.addresses(rng, towns)
     pupils["family_phone"] = people.phone_numbers(rng, n)
@@ -261,12 +261,6 @@ def _draw_pupils(rng, schools, n_years, start_year, cal):
             "transferred_in", "transferred_out", "name", "gender", "birth_date", "id_number",
             "address", "family_phone", "family_type", "single_parent_side", "ability_base"]
     return pupils[keep], cohorts
-
-
-def cal_rare_rate() -> float:
-    """Share of pupils' names with a character outside GBK (see Messiness)."""
-    from .calibration import Messiness
-    return Messiness().rare_name_share
 
 
 def _draw_enrolment(rng, pupils, cohorts, schools, n_years, start_year, cal):

@@ -39,6 +39,37 @@ def test_stratified_mean_matches_r(api):
     assert round(row.estimate, 2) == 662.29 and round(row.se, 4) == 9.4089
 
 
+def test_matches_r_survey_run(api):
+    # Independent reference: R 4.2.2 with survey 4.1.1 (Debian's r-cran-survey), run on the
+    # same files by tests/reference/api_survey.R; figures as R printed them with digits=10.
+    clus1 = SurveyDesign(api["apiclus1"], weights="pw", cluster="dnum", fpc="fpc")
+    _, tests = clus1.crosstab("sch.wide", "stype")
+    f = tests.set_index("test").loc["rao_scott_second_order_F"]
+    assert (round(f.statistic, 8), round(f.df1, 8), round(f.df2, 8), round(f.p_value, 10)) == \
+        (5.19336954, 1.49463978, 20.92495689, 0.0217474624)
+    first = tests.set_index("test").loc["rao_scott_first_order"]
+    assert round(first.p_value, 12) == 0.005553263303
+    assert tests.set_index("test").loc["pearson_unadjusted", "statistic"] == pytest.approx(11.940892080745, abs=1e-9)
+    logit = clus1.proportion("sch.wide", method="logit").set_index("term").loc["sch.wide=Yes"]
+    assert round(logit.estimate, 10) == 0.8743169399
+    assert (round(logit.ci_low, 10), round(logit.ci_high, 4)) == (0.8237988924, 0.9119)
+    beta = clus1.proportion("sch.wide", method="beta").set_index("term").loc["sch.wide=Yes"]
+    assert (round(beta.ci_low, 10), round(beta.ci_high, 4)) == (0.8237022108, 0.9147)
+    ratio = clus1.ratio("api.stu", "enroll").iloc[0]
+    assert (round(ratio.estimate, 7), round(ratio.se, 9)) == (0.8497087, 0.008386297)
+    by = clus1.mean("api00", by="stype").set_index("stype")
+    assert by.estimate.round(7).tolist() == [648.8680556, 618.5714286, 631.44]
+    assert by.se.round(8).tolist() == [22.36240889, 38.02024936, 31.60946523]
+    strat = SurveyDesign(api["api_strat"], weights="pw", strata="stype", fpc="fpc")
+    total = strat.total("enroll").iloc[0]
+    assert (round(total.estimate), round(total.se)) == (3687178, 114642)
+    f2 = strat.crosstab("sch.wide", "comp.imp")[1].set_index("test").loc["rao_scott_second_order_F"]
+    assert (round(f2.statistic, 6), f2.df1, f2.df2) == (47.317733, 1.0, 197.0)
+    assert f2.p_value == pytest.approx(7.822040649e-11, rel=1e-9)
+    clus2 = SurveyDesign(api["apiclus2"], cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"]).total("enroll").iloc[0]
+    assert (round(clus2.estimate), round(clus2.se)) == (2639273, 799638)
+
+
 def test_stratified_total_is_population_size_times_mean(api):
     # Derived: with known stratum sizes the weights sum to N = 6,194 in every sample,
     # so the total and its SE are exactly N times the mean's.
@@ -50,7 +81,7 @@ def test_stratified_total_is_population_size_times_mean(api):
 
 
 def test_two_stage_design_uses_both_stages(api):
-    # R's survey documentation prints 670.81 and SE 30.099 for svymean(~api00, dclus2) with
+    # R 4.2.2 with survey 4.1.1 prints 670.81 and SE 30.099 for svymean(~api00, dclus2) with
     # fpc=~fpc1+fpc2 (not among the README's figures). With the weights alone (no fpc) only
     # the first stage counts: the with-replacement variance, which is larger here.
     full = SurveyDesign(api["apiclus2"], cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"]).mean("api00").iloc[0]

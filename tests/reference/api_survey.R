@@ -1,0 +1,25 @@
+# Reference figures for tests/test_survey.py::test_matches_r_survey_run.
+# Run with R 4.2.2 and survey 4.1.1 (Debian bookworm: apt-get install r-cran-survey):
+#   Rscript tests/reference/api_survey.R ../shared/reference/api
+args <- commandArgs(trailingOnly = TRUE)
+ref <- if (length(args)) args[1] else "../shared/reference/api"
+library(survey)
+d1 <- read.csv(file.path(ref, "apiclus1.csv"))
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = d1, fpc = ~fpc)
+r <- svychisq(~sch.wide + stype, dclus1)
+print(c(r$statistic, r$parameter, r$p.value), digits = 10)
+r <- svychisq(~sch.wide + stype, dclus1, statistic = "Chisq")
+print(c(r$statistic, r$parameter, r$p.value), digits = 10)
+print(svyciprop(~I(sch.wide == "Yes"), dclus1, method = "logit"), digits = 10)
+print(svyciprop(~I(sch.wide == "Yes"), dclus1, method = "beta"), digits = 10)
+print(svyratio(~api.stu, ~enroll, dclus1), digits = 10)
+print(svyby(~api00, ~stype, dclus1, svymean), digits = 10)
+d2 <- read.csv(file.path(ref, "api_strat.csv"))
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = d2, fpc = ~fpc)
+print(svytotal(~enroll, dstrat), digits = 10)
+r <- svychisq(~sch.wide + comp.imp, dstrat)
+print(c(r$statistic, r$parameter, r$p.value), digits = 10)
+d3 <- read.csv(file.path(ref, "apiclus2.csv"))
+dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = d3)
+print(svymean(~api00, dclus2), digits = 10)
+print(svytotal(~enroll, dclus2, na.rm = TRUE), digits = 10)

@@ -41,3 +41,13 @@ def sample_views(sample_dir):
         views.extend(v)
         facts[path.relative_to(sample_dir).as_posix()] = f
     return views, facts
+
+
+@pytest.fixture(scope="session")
+def sample_clean(tmp_path_factory, sample_dir):
+    """The sample cleaned once per test session: (folder, manifest)."""
+    from liushou_analysis.cleaning.pipeline import clean_dataset
+
+    out = tmp_path_factory.mktemp("clean") / "sample"
+    manifest = clean_dataset(sample_dir, out)
+    return out, manifest

@@ -22,9 +22,8 @@ from liushou_analysis.cleaning.pseudonym import DEMO_KEY, pseudonyms
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory, sample_dir):
-    out = tmp_path_factory.mktemp("clean") / "sample"
-    manifest = clean_dataset(sample_dir, out)
+def clean(sample_clean):
+    out, manifest = sample_clean
     tables = {p.stem: pd.read_parquet(p) for p in out.glob("*.parquet")}
     return out, manifest, tables
 

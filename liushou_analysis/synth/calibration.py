@@ -107,6 +107,12 @@ class Calibration:
     #: intercept, + left-behind (either parent), + both away, per SD of the
     #: previous exam's total score (negative: weaker pupils are picked).
     pairing_logit: tuple[float, float, float, float] = (-3.6, 1.6, 0.5, -0.9)
+    #: What the "per SD" term of the pairing model looks at: the previous
+    #: exam ("last_exam": schools pair pupils after a poor result), or the
+    #: pupil's stable long-run ability, standardised within school and grade
+    #: ("stable_trait": a teacher's judgement no single exam shows). The
+    #: simulation study (synth/study.py) uses both to bracket the estimators.
+    pairing_selection: str = "last_exam"
     #: Multiplier of the pairing hazard in the programme's first paired
     #: semester (semester 2 of year 1) and afterwards.
     pairing_launch_boost: float = 2.5

@@ -479,6 +479,10 @@ def _draw_exams_and_pairings(seed, pupils, enrolment, households, staff, terms, 
         # Pairing at the start of the semester, from the previous exam.
         if t >= 1:
             z = prev_z.reindex(enr_t.pupil_uid).fillna(0.0).to_numpy()
+            if cal.pairing_selection == "stable_trait":
+                trait = pd.Series(base[rows])
+                key = [enr_t.school_id.to_numpy(), enr_t.grade.to_numpy()]
+                z = ((trait - trait.groupby(key).transform("mean")) / trait.groupby(key).transform("std")).to_numpy()
             b0, b_lb, b_both, b_z = cal.pairing_logit
             lin = b0 + b_lb * hh_t.either.to_numpy() + b_both * hh_t.all_away.to_numpy() + b_z * z
             boost = cal.pairing_launch_boost if t == 1 else 1.0

@@ -1,0 +1,249 @@
+"""Does pairing help? Analysis frames and the estimators side by side.
+
+The unit of analysis is a *pairing cohort*: the pupils at risk of being
+paired at the start of term ``T`` (not paired before), of whom some are
+newly paired in ``T`` (treated) and the rest are not (comparison). The
+outcome is the percentile rank within the school and grade at the end of
+``T``; the baseline is the same at the end of ``T-1``, the exam the school
+saw when it chose whom to pair; the exam before that (``T-2``) gives the
+pre-trend.
+
+Estimators (all via :func:`effects.estimate_effect`):
+
+``naive``
+    Mean rank change of paired minus unpaired pupils: what a school report
+    shows. Paired pupils were chosen after a low exam, so part of their
+    rise is regression to the mean.
+``ancova``
+    End percentile on pairing, a cubic in the baseline normal score and the
+    left-behind flags, school-grade fixed effects, class-clustered SEs.
+    Unbiased when pairing depends on the baseline exam and the flags (what
+    the school saw), whatever the pupils' stable traits.
+``ipw``
+    Effect on the paired by inverse-probability weights from a logistic
+    propensity on the same baseline terms and flags.
+``did``
+    Difference in differences over terms with school-grade fixed effects:
+    the change from ``T-1`` to ``T``. Unbiased when paired and unpaired
+    pupils would have moved in parallel; ``placebo`` is the same contrast
+    one term earlier (``T-2`` to ``T-1``, before anyone was paired), whose
+    estimate should be zero when that holds. With selection on the last
+    exam it is not zero (the Ashenfelter dip), and neither DiD nor the naive
+    contrast can be trusted.
+
+The two kinds of selection bracket each other (Angrist and Pischke 2009,
+section 5.4): ANCOVA is right under selection on the last exam, DiD under
+selection on a stable trait; the simulation study in
+``liushou_analysis.synth.study`` checks both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import status as lb_status
+from .effects import COLUMNS, estimate_effect, ipw_effect
+from .errors import UserError
+from .ranks import percentile_rank
+
+#: Covariates of the adjusted estimators (built by :func:`cohort`).
+BASELINE = ["base_z", "base_z2", "base_z3"]
+FLAGS = ["either", "all_away"]
+ESTIMATORS = ("naive", "ancova", "ipw", "did", "placebo")
+
+
+def panel(totals: pd.DataFrame, pairings: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
+    """One row per pupil and term with the grade percentile and pairing history.
+
+    Parameters
+    ----------
+    totals : pupil, term_index, school, grade, class_id, score
+        Total exam score per pupil and term; missing when the pupil is not
+        ranked (absent from the exam or from a subject).
+    pairings : pupil, term_index, helper_type
+        One row per pupil, helper and term in which the pairing started or
+        was listed; the first term a pupil appears is when they were paired.
+    status : pupil, term_index, either, all_away, care
+        Left-behind flags (either parent away; every parent away) and care
+        arrangement per pupil and term.
+
+    Returns
+    -------
+    The totals with ``pct`` (mid-rank percentile within school, grade and
+    term), ``z`` (its normal score), ``first_paired`` (term index, missing if
+    never paired), ``helper_type`` (the types of the first pairing joined
+    with ``+``) and the status columns.
+    """
+    out = totals.copy()
+    out["pct"] = percentile_rank(out, "score", by=["school", "grade", "term_index"]).to_numpy()
+    out["z"] = normal_score(out.pct)
+    first = pairings.groupby("pupil").term_index.min().rename("first_paired")
+    at_first = pairings.merge(first, left_on=["pupil", "term_index"], right_on=["pupil", "first_paired"])
+    types = (at_first.drop_duplicates(["pupil", "helper_type"]).sort_values(["pupil", "helper_type"])
+             .groupby("pupil").helper_type.agg("+".join))
+    out = out.merge(first, left_on="pupil", right_index=True, how="left")
+    out = out.merge(types, left_on="pupil", right_index=True, how="left")
+    return out.merge(status, on=["pupil", "term_index"], how="left")
+
+
+def term_index(term: pd.Series) -> pd.Series:
+    """Consecutive semester number of a term id: 2023-2024-1 -> 4047, 2023-2024-2 -> 4048."""
+    return term.str[:4].astype(int) * 2 + term.str[-1].astype(int) - 1
+
+
+def from_clean(clean_dir: Path) -> pd.DataFrame:
+    """The :func:`panel` of a dataset's clean tables (``liushou clean`` output).
+
+    The total of a pupil who missed any subject is not ranked (缺考，不计排名);
+    ``either`` is :func:`status.either_parent`, ``all_away`` every listed
+    parent away (:func:`status.strict_both_3m` with no minimum months), and
+    ``care`` :func:`status.care_arrangement`. ``term_index`` numbers
+    semesters consecutively (see :func:`term_index`); ``term`` keeps the id.
+    """
+    clean_dir = Path(clean_dir)
+    need = ["exams", "pairings", "households"]
+    missing = [n for n in need if not (clean_dir / f"{n}.parquet").exists()]
+    if missing:
+        raise UserError(f"{clean_dir} has no {', '.join(missing)} table(s): run liushou clean on the raw dataset "
+                        "first.")
+    t = {n: pd.read_parquet(clean_dir / f"{n}.parquet") for n in need}
+    ex = t["exams"]
+    missed = ex[ex.score.isna()][["pupil_key", "term"]].drop_duplicates().assign(missed=True)
+    total = ex[ex.subject == "total"].merge(missed, on=["pupil_key", "term"], how="left")
+    totals = pd.DataFrame({"pupil": total.pupil_key, "term": total.term, "term_index": term_index(total.term),
+                           "school": total.school, "grade": total.grade, "class_id": total.class_id,
+                           "score": total.score.where(total.missed.isna())})
+    pr = t["pairings"]
+    pairings = pd.DataFrame({"pupil": pr.pupil_key, "term_index": term_index(pr.term),
+                             "helper_type": pr.helper_role.fillna("unknown")})
+    hh = t["households"]
+    status = pd.DataFrame({"pupil": hh.pupil_key, "term_index": term_index(hh.term),
+                           "either": lb_status.either_parent(hh),
+                           "all_away": lb_status.strict_both_3m(hh, min_months=None),
+                           "care": lb_status.care_arrangement(hh).care_arrangement})
+    # Households are surveyed once a school year: each term takes the pupil's latest record.
+    keys = totals[["pupil", "term_index"]].drop_duplicates().sort_values("term_index")
+    status = pd.merge_asof(keys, status.drop_duplicates(["pupil", "term_index"]).sort_values("term_index"),
+                           on="term_index", by="pupil", direction="backward")
+    return panel(totals, pairings, status)
+
+
+def normal_score(pct) -> np.ndarray:
+    """Normal score of a percentile rank (0-100): ``Phi^-1(pct / 100)``."""
+    return stats.norm.ppf(np.asarray(pct, dtype=float) / 100)
+
+
+def cohort(data: pd.DataFrame, term_index: int) -> pd.DataFrame:
+    """The pupils at risk of pairing at ``term_index`` with their outcomes.
+
+    Rows: pupils ranked at the end of the term and of the term before, not
+    paired before it. ``treated`` is 1 for those first paired in it. Columns:
+    ``end_pct``, ``base_pct``, ``pre_pct`` (two terms before; missing when
+    unknown), ``change`` (end - base), ``pre_change`` (base - pre), the
+    baseline polynomial ``base_z``, ``base_z2``, ``base_z3``, flags, school,
+    grade, ``group`` (school and grade) and class.
+    """
+    key = ["pupil"]
+    end = data[data.term_index == term_index]
+    base = data[data.term_index == term_index - 1][key + ["pct", "z"]]
+    pre = data[data.term_index == term_index - 2][key + ["pct"]]
+    d = (end.merge(base, on=key, suffixes=("", "_base"))
+         .merge(pre.rename(columns={"pct": "pre_pct"}), on=key, how="left"))
+    d = d[d.pct.notna() & d.pct_base.notna() & ~(d.first_paired < term_index)]
+    z = d.z_base.to_numpy()
+    out = pd.DataFrame({
+        "pupil": d.pupil, "school": d.school, "grade": d.grade, "class_id": d.class_id,
+        "group": d.school.astype(str) + "-" + d.grade.astype(str),
+        "treated": (d.first_paired == term_index).astype(int),
+        "helper_type": d.helper_type.where(d.first_paired == term_index),
+        "end_pct": d.pct, "base_pct": d.pct_base, "pre_pct": d.pre_pct,
+        "base_z": z, "base_z2": z ** 2, "base_z3": z ** 3,
+        "either": d.either.astype("Float64").astype(float), "all_away": d.all_away.astype("Float64").astype(float),
+        "care": d.care,
+    })
+    out["change"] = out.end_pct - out.base_pct
+    out["pre_change"] = out.base_pct - out.pre_pct
+    out.attrs["term_index"] = term_index
+    return out.reset_index(drop=True)
+
+
+def estimate(cohort_frame: pd.DataFrame, method: str, treatment: str = "treated") -> pd.DataFrame:
+    """One estimator's tidy row (see the module docstring for each method)."""
+    c = cohort_frame
+    needed = {"naive": ["change"], "ancova": ["end_pct", *BASELINE, *FLAGS], "ipw": ["end_pct", *BASELINE, *FLAGS],
+              "did": ["change", "pre_pct"], "placebo": ["pre_change"]}.get(method, [])
+    usable = c.dropna(subset=needed)[treatment]
+    if usable.nunique() < 2:
+        return pd.DataFrame([{"term": method, "n": len(usable), "method": "not estimable: the pupils with the "
+                              "data it needs are all paired or all unpaired"}]).reindex(columns=COLUMNS)
+    if method == "naive":
+        row = estimate_effect(c, "change", treatment, cluster="class_id")
+    elif method == "ancova":
+        row = estimate_effect(c, "end_pct", treatment, covariates=BASELINE + FLAGS, fixed_effects=["group"],
+                              cluster="class_id")
+    elif method == "ipw":
+        row, _ = ipw_effect(c, "end_pct", treatment, covariates=BASELINE[:2] + FLAGS, cluster="class_id")
+    elif method == "did":
+        row = estimate_effect(c.dropna(subset=["pre_pct"]), "change", treatment, fixed_effects=["group"],
+                              cluster="class_id")
+    elif method == "placebo":
+        row = estimate_effect(c.dropna(subset=["pre_pct"]), "pre_change", treatment, fixed_effects=["group"],
+                              cluster="class_id")
+    else:
+        raise ValueError(f"unknown method {method!r}; use one of {', '.join(ESTIMATORS)}")
+    return row.assign(term=method)
+
+
+def compare(cohort_frame: pd.DataFrame, methods: Sequence[str] = ESTIMATORS) -> pd.DataFrame:
+    """Every estimator on one cohort: one tidy row each (percentile points).
+
+    >>> rng = np.random.default_rng(0)
+    >>> c = pd.DataFrame({"pupil": range(400), "school": "A", "grade": 7, "class_id": rng.integers(0, 8, 400)})
+    >>> c["group"], c["care"], c["helper_type"] = "A-7", "parents", None
+    >>> c["base_pct"], c["pre_pct"] = rng.uniform(0, 100, 400), rng.uniform(0, 100, 400)
+    >>> c["treated"] = (rng.random(400) < 0.3).astype(int)
+    >>> c["end_pct"] = c.base_pct + 5 * c.treated + rng.normal(0, 5, 400)
+    >>> c["change"], c["pre_change"] = c.end_pct - c.base_pct, c.base_pct - c.pre_pct
+    >>> c["base_z"] = normal_score(c.base_pct); c["base_z2"], c["base_z3"] = c.base_z ** 2, c.base_z ** 3
+    >>> c["either"], c["all_away"] = 0.0, 0.0
+    >>> compare(c, ["naive", "did"]).estimate.round(0).tolist()
+    [5.0, 5.0]
+    """
+    return pd.concat([estimate(cohort_frame, m) for m in methods], ignore_index=True)[COLUMNS]
+
+
+def effect_by(cohort_frame: pd.DataFrame, by: str, covariates: Sequence[str] = BASELINE + FLAGS,
+              min_treated: int = 5) -> pd.DataFrame:
+    """Heterogeneity: the ANCOVA effect for each level of ``by`` among the paired.
+
+    One regression with a separate pairing indicator per level (e.g. helper
+    type, or the pupil's care arrangement), sharing the unpaired pupils as
+    comparison, so each level's effect is adjusted the same way as the
+    overall one. Levels with fewer than ``min_treated`` paired pupils are
+    left out (their row says so in ``method``).
+    """
+    c = cohort_frame.copy()
+    level = c[by].where(c.treated == 1)
+    counts = level.value_counts()
+    rows = []
+    keep = sorted(counts.index[counts >= min_treated])
+    dummies = {f"_by_{i}": (level == lv).astype(int) for i, lv in enumerate(keep)}
+    c = c.assign(**dummies)
+    # Paired pupils of the levels left out (or with no level) are not in the comparison group.
+    c = c[(c.treated == 0) | level.isin(keep)]
+    for i, lv in enumerate(keep):
+        others = [k for k in dummies if k != f"_by_{i}"]
+        row = estimate_effect(c, "end_pct", f"_by_{i}", covariates=[*others, *covariates], fixed_effects=["group"],
+                              cluster="class_id")
+        rows.append(row.assign(term=f"{by}={lv}", n_treated=int(counts[lv])))
+    for lv in sorted(counts.index[counts < min_treated]):
+        rows.append(pd.DataFrame([{"term": f"{by}={lv}", "n": np.nan, "n_treated": int(counts[lv]),
+                                   "method": f"not estimated: fewer than {min_treated} paired pupils"}]))
+    if not rows:
+        return pd.DataFrame(columns=[*COLUMNS, "n_treated"])
+    return pd.concat(rows, ignore_index=True).reindex(columns=[*COLUMNS, "n_treated"])

@@ -112,6 +112,22 @@ def expected_percentile_under_no_effect(base_percentile, slope: float, residual_
     return 100 * stats.norm.cdf((intercept + slope * stats.norm.ppf(p)) / np.sqrt(1 + s2))
 
 
+def retest_regression(base_pct, end_pct) -> tuple[float, float, float]:
+    """``(intercept, slope, residual_variance)`` of the end normal score on
+    the baseline normal score (percentiles 0-100 in, ``Phi^-1(p / 100)``).
+
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=20_000); y = 0.8 * x + rng.normal(0, 0.6, 20_000)
+    >>> p = lambda v: 100 * stats.norm.cdf(v)
+    >>> [round(v, 2) + 0.0 for v in retest_regression(p(x), p(y))]
+    [0.0, 0.8, 0.36]
+    """
+    z = stats.norm.ppf(np.clip(np.column_stack([base_pct, end_pct]).astype(float) / 100, 1e-6, 1 - 1e-6))
+    slope, intercept = np.polyfit(z[:, 0], z[:, 1], 1)
+    residual_variance = float(np.var(z[:, 1] - (intercept + slope * z[:, 0]), ddof=2))
+    return float(intercept), float(slope), residual_variance
+
+
 def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: str | None = None,
                            bins: int = 10) -> pd.DataFrame:
     """The percentile change expected at each baseline position with no effect.
@@ -131,9 +147,7 @@ def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: s
     """
     d = data.dropna(subset=[base, end])
     untreated = d if treatment is None else d[d[treatment].fillna(0).astype(float) == 0]
-    z = stats.norm.ppf(np.clip(untreated[[base, end]].to_numpy() / 100, 1e-6, 1 - 1e-6))
-    slope, intercept = np.polyfit(z[:, 0], z[:, 1], 1)
-    residual_variance = float(np.var(z[:, 1] - (intercept + slope * z[:, 0]), ddof=2))
+    intercept, slope, residual_variance = retest_regression(untreated[base], untreated[end])
     edges = np.linspace(0, 100, bins + 1)
     binned = pd.cut(d[base], edges, include_lowest=True)
     change = d[end] - d[base]

@@ -196,6 +196,8 @@ def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
     School year 1 is the dataset's first school year; a class is one
     school's grade and class number in a school year; the total of a pupil
     who missed any subject is treated as absent, as schools do (缺考，不计排名).
+    ``scores`` also carries ``grade_group`` (school, school year and grade),
+    which the audit uses to compare pupils across classes.
     """
     clean_dir = Path(clean_dir)
     need = ["exams", "pairings", "conduct", "classes"]
@@ -216,7 +218,8 @@ def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
     class_id = total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str) + "-" + total.class_no.astype(str)
     scores = pd.DataFrame({"pupil_id": total.pupil_key, "class_id": class_id, "school_year": school_year(total.term),
                            "semester": total.term.str[-1].astype(int),
-                           "total_score": total.score.where(total.missed.isna())})
+                           "total_score": total.score.where(total.missed.isna()),
+                           "grade_group": total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str)})
     pr = t["pairings"]
     pairings = pd.DataFrame({"helper_id": pr.helper_key, "helper_role": pr.helper_role, "pupil_id": pr.pupil_key,
                              "school_year": school_year(pr.term)}).drop_duplicates()

@@ -1,0 +1,85 @@
+"""Audit of the reward formula (liushou_analysis/audit.py).
+
+References: hand-worked league percentiles; planted truths of the null
+replays (no effect: pay for percentile is flat in the baseline; the
+replays reproduce what the unpaired pupils actually earned); and the
+rules' own definitions for the cost of each open choice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liushou_analysis import audit, scoring, scoring_io
+
+
+@pytest.fixture(scope="module")
+def inputs(sample_clean):
+    return scoring_io.from_clean(sample_clean[0])
+
+
+def test_league_percentile_leaves_out_the_pupils_own_class():
+    # League of five: a's 10 has nobody below among b and c (0); a's 30 beats b's 20 and
+    # ties c's 30 among the three others: 100 * (1 + 0.5) / 3 = 50; b's 20 beats a's 10
+    # only of a, a, c: 100 * 1 / 3; b's 40 beats all three: 100; c's 30 among 10, 30, 20,
+    # 40: two below and one tie of four: 100 * 2.5 / 4 = 62.5.
+    d = pd.DataFrame({"lg": 1, "cls": ["a", "a", "b", "b", "c"], "s": [10, 30, 20, 40, 30]})
+    got = audit.league_percentile(d, "s", ["lg"], "cls")
+    assert got.round(6).tolist() == [0.0, 50.0, 33.333333, 100.0, 62.5]
+
+
+def test_null_replays_reproduce_what_unpaired_pupils_earned(inputs):
+    """Planted truth: unpaired pupils had no effect, so treating them as
+    paired, the replays' expected rank-clause yuan must match what the
+    plan's formula actually gives them (within 5%)."""
+    year = 1
+    frame = audit.year_frame(inputs, year)
+    unpaired = frame.loc[~frame.paired, "pupil_id"]
+    as_paired = dict(inputs, pairings=pd.DataFrame({"helper_id": "X" + unpaired.astype(str), "helper_role": "test",
+                                                    "pupil_id": unpaired, "school_year": year}))
+    frame_u = frame.assign(paired=~frame.paired)  # replays for the unpaired, fitted on the paired
+    # The re-test regression must come from pupils without an effect: keep it on the unpaired.
+    end = audit.simulate_end(frame, 200, seed=1)
+    pts = audit._replayed_points(frame_u, end, as_paired, scoring.RewardRules())
+    expected = ((pts.points_rise + pts.points_top5).groupby(pts.pupil_id).mean()).sum()
+    actual, _ = scoring.pupil_points(inputs["scores"], as_paired["pairings"], inputs["conduct"])
+    actual = actual[actual.pupil_id.isin(unpaired)]
+    assert expected == pytest.approx((actual.points_rise + actual.points_top5).sum(), rel=0.05)
+
+
+def test_chance_pays_the_weak_and_big_classes_but_not_pay_for_percentile(inputs):
+    """Planted truth of the null replays: with no effect, the plan pays
+    helpers of pupils in the bottom 40% more than of the top 40%, and pays
+    more per pupil in classes of 50+ than under 40; pay for percentile pays
+    the same at every baseline (within 2 yuan of its mean) and rises under a
+    planted effect."""
+    null = audit.null_payout(inputs, 1, reps=100, seed=2)
+    b = null["by_baseline"].set_index("base_band").expected_rank_yuan
+    assert b[["0-20", "20-40"]].mean() > 2 * b[["60-80", "80-100"]].mean()
+    s = null["by_class_size"].set_index("size_band").expected_rank_yuan
+    assert s["50-59"] > s["<40"]
+    summary = null["summary"].iloc[0]
+    assert 0 < summary.chance_share_of_rank_yuan <= 1.2 and summary.paired_pupils > 300
+    side = audit.compare_rules(inputs, 1, effect=0.15, reps=100, seed=3)
+    p4p = side[side.rule == "pay_for_percentile"].pivot(index="base_band", columns="scenario", values="yuan_per_pupil")
+    flat = p4p["no effect"]
+    assert (flat - flat.mean()).abs().max() < 2
+    assert (p4p["effect 0.15 SD"] > flat).all()
+    plan = side[side.rule == "plan"].pivot(index="base_band", columns="scenario", values="yuan_per_pupil")["no effect"]
+    assert plan.max() - plan.min() > 20  # the plan's chance pay depends on the baseline
+
+
+def test_cost_sensitivity_switches_each_choice_once(inputs):
+    out = audit.cost_sensitivity(inputs).set_index(["choice", "value"])
+    base = out.loc[("(rules as given)", ""), "total_yuan"]
+    full = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"])
+    assert base == pytest.approx(full["helper_points"].yuan.sum() + full["head_teacher_points"].yuan.sum()
+                                 + full["pupil_awards"].award_total_yuan.sum())
+    # Counting falls as negative can only lower the helpers' pay; awarding all pupils only raise the awards.
+    assert out.loc[("fall_in_rank", "negative"), "helpers_yuan"] < out.loc[("(rules as given)", ""), "helpers_yuan"]
+    assert out.loc[("award_population", "all"), "awards_yuan"] > out.loc[("(rules as given)", ""), "awards_yuan"]
+    n_alternatives = sum(len(v) - 1 for v in scoring.RewardRules._CHOICES.values()) + 1  # + top_adds_to_rise
+    assert len(out) == 1 + n_alternatives
+    assert np.isfinite(out.change_pct).all()

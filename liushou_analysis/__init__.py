@@ -10,9 +10,10 @@ gives the rules it implements and their sources.
 
 __version__ = "0.1.0"
 
+from . import audit, pairing  # noqa: E402
 from .cleaning.pipeline import clean_dataset  # noqa: E402
 from .codebook import load_codebook  # noqa: E402
-from .effects import estimate_effect  # noqa: E402
+from .effects import estimate_effect, ipw_effect, regression_to_the_mean  # noqa: E402
 from .growth import growth_percentiles  # noqa: E402
 from .ranks import class_rank, percentile_rank, rank_change  # noqa: E402
 from .routines import archive_completeness, five_ones, three_ones  # noqa: E402
@@ -30,6 +31,7 @@ from .status import (  # noqa: E402
 __all__ = [
     "__version__",
     "archive_completeness",
+    "audit",
     "care_arrangement",
     "class_rank",
     "clean_dataset",
@@ -38,12 +40,15 @@ __all__ = [
     "estimate_effect",
     "five_ones",
     "growth_percentiles",
+    "ipw_effect",
     "guardian_characteristics",
     "left_behind_status",
     "load_codebook",
     "official_2016",
+    "pairing",
     "percentile_rank",
     "rank_change",
+    "regression_to_the_mean",
     "strict_both_3m",
     "SurveyDesign",
     "three_ones",

@@ -88,13 +88,13 @@ def _replayed_points(frame: pd.DataFrame, end: np.ndarray, inputs, rules: Reward
     """The plan's part-one points of the paired pupils in every replay (one
     call of scoring.pupil_points on all replays stacked)."""
     reps = end.shape[1]
-    rep = np.repeat(np.arange(reps), len(frame))
+    rep = pd.Series(np.repeat(np.arange(reps), len(frame)).astype(str))
+
+    def per_replay(column: str) -> np.ndarray:  # "replay|value", so replays never meet
+        return rep.str.cat(pd.Series(np.tile(frame[column].to_numpy(), reps).astype(str)), sep="|").to_numpy()
+
     pupil = np.tile(frame.pupil_id.to_numpy(), reps)
-    ids = pd.Series(rep.astype(str)).str.cat(pd.Series(pupil.astype(str)), sep="|").to_numpy()
-    klass = pd.Series(rep.astype(str)).str.cat(pd.Series(np.tile(frame.class_id.to_numpy(), reps).astype(str)),
-                                                sep="|").to_numpy()
-    base_class = pd.Series(rep.astype(str)).str.cat(
-        pd.Series(np.tile(frame.class_id_base.to_numpy(), reps).astype(str)), sep="|").to_numpy()
+    ids, klass, base_class = per_replay("pupil_id"), per_replay("class_id"), per_replay("class_id_base")
     scores = pd.concat([
         pd.DataFrame({"pupil_id": ids, "class_id": base_class, "school_year": 1, "semester": 1,
                       "total_score": np.tile(frame.base_score.to_numpy(), reps)}),

@@ -48,8 +48,8 @@ from scipy import stats
 
 from . import status as lb_status
 from .effects import COLUMNS, estimate_effect, ipw_effect
-from .errors import UserError
 from .ranks import percentile_rank
+from .scoring_io import ranked_totals, read_clean
 
 #: Covariates of the adjusted estimators (built by :func:`cohort`).
 BASELINE = ["base_z", "base_z2", "base_z3"]
@@ -105,19 +105,11 @@ def from_clean(clean_dir: Path) -> pd.DataFrame:
     ``care`` :func:`status.care_arrangement`. ``term_index`` numbers
     semesters consecutively (see :func:`term_index`); ``term`` keeps the id.
     """
-    clean_dir = Path(clean_dir)
-    need = ["exams", "pairings", "households"]
-    missing = [n for n in need if not (clean_dir / f"{n}.parquet").exists()]
-    if missing:
-        raise UserError(f"{clean_dir} has no {', '.join(missing)} table(s): run liushou clean on the raw dataset "
-                        "first.")
-    t = {n: pd.read_parquet(clean_dir / f"{n}.parquet") for n in need}
-    ex = t["exams"]
-    missed = ex[ex.score.isna()][["pupil_key", "term"]].drop_duplicates().assign(missed=True)
-    total = ex[ex.subject == "total"].merge(missed, on=["pupil_key", "term"], how="left")
+    t = read_clean(clean_dir, ["exams", "pairings", "households"])
+    total = ranked_totals(t["exams"])
     totals = pd.DataFrame({"pupil": total.pupil_key, "term": total.term, "term_index": term_index(total.term),
                            "school": total.school, "grade": total.grade, "class_id": total.class_id,
-                           "score": total.score.where(total.missed.isna())})
+                           "score": total.score})
     pr = t["pairings"]
     pairings = pd.DataFrame({"pupil": pr.pupil_key, "term_index": term_index(pr.term),
                              "helper_type": pr.helper_role.fillna("unknown")})

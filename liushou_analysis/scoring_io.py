@@ -190,6 +190,25 @@ def drop_problem_rows(tables: dict[str, pd.DataFrame], problems: pd.DataFrame) -
     return out
 
 
+def read_clean(clean_dir: Path, names: list[str]) -> dict[str, pd.DataFrame]:
+    """The named tables of a ``liushou clean`` folder; a plain error naming
+    the missing ones when any is absent."""
+    clean_dir = Path(clean_dir)
+    missing = [n for n in names if not (clean_dir / f"{n}.parquet").exists()]
+    if missing:
+        raise UserError(f"{clean_dir} has no {', '.join(missing)} table(s): run liushou clean on the raw dataset "
+                        "first.")
+    return {n: pd.read_parquet(clean_dir / f"{n}.parquet") for n in names}
+
+
+def ranked_totals(exams: pd.DataFrame) -> pd.DataFrame:
+    """The clean exams' total-score rows, the score missing for a pupil who
+    missed any subject of that exam (缺考，不计排名: not ranked)."""
+    missed = exams[exams.score.isna()][["pupil_key", "term"]].drop_duplicates().assign(_missed=True)
+    total = exams[exams.subject == "total"].merge(missed, on=["pupil_key", "term"], how="left")
+    return total.assign(score=total.score.where(total._missed.isna())).drop(columns="_missed")
+
+
 def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
     """The four inputs from ``liushou clean`` tables.
 
@@ -199,26 +218,18 @@ def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
     ``scores`` also carries ``grade_group`` (school, school year and grade),
     which the audit uses to compare pupils across classes.
     """
-    clean_dir = Path(clean_dir)
-    need = ["exams", "pairings", "conduct", "classes"]
-    missing = [n for n in need if not (clean_dir / f"{n}.parquet").exists()]
-    if missing:
-        raise UserError(f"{clean_dir} has no {', '.join(missing)} table(s): run liushou clean on the raw dataset "
-                        "first.")
-    t = {n: pd.read_parquet(clean_dir / f"{n}.parquet") for n in need}
+    t = read_clean(clean_dir, ["exams", "pairings", "conduct", "classes"])
     years = sorted({term[:9] for term in t["exams"].term})
     year_of = {y: i + 1 for i, y in enumerate(years)}
 
     def school_year(term):
         return term.str[:9].map(year_of)
 
-    ex = t["exams"]
-    missed = ex[ex.score.isna()][["pupil_key", "term"]].drop_duplicates().assign(missed=True)
-    total = ex[ex.subject == "total"].merge(missed, on=["pupil_key", "term"], how="left")
+    total = ranked_totals(t["exams"])
     class_id = total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str) + "-" + total.class_no.astype(str)
     scores = pd.DataFrame({"pupil_id": total.pupil_key, "class_id": class_id, "school_year": school_year(total.term),
                            "semester": total.term.str[-1].astype(int),
-                           "total_score": total.score.where(total.missed.isna()),
+                           "total_score": total.score,
                            "grade_group": total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str)})
     pr = t["pairings"]
     pairings = pd.DataFrame({"helper_id": pr.helper_key, "helper_role": pr.helper_role, "pupil_id": pr.pupil_key,

@@ -1,0 +1,57 @@
+"""Figures labelled in Chinese and English, on any machine.
+
+The package ships a subset of Noto Sans CJK SC (``fonts/``, SIL Open Font
+License 1.1; see ``fonts/OFL.txt`` and ``tools/make_font_subset.py``).
+:func:`use_cjk_font` registers it with matplotlib and makes it the first
+sans-serif font, so Chinese labels render without any system font. Call it
+once before drawing (the notebooks do, through :func:`setup`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # reports are written to files; no screen is needed
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+FONT_FILE = Path(__file__).with_name("fonts") / "LiushouSansSC-Regular.otf"
+#: The text matplotlib warns with when a character has no glyph in the font.
+MISSING_GLYPH = "missing from font"
+
+
+def use_cjk_font() -> str:
+    """Register the bundled CJK font and put it first; returns its family name."""
+    font_manager.fontManager.addfont(str(FONT_FILE))
+    family = font_manager.FontProperties(fname=str(FONT_FILE)).get_name()
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
+    return family
+
+
+def setup() -> str:
+    """Seaborn's plain theme with the CJK font; returns the font's family name."""
+    sns.set_theme(style="whitegrid", context="notebook")
+    family = use_cjk_font()
+    matplotlib.rcParams["figure.dpi"] = 100
+    matplotlib.rcParams["savefig.dpi"] = 110
+    matplotlib.rcParams["savefig.bbox"] = "tight"
+    return family
+
+
+def label(zh: str, en: str) -> str:
+    """A bilingual label: ``"中文 (English)"``.
+
+    >>> label("留守儿童", "left-behind")
+    '留守儿童 (left-behind)'
+    """
+    return f"{zh} ({en})"
+
+
+def new_figure(width: float = 7.5, height: float = 4.2, ncols: int = 1):
+    """A figure with ``ncols`` axes side by side."""
+    fig, axes = plt.subplots(1, ncols, figsize=(width, height), squeeze=False)
+    return fig, axes[0] if ncols > 1 else axes[0, 0]

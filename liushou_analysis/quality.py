@@ -1,0 +1,107 @@
+"""What the cleaning did in one term, for the data-quality notebook (00).
+
+Everything here reads ``manifest.json``, ``quarantine.parquet`` and the
+clean tables that ``liushou clean`` wrote; nothing reads the raw layer, so
+no personal data can reach a report through it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import UserError
+from .scoring_io import read_clean
+
+#: Fields whose missingness the notebook shows per school: (table, column, what it is).
+KEY_FIELDS = [
+    ("households", "father_away", "父亲是否外出 father away"),
+    ("households", "mother_away", "母亲是否外出 mother away"),
+    ("households", "guardian_relation", "监护人 guardian"),
+    ("households", "guardian_age", "监护人年龄 guardian age"),
+    ("exams", "score", "成绩 exam score"),
+    ("enrolment", "class_id", "班级 class"),
+]
+
+
+def read_manifest(clean_dir: Path) -> dict:
+    path = Path(clean_dir) / "manifest.json"
+    if not path.exists():
+        raise UserError(f"{clean_dir} has no manifest.json: run 'liushou clean' on the raw dataset first.")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _term_files(manifest: dict, term: str) -> list[dict]:
+    return [f for f in manifest["files"] if f["file"].split("/", 1)[0] == term]
+
+
+def kept_and_quarantined(manifest: dict, term: str) -> pd.DataFrame:
+    """Rows read, kept and quarantined per table in ``term`` (exams count
+    pupil-subject cells); ``read == kept + quarantined`` holds on every row."""
+    rows = [{"table": table, **counts} for f in _term_files(manifest, term) for table, counts in f["tables"].items()]
+    if not rows:
+        return pd.DataFrame(columns=["table", "rows_read", "rows_kept", "rows_quarantined", "files"])
+    d = pd.DataFrame(rows)
+    out = d.groupby("table").agg(rows_read=("rows_read", "sum"), rows_kept=("rows_kept", "sum"),
+                                 rows_quarantined=("rows_quarantined", "sum"), files=("table", "size"))
+    return out.reset_index()
+
+
+def quarantine_reasons(clean_dir: Path, term: str) -> pd.DataFrame:
+    """Quarantined rows of ``term`` by table and reason (no values: they may be personal)."""
+    q = read_clean(clean_dir, ["quarantine"])["quarantine"]
+    q = q[q.file.str.split("/", n=1).str[0] == term]
+    return q.groupby(["table", "reason"]).size().rename("rows").reset_index()
+
+
+def unknown_columns(manifest: dict, term: str) -> pd.DataFrame:
+    """Columns the codebook does not know, per file of ``term`` (they were not read)."""
+    rows = [{"file": f["file"], "column": c} for f in _term_files(manifest, term) for c in f["unknown_columns"]]
+    return pd.DataFrame(rows, columns=["file", "column"])
+
+
+def missingness_by_school(clean_dir: Path, term: str, survey_term: str | None) -> pd.DataFrame:
+    """Percent of rows with each key field missing, per school (households
+    from ``survey_term``, the latest survey at or before the term)."""
+    tables = read_clean(clean_dir, sorted({t for t, _, _ in KEY_FIELDS}))
+    rows = []
+    for table, column, what in KEY_FIELDS:
+        d = tables[table]
+        d = d[d.term == (survey_term if table == "households" else term)]
+        if table == "exams":
+            d = d[d.absence_reason.isna()]  # an absent pupil's blank score is not missing data
+        pct = d[column].isna().groupby(d.school).mean() * 100
+        rows.append(pct.rename(what))
+    return pd.concat(rows, axis=1).rename_axis("school").reset_index()
+
+
+def previous_term(manifest: dict, term: str) -> str | None:
+    earlier = [t for t in manifest["terms"] if t < term]
+    return earlier[-1] if earlier else None
+
+
+def changes_since(clean_dir: Path, manifest: dict, term: str) -> pd.DataFrame:
+    """Counts this term beside the previous term's, per measure: files,
+    rows kept and quarantined, pupils enrolled (per school), pairings."""
+    prev = previous_term(manifest, term)
+    t = read_clean(clean_dir, ["enrolment", "pairings"])
+
+    def measures(term_id: str | None) -> pd.Series:
+        if term_id is None:
+            return pd.Series(dtype=float)
+        k = kept_and_quarantined(manifest, term_id)
+        enrolled = t["enrolment"][t["enrolment"].term == term_id]
+        out = {"files": len(_term_files(manifest, term_id)), "rows kept": k.rows_kept.sum(),
+               "rows quarantined": k.rows_quarantined.sum(), "pupils enrolled": enrolled.pupil_key.nunique(),
+               "pupils paired": t["pairings"][t["pairings"].term == term_id].pupil_key.nunique()}
+        out.update({f"pupils enrolled: {s}": n for s, n in enrolled.groupby("school").pupil_key.nunique().items()})
+        return pd.Series(out, dtype=float)
+
+    now, before = measures(term), measures(prev)
+    out = pd.DataFrame({"measure": now.index, "previous": before.reindex(now.index).to_numpy(),
+                        "this_term": now.to_numpy()})
+    out["change"] = out.this_term - out.previous
+    out.attrs["previous_term"] = prev
+    return out

@@ -12,11 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # reports are written to files; no screen is needed
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+import seaborn as sns
+from matplotlib import font_manager
 
 FONT_FILE = Path(__file__).with_name("fonts") / "LiushouSansSC-Regular.otf"
 #: The text matplotlib warns with when a character has no glyph in the font.

@@ -1,0 +1,250 @@
+"""The term report: clean if needed, run the notebooks, publish the results.
+
+``liushou report --data data_raw/<dataset> --term <term>`` calls
+:func:`run_report`. It
+
+1. cleans the raw dataset when its clean tables are missing or stale (the
+   raw files' checksums, the package version or the codebook changed);
+2. turns each ``notebooks/NN_*.py`` (jupytext percent format) into a
+   notebook and executes it with papermill, with the term's parameters;
+3. writes ``reports/<dataset>/<term>/``: one HTML page per notebook without
+   code cells, ``figures/*.png``, ``tables/*.csv``, ``payouts.xlsx``, the
+   executed notebooks in ``notebooks/``, and ``index.html`` linking them.
+
+Inside a notebook, :class:`Publisher` writes the figures and tables, so
+every number a report shows is also a file an analyst can take away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, config
+from .codebook import codebook_version
+from .disclosure import MIN_CELL
+from .errors import UserError
+from .plotting import MISSING_GLYPH
+from .terms import dataset_terms
+
+NOTEBOOK_TITLES = {
+    "00_data_quality": "数据质量 Data quality",
+    "01_care_arrangements": "监护情况 Care arrangements",
+    "02_pairing_and_rank": "结对帮扶与名次 Pairing and rank",
+    "03_reward_points": "考核及奖励 Reward points",
+}
+
+
+class NotebookFailed(UserError):
+    """A notebook stopped with an error; the message names the cell and the error."""
+
+
+class Publisher:
+    """Where a notebook writes what it publishes: ``figures/<notebook>-<name>.png``
+    and ``tables/<notebook>-<name>.csv`` under the report folder."""
+
+    def __init__(self, report_dir: Path | str | None, notebook: str):
+        self.notebook = notebook
+        self.dir = Path(report_dir) if report_dir else None
+        if self.dir:
+            (self.dir / "figures").mkdir(parents=True, exist_ok=True)
+            (self.dir / "tables").mkdir(parents=True, exist_ok=True)
+
+    def figure(self, fig, name: str):
+        """Save ``fig`` as PNG (when publishing) and return it for display."""
+        if self.dir:
+            fig.savefig(self.dir / "figures" / f"{self.notebook}-{name}.png", metadata={"Software": None})
+        return fig
+
+    def table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        """Save ``frame`` as CSV (UTF-8 with BOM, so Excel reads the Chinese) and return it."""
+        if self.dir:
+            frame.to_csv(self.dir / "tables" / f"{self.notebook}-{name}.csv", index=False, encoding="utf-8-sig",
+                         float_format="%.6g")
+        return frame
+
+
+# --- cleaning when stale ------------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
+    """Why ``clean_dir`` must be rebuilt from ``raw_dir`` (None when it is current)."""
+    manifest_path = clean_dir / "manifest.json"
+    if not manifest_path.exists():
+        return "there are no clean tables yet"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("package_version") != __version__:
+        return f"they were made by liushou_analysis {manifest.get('package_version')}, this is {__version__}"
+    if manifest.get("codebook_version") != codebook_version():
+        return "the codebook changed since they were made"
+    recorded = {f["file"]: f["sha256"] for f in manifest["files"]}
+    current = {p.relative_to(raw_dir).as_posix(): p for t in dataset_terms(raw_dir) for p in
+               sorted((raw_dir / str(t)).iterdir()) if p.is_file()}
+    if set(recorded) != set(current):
+        return "raw files were added or removed since they were made"
+    changed = [name for name, path in current.items() if _sha256(path) != recorded[name]]
+    if changed:
+        return f"{len(changed)} raw file(s) changed since they were made (e.g. {changed[0]})"
+    return None
+
+
+# --- notebooks ----------------------------------------------------------------------------
+
+def notebook_sources(folder: Path = config.NOTEBOOKS) -> list[Path]:
+    sources = sorted(folder.glob("[0-9][0-9]_*.py"))
+    if not sources:
+        raise UserError(f"no notebooks (NN_name.py) found in {folder}.")
+    return sources
+
+
+def _failure(name: str, path: Path, err) -> NotebookFailed:
+    cell = getattr(err, "exec_count", None) or getattr(err, "cell_index", "?")
+    source = (getattr(err, "source", "") or "").strip().splitlines()
+    first = source[0][:80] if source else ""
+    return NotebookFailed(f"notebook {name} failed in cell [{cell}] ({first!r}) with {getattr(err, 'ename', '')}: "
+                          f"{getattr(err, 'evalue', err)}. The executed notebook with the full traceback is {path}.")
+
+
+def _glyph_warnings(nb) -> list[str]:
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") if out.get("output_type") == "stream" else json.dumps(out.get("data", {}))
+            if MISSING_GLYPH in text:
+                found.append(text.strip().splitlines()[0][:200])
+    return found
+
+
+def execute_notebook(source: Path, parameters: dict, out_dir: Path):
+    """Execute one jupytext notebook with ``parameters``; returns the executed notebook."""
+    import jupytext
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    nb_dir = out_dir / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    name = source.stem
+    raw = nb_dir / f"{name}.source.ipynb"
+    jupytext.write(jupytext.read(source), raw)
+    done = nb_dir / f"{name}.ipynb"
+    try:
+        nb = pm.execute_notebook(str(raw), str(done), parameters=parameters, progress_bar=False,
+                                 kernel_name="python3", cwd=str(config.ROOT), log_output=False)
+    except PapermillExecutionError as err:
+        raise _failure(name, done, err) from None
+    finally:
+        raw.unlink(missing_ok=True)
+    glyphs = _glyph_warnings(nb)
+    if glyphs:
+        raise NotebookFailed(f"notebook {name} drew characters its font lacks ({glyphs[0]}); see {done}.")
+    return nb
+
+
+def to_html(nb, title: str) -> str:
+    """A notebook as a self-contained HTML page without code cells."""
+    from nbconvert import HTMLExporter
+
+    template = Path(__file__).with_name("templates") / "offline.html.j2"
+    exporter = HTMLExporter(template_name="lab", template_file=str(template), exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, str]], seconds: float) -> Path:
+    figures = sorted((out_dir / "figures").glob("*.png"))
+    tables = sorted((out_dir / "tables").glob("*.csv"))
+    e = html.escape
+    parts = [f"<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>{e(dataset)} {e(term)}</title>",
+             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+             "img{max-width:28em;border:1px solid #ccc;margin:.3em}figure{display:inline-block;margin:0}"
+             "figcaption{font-size:.8em}</style></head><body>",
+             f"<h1>留守儿童报告 Left-behind children report: {e(dataset)}, {e(term)}</h1>",
+             f"<p>Made by liushou_analysis {e(__version__)}. Tables suppress cells of fewer than {MIN_CELL} pupils.</p>",
+             "<h2>报告 Reports</h2><ul>"]
+    parts += [f"<li><a href='{e(href)}'>{e(title)}</a></li>" for href, title in pages]
+    parts.append("</ul><h2>支付表 Payouts</h2><ul><li><a href='payouts.xlsx'>payouts.xlsx</a></li></ul>"
+                 "<h2>图 Figures</h2>")
+    parts += [f"<figure><a href='figures/{e(p.name)}'><img src='figures/{e(p.name)}' alt='{e(p.stem)}'></a>"
+              f"<figcaption>{e(p.stem)}</figcaption></figure>" for p in figures]
+    parts.append("<h2>表 Tables (CSV)</h2><ul>")
+    parts += [f"<li><a href='tables/{e(p.name)}'>{e(p.name)}</a></li>" for p in tables]
+    parts.append("</ul></body></html>\n")
+    index = out_dir / "index.html"
+    index.write_text("".join(parts), encoding="utf-8")
+    return index
+
+
+def latest_term(clean_dir: Path) -> str:
+    manifest = json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8"))
+    return manifest["terms"][-1]
+
+
+def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = None, out_dir: Path | None = None,
+               notebooks: Path = config.NOTEBOOKS, min_cell: int = MIN_CELL, progress=None) -> Path:
+    """Run the term report; returns the path of its ``index.html``."""
+    from .cleaning.pipeline import clean_dataset
+
+    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise UserError(f"{raw_dir} is not a folder: give a raw dataset such as data_raw/sample.")
+    dataset = raw_dir.resolve().name
+    clean_dir = Path(clean_dir) if clean_dir else config.clean_dir(dataset)
+    start = time.perf_counter()
+    reason = stale_reason(raw_dir, clean_dir)
+    if reason:
+        say(f"Cleaning {raw_dir} into {clean_dir} ({reason})...")
+        clean_dataset(raw_dir, clean_dir, progress=lambda m: say(f"  {m}"))
+    else:
+        say(f"Clean tables in {clean_dir} are up to date.")
+    manifest_terms = json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8"))["terms"]
+    term = term or latest_term(clean_dir)
+    if term not in manifest_terms:
+        raise UserError(f"term {term} is not in {raw_dir}; its terms are {', '.join(manifest_terms)}.")
+    out_dir = Path(out_dir) if out_dir else config.report_dir(dataset, term)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    parameters = {"dataset": dataset, "term": term, "raw_dir": str(raw_dir.resolve()),
+                  "clean_dir": str(clean_dir.resolve()), "report_dir": str(out_dir.resolve()), "min_cell": min_cell}
+    sources = notebook_sources(notebooks)
+    pages = []
+    for i, source in enumerate(sources, 1):
+        t0 = time.perf_counter()
+        say(f"[{i}/{len(sources)}] running {source.stem}...")
+        nb = execute_notebook(source, parameters, out_dir)
+        page = out_dir / f"{source.stem}.html"
+        title = NOTEBOOK_TITLES.get(source.stem, source.stem)
+        page.write_text(to_html(nb, f"{title}: {dataset} {term}"), encoding="utf-8")
+        pages.append((page.name, title))
+        say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page}")
+    index = write_index(out_dir, dataset, term, pages, time.perf_counter() - start)
+    say(f"Report for {dataset} {term} written to {out_dir} in {time.perf_counter() - start:.1f} s.")
+    return index
+
+
+def context(dataset: str = config.SAMPLE_DATASET, term: str | None = None, raw_dir: str | None = None,
+            clean_dir: str | None = None, report_dir: str | None = None, min_cell: int = MIN_CELL) -> dict:
+    """A notebook's parameters with the defaults filled in from the package config:
+    the dataset's raw and clean folders, its latest term, and no report folder
+    (nothing is written when a researcher runs a notebook by hand)."""
+    raw = Path(raw_dir) if raw_dir else config.raw_dir(dataset)
+    clean = Path(clean_dir) if clean_dir else config.clean_dir(dataset)
+    if not (clean / "manifest.json").exists():
+        raise UserError(f"{clean} has no clean tables: run 'liushou report --data {raw}' (or 'liushou clean {raw}').")
+    term = term or latest_term(clean)
+    synthetic = (raw / "_truth" / "truth.json").exists()
+    return {"dataset": dataset, "term": term, "raw_dir": raw, "clean_dir": clean,
+            "report_dir": Path(report_dir) if report_dir else None, "min_cell": int(min_cell),
+            "synthetic": synthetic}

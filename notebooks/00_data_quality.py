@@ -1,0 +1,90 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+# Parameters (liushou report sets them; by hand, the defaults are the sample's latest term).
+dataset = "sample"
+term = None
+raw_dir = None
+clean_dir = None
+report_dir = None
+min_cell = 10
+
+# %%
+from IPython.display import Markdown, display
+
+from liushou_analysis import care, narrative, plotting, quality
+from liushou_analysis.reporting import Publisher, context
+
+ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
+pub = Publisher(ctx["report_dir"], "00_data_quality")
+plotting.setup()
+display(Markdown(narrative.opening(
+    "00 数据质量 Data quality",
+    "What the cleaning kept and put in quarantine this term and why, columns nobody expected, "
+    "which schools left fields blank, and what changed since the previous term.", ctx)))
+
+# %% [markdown]
+# ## 保留与隔离 Kept and quarantined
+# Every raw row is either kept or quarantined with its reason: read = kept + quarantined on every line.
+
+# %%
+manifest = quality.read_manifest(ctx["clean_dir"])
+kept = quality.kept_and_quarantined(manifest, ctx["term"])
+pub.table(kept, "kept_and_quarantined")
+
+# %%
+reasons = quality.quarantine_reasons(ctx["clean_dir"], ctx["term"])
+pub.table(reasons, "quarantine_reasons")
+
+# %% [markdown]
+# ## 未知列 Unknown columns
+# Columns the codebook does not know are listed, not read.
+
+# %%
+unknown = quality.unknown_columns(manifest, ctx["term"])
+pub.table(unknown, "unknown_columns")
+
+# %% [markdown]
+# ## 各校缺失 Missingness by school
+# Percent of rows with the field blank. Household answers come from the latest survey at or before the term.
+
+# %%
+survey = care.survey_term(ctx["term"], manifest["terms"])
+frame = care.term_frame(ctx["clean_dir"], ctx["term"])
+missing = quality.missingness_by_school(ctx["clean_dir"], ctx["term"], frame.attrs["survey_term"])
+pub.table(missing.round(1), "missing_by_school")
+
+# %%
+fig, ax = plotting.new_figure(8, 0.5 * len(missing) + 2.5)
+heat = missing.set_index("school")
+plotting.sns.heatmap(heat, annot=True, fmt=".1f", cmap="Reds", vmin=0, vmax=max(20, float(heat.max().max())),
+                     cbar_kws={"label": plotting.label("缺失百分比", "% missing")}, ax=ax)
+ax.set_xlabel("")
+ax.set_ylabel(plotting.label("学校", "school"))
+ax.set_title(plotting.label("各校关键字段缺失", "missing key fields by school"))
+ax.tick_params(axis="x", rotation=30)
+pub.figure(fig, "missing_by_school");
+
+# %% [markdown]
+# ## 与上学期相比 Changes since the previous term
+
+# %%
+changes = quality.changes_since(ctx["clean_dir"], manifest, ctx["term"])
+pub.table(changes, "changes_since_previous_term")
+
+# %% [markdown]
+# ## 结论 What this means
+
+# %%
+display(Markdown(narrative.data_quality(kept, reasons, unknown, missing, changes)))

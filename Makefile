@@ -24,13 +24,10 @@ venv: $(STAMP) ## Create or update .venv from pyproject.toml
 test: $(STAMP) ## Run the test suite (quick versions of simulation studies)
 	$(BIN)/python -m pytest
 
-report: $(STAMP) ## Run the main job on the bundled sample (data_raw/sample)
-	$(BIN)/liushou clean data_raw/sample --out data_clean/sample
+report: $(STAMP) ## Run the main job on the bundled sample: its latest term's report
+	$(BIN)/liushou report --data data_raw/sample
 	$(BIN)/liushou score --data data_clean/sample --out reports/sample/reward_points
 	$(BIN)/liushou inventory data_raw/sample --out reports/sample/raw_inventory.csv
-	@echo "make report produced data_clean/sample/ (tidy tables, quarantine.parquet, manifest.json),"
-	@echo "reports/sample/reward_points/ (points, awards, audit; CSV and reward_points.xlsx) and"
-	@echo "reports/sample/raw_inventory.csv. The term notebooks and HTML reports are a later stage."
 
 validate: $(STAMP) ## Run the full simulation studies (slow)
 	$(BIN)/python -m pytest -m slow; status=$$?; \

@@ -20,7 +20,7 @@ import pandas as pd
 from . import routines
 from . import status as lb_status
 from .codebook import preferred_label
-from .disclosure import MIN_CELL, suppression_mask
+from .disclosure import MIN_CELL, suppress_small_groups, suppression_mask
 from .errors import UserError
 from .scoring_io import read_clean
 from .survey import SurveyDesign
@@ -151,3 +151,57 @@ def compare_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["reference_inside_ci"] = (out.reference_pct >= out.ci_low_pct) & (out.reference_pct <= out.ci_high_pct)
     return out
+
+
+def routine_summary(clean_dir: Path, term: str, frame: pd.DataFrame, definition: str,
+                    k: int = MIN_CELL) -> dict[str, pd.DataFrame]:
+    """Delivery of the contact routines and the archive, per school, for the
+    pupils left behind under ``definition`` this term.
+
+    ``five_ones``: share of left-behind pupils meeting each "五个一"
+    component (001 篇5) and the mean share met; ``three_ones``: the same for
+    paired pupils' proxy parents' "三个一" (002); ``archive``: archive rate
+    and the share whose archive holds all "five things known" (from the
+    archive of the household survey term). Groups under ``k`` pupils are
+    suppressed.
+    """
+    t = read_clean(clean_dir, ["contacts", "pairings", "archive"])
+    lb = frame[frame[definition].astype("boolean").fillna(False).astype(bool)][["pupil_key", "school"]]
+    contacts = t["contacts"][t["contacts"].term <= term]
+    contacts = contacts[contacts.term.str[:9] == term[:9]]  # the school year so far (parents' yearly visit)
+    five = routines.five_ones(contacts)
+    five = lb.merge(five[five.term == term], on="pupil_key", how="left")
+    cols = routines.FIVE_COMPONENTS + ["share_met"]
+    five_by = five.groupby("school").agg(pupils=("pupil_key", "size"),
+                                         **{c: (c, lambda s: s.astype("Float64").mean()) for c in cols}).reset_index()
+    pairings = t["pairings"][t["pairings"].term == term]
+    three = routines.three_ones(t["contacts"][t["contacts"].term == term], pairings)
+    three = three.merge(frame[["pupil_key", "school"]], on="pupil_key")
+    tcols = routines.THREE_COMPONENTS + ["share_met"]
+    three_by = three.groupby("school").agg(pupils=("pupil_key", "size"),
+                                           **{c: (c, lambda s: s.astype("Float64").mean()) for c in tcols}).reset_index()
+    status = frame[["pupil_key", "school", *DEFINITIONS]].assign(term=frame.survey_term)
+    archive = routines.archive_completeness(t["archive"], status, definition=definition)
+    archive = archive.drop(columns=["term", "archived", "complete"])  # rates only: no small counts printed
+    return {"five_ones": suppress_small_groups(five_by, "pupils", cols, k),
+            "three_ones": suppress_small_groups(three_by, "pupils", tcols, k),
+            "archive": suppress_small_groups(archive, "left_behind", ["archive_rate", "complete_rate"], k)}
+
+
+def scores_by_care(clean_dir: Path, term: str, frame: pd.DataFrame, k: int = MIN_CELL) -> pd.DataFrame:
+    """Mean grade percentile this term by care arrangement (all pupils, so
+    children living with their parents are the comparison), with
+    design-based 95% intervals. Descriptive only: care arrangements differ
+    in family income, age and much else, so a gap is not an effect of care."""
+    from .pairing import from_clean as pairing_panel, term_index
+
+    panel = pairing_panel(clean_dir)
+    ti = int(term_index(pd.Series([term])).iloc[0])
+    pct = panel[panel.term_index == ti][["pupil", "pct"]].rename(columns={"pupil": "pupil_key"})
+    d = frame.merge(pct, on="pupil_key").dropna(subset=["pct", "care_arrangement"])
+    if d.empty:
+        return pd.DataFrame(columns=["care", "care_label", "pupils", "mean_pct", "ci_low", "ci_high"])
+    est = _design(d).mean("pct", by="care_arrangement")
+    out = pd.DataFrame({"care": est.care_arrangement, "care_label": est.care_arrangement.map(_care_label),
+                        "pupils": est.n, "mean_pct": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high})
+    return suppress_small_groups(out, "pupils", ["mean_pct", "ci_low", "ci_high"], k)

@@ -34,6 +34,8 @@ examples:
       compute the reward-point scheme from the clean tables, with an audit trail
   liushou inventory data_raw/sample
       list a dataset's terms and files
+  liushou report --data data_raw/sample --term 2024-2025-2
+      the term's report: reports/sample/2024-2025-2/index.html
 
 Run 'liushou <command> --help' for a command's options.
 """
@@ -101,6 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--rules", type=Path, help="a TOML file of rules (name = value) that differ from the plan's")
     score.add_argument("--skip-bad-rows", action="store_true",
                        help="score without the rows that fail the input checks, and list them")
+
+    rep = sub.add_parser(
+        "report", help="clean if needed, run the term notebooks and write the term's report",
+        description=("The project's main job. Cleans the raw dataset when its clean tables are missing or stale, "
+                     "executes the notebooks in notebooks/ with the term's parameters, and writes "
+                     "reports/<dataset>/<term>/: one HTML page per notebook (no code), figures as PNG, tables as "
+                     "CSV, payouts.xlsx and index.html. Published tables suppress cells of fewer than --min-cell "
+                     "pupils."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    rep.add_argument("--data", type=Path, required=True, help="raw dataset folder, e.g. data_raw/sample")
+    rep.add_argument("--term", help="term id such as 2024-2025-2 (default: the dataset's latest term)")
+    rep.add_argument("--out", type=Path, help="report folder (default: reports/<dataset>/<term>)")
+    rep.add_argument("--clean", type=Path, help="clean tables folder (default: data_clean/<dataset>)")
+    rep.add_argument("--min-cell", type=_positive, default=None,
+                     help="smallest count of pupils a published cell may show (default 10, or $LIUSHOU_MIN_CELL)")
 
     inv = sub.add_parser(
         "inventory", help="list a raw dataset's terms and files",
@@ -208,7 +225,20 @@ def run_score(args) -> None:
     print(f"Wrote {len(written)} files to {args.out} (CSV tables and reward_points.xlsx).")
 
 
-COMMANDS = {"synth": run_synth, "clean": run_clean, "score": run_score, "inventory": run_inventory}
+def run_report(args) -> None:
+    from .disclosure import MIN_CELL
+    from .reporting import run_report as report
+    from .terms import Term
+
+    if args.term:
+        Term.parse(args.term)
+    index = report(args.data, term=args.term, clean_dir=args.clean, out_dir=args.out,
+                   min_cell=args.min_cell or MIN_CELL, progress=_progress)
+    print(f"Open {index} in a browser.")
+
+
+COMMANDS = {"synth": run_synth, "clean": run_clean, "score": run_score, "inventory": run_inventory,
+            "report": run_report}
 
 
 def main(argv: list[str] | None = None) -> int:

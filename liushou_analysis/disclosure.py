@@ -124,3 +124,20 @@ def suppress_counts(counts: pd.DataFrame, k: int = MIN_CELL) -> pd.DataFrame:
     """``counts`` with margins, ready to publish: suppressed cells are missing (``<NA>``)."""
     table = with_margins(counts).astype("Int64")
     return table.mask(suppression_mask(counts, k))
+
+
+def suppress_small_groups(frame: pd.DataFrame, n: str, values: list[str], k: int = MIN_CELL) -> pd.DataFrame:
+    """Rates and means of groups with fewer than ``k`` pupils (column ``n``)
+    are suppressed, and so is that ``n``. A rate hides its numerator only when
+    the group is large, so use this for averages, and :func:`suppress_counts`
+    for tables of counts.
+
+    >>> d = pd.DataFrame({"school": ["a", "b"], "pupils": [25, 6], "rate": [0.4, 0.5]})
+    >>> suppress_small_groups(d, "pupils", ["rate"]).rate.tolist()
+    [0.4, nan]
+    """
+    out = frame.copy()
+    small = out[n] < k
+    for col in [*values, n]:
+        out[col] = out[col].astype(float).mask(small)
+    return out

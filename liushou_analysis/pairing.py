@@ -239,3 +239,19 @@ def effect_by(cohort_frame: pd.DataFrame, by: str, covariates: Sequence[str] = B
     if not rows:
         return pd.DataFrame(columns=[*COLUMNS, "n_treated"])
     return pd.concat(rows, ignore_index=True).reindex(columns=[*COLUMNS, "n_treated"])
+
+
+def selection_table(cohort_frame: pd.DataFrame) -> pd.DataFrame:
+    """Who gets paired: the newly paired and the unpaired of a cohort side
+    by side (pupils, mean baseline percentile, mean change before the
+    baseline, shares with either or all parents away)."""
+    c = cohort_frame.assign(group=np.where(cohort_frame.treated == 1, "paired", "unpaired"))
+    out = c.groupby("group").agg(pupils=("pupil", "size"), base_pct=("base_pct", "mean"),
+                                 pre_change=("pre_change", "mean"), either_parent_away=("either", "mean"),
+                                 all_parents_away=("all_away", "mean"))
+    return out.reindex(["paired", "unpaired"]).rename_axis("group").reset_index()
+
+
+def term_cohort(data: pd.DataFrame, term: str) -> pd.DataFrame:
+    """:func:`cohort` for a term id such as ``2024-2025-2``."""
+    return cohort(data, int(term_index(pd.Series([term])).iloc[0]))

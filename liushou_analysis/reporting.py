@@ -31,7 +31,7 @@ from . import __version__, config
 from .codebook import codebook_version
 from .disclosure import MIN_CELL
 from .errors import UserError
-from .plotting import MISSING_GLYPH
+from .plotting import FONT_FILE, MISSING_GLYPH
 from .terms import dataset_terms
 
 NOTEBOOK_TITLES = {
@@ -40,6 +40,17 @@ NOTEBOOK_TITLES = {
     "02_pairing_and_rank": "结对帮扶与名次 Pairing and rank",
     "03_reward_points": "考核及奖励 Reward points",
 }
+
+
+def _payable(clean_dir: Path, term: str) -> tuple[bool, str]:
+    from .scoring_io import term_school_year
+
+    year, why = term_school_year(clean_dir, term)
+    return year is not None, why
+
+
+#: Notebooks that only apply to some terms: a check returning (applies, why).
+APPLIES = {"03_reward_points": _payable}
 
 
 class NotebookFailed(UserError):
@@ -63,11 +74,17 @@ class Publisher:
             fig.savefig(self.dir / "figures" / f"{self.notebook}-{name}.png", metadata={"Software": None})
         return fig
 
-    def table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
-        """Save ``frame`` as CSV (UTF-8 with BOM, so Excel reads the Chinese) and return it."""
+    def table(self, frame: pd.DataFrame, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Save ``frame`` as CSV (UTF-8 with BOM, so Excel reads the Chinese),
+        display it (``columns`` only, if given; numbers to 3 decimals, missing
+        or suppressed as —) and return it unchanged."""
+        from IPython.display import display
+
         if self.dir:
             frame.to_csv(self.dir / "tables" / f"{self.notebook}-{name}.csv", index=False, encoding="utf-8-sig",
-                         float_format="%.6g")
+                         float_format="%.6g", lineterminator="\n")
+        shown = frame[columns] if columns else frame
+        display(shown.round(3).astype(object).where(shown.notna(), "—"))
         return frame
 
 
@@ -161,20 +178,25 @@ def to_html(nb, title: str) -> str:
     return body
 
 
-def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, str]], seconds: float) -> Path:
+def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, str]],
+                skipped: list[tuple[str, str]] = ()) -> Path:
     figures = sorted((out_dir / "figures").glob("*.png"))
     tables = sorted((out_dir / "tables").glob("*.csv"))
     e = html.escape
     parts = [f"<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>{e(dataset)} {e(term)}</title>",
-             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+             "<style>@font-face{font-family:'Liushou Sans SC';src:url('fonts/LiushouSansSC-Regular.otf')}"
+             "body{font-family:system-ui,'Liushou Sans SC',sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
              "img{max-width:28em;border:1px solid #ccc;margin:.3em}figure{display:inline-block;margin:0}"
              "figcaption{font-size:.8em}</style></head><body>",
              f"<h1>留守儿童报告 Left-behind children report: {e(dataset)}, {e(term)}</h1>",
              f"<p>Made by liushou_analysis {e(__version__)}. Tables suppress cells of fewer than {MIN_CELL} pupils.</p>",
              "<h2>报告 Reports</h2><ul>"]
     parts += [f"<li><a href='{e(href)}'>{e(title)}</a></li>" for href, title in pages]
-    parts.append("</ul><h2>支付表 Payouts</h2><ul><li><a href='payouts.xlsx'>payouts.xlsx</a></li></ul>"
-                 "<h2>图 Figures</h2>")
+    parts += [f"<li>{e(title)}: not made for this term ({e(why)})</li>" for title, why in skipped]
+    if (out_dir / "payouts.xlsx").exists():
+        parts.append("</ul><h2>支付表 Payouts</h2><ul><li><a href='payouts.xlsx'>payouts.xlsx</a> (pseudonymous "
+                     "keys; for the school's administration, not for publication)</li>")
+    parts.append("</ul><h2>图 Figures</h2>")
     parts += [f"<figure><a href='figures/{e(p.name)}'><img src='figures/{e(p.name)}' alt='{e(p.stem)}'></a>"
               f"<figcaption>{e(p.stem)}</figcaption></figure>" for p in figures]
     parts.append("<h2>表 Tables (CSV)</h2><ul>")
@@ -216,12 +238,21 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
+    (out_dir / "fonts").mkdir()
+    shutil.copy2(FONT_FILE, out_dir / "fonts" / FONT_FILE.name)  # the pages' Chinese text uses it too
+    shutil.copy2(FONT_FILE.with_name("OFL.txt"), out_dir / "fonts" / "OFL.txt")
     parameters = {"dataset": dataset, "term": term, "raw_dir": str(raw_dir.resolve()),
                   "clean_dir": str(clean_dir.resolve()), "report_dir": str(out_dir.resolve()), "min_cell": min_cell}
     sources = notebook_sources(notebooks)
     pages = []
+    skipped = []
     for i, source in enumerate(sources, 1):
         t0 = time.perf_counter()
+        applies, why = APPLIES.get(source.stem, lambda *_: (True, ""))(clean_dir, term)
+        if not applies:
+            say(f"[{i}/{len(sources)}] {source.stem} left out: {why}.")
+            skipped.append((NOTEBOOK_TITLES.get(source.stem, source.stem), why))
+            continue
         say(f"[{i}/{len(sources)}] running {source.stem}...")
         nb = execute_notebook(source, parameters, out_dir)
         page = out_dir / f"{source.stem}.html"
@@ -229,7 +260,7 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
         page.write_text(to_html(nb, f"{title}: {dataset} {term}"), encoding="utf-8")
         pages.append((page.name, title))
         say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page}")
-    index = write_index(out_dir, dataset, term, pages, time.perf_counter() - start)
+    index = write_index(out_dir, dataset, term, pages, skipped)
     say(f"Report for {dataset} {term} written to {out_dir} in {time.perf_counter() - start:.1f} s.")
     return index
 

@@ -190,6 +190,21 @@ def drop_problem_rows(tables: dict[str, pd.DataFrame], problems: pd.DataFrame) -
     return out
 
 
+def term_school_year(clean_dir: Path, term: str) -> tuple[int | None, str]:
+    """The school year (numbered as in :func:`from_clean`) whose payouts a
+    report for ``term`` shows, and why: the term's own year when the term is
+    semester 2 (the plan pays on the end-of-year exam), else the year before;
+    None when no school year has ended by then."""
+    exams = read_clean(clean_dir, ["exams"])["exams"]
+    years = sorted({t[:9] for t in exams.term})
+    year = term[:9] if term.endswith("-2") else f"{int(term[:4]) - 1}-{int(term[:4])}"
+    if year not in years:
+        return None, f"no school year has ended by {term}, so there is nothing to pay yet"
+    why = ("the plan pays at the end of the school year, on the semester-2 exam" if term.endswith("-2") else
+           f"{term} is semester 1; the plan pays at the end of the school year, so this is the last complete one")
+    return years.index(year) + 1, f"school year {year} ({why})"
+
+
 def read_clean(clean_dir: Path, names: list[str]) -> dict[str, pd.DataFrame]:
     """The named tables of a ``liushou clean`` folder; a plain error naming
     the missing ones when any is absent."""
@@ -248,25 +263,27 @@ def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
             "classes": classes}
 
 
-def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> list[Path]:
-    """Each table as CSV (UTF-8 with BOM, so Excel shows Chinese) and all of
-    them as sheets of one workbook, reward_points.xlsx."""
+def write_outputs(tables: dict[str, pd.DataFrame], out: Path, book: str = "reward_points.xlsx",
+                  csv: bool = True) -> list[Path]:
+    """Each table as CSV (UTF-8 with BOM, so Excel shows Chinese; unless
+    ``csv`` is False) and all of them as sheets of one workbook, ``book``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, frame in tables.items():
-        path = out / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
-        written.append(path)
+        if csv:
+            path = out / f"{name}.csv"
+            frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+            written.append(path)
         ws = wb.create_sheet(name)
         ws.append(list(frame.columns))
         for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
             ws.append([_cell(v) for v in row])
-    book = out / "reward_points.xlsx"
-    save_workbook(wb, book)
-    written.append(book)
+    path = out / book
+    save_workbook(wb, path)
+    written.append(path)
     return written
 
 

@@ -41,11 +41,11 @@ display(Markdown(narrative.opening(
 # %%
 manifest = quality.read_manifest(ctx["clean_dir"])
 kept = quality.kept_and_quarantined(manifest, ctx["term"])
-pub.table(kept, "kept_and_quarantined")
+pub.table(kept, "kept_and_quarantined");
 
 # %%
 reasons = quality.quarantine_reasons(ctx["clean_dir"], ctx["term"])
-pub.table(reasons, "quarantine_reasons")
+pub.table(reasons, "quarantine_reasons");
 
 # %% [markdown]
 # ## 未知列 Unknown columns
@@ -53,7 +53,7 @@ pub.table(reasons, "quarantine_reasons")
 
 # %%
 unknown = quality.unknown_columns(manifest, ctx["term"])
-pub.table(unknown, "unknown_columns")
+pub.table(unknown, "unknown_columns");
 
 # %% [markdown]
 # ## 各校缺失 Missingness by school
@@ -63,7 +63,7 @@ pub.table(unknown, "unknown_columns")
 survey = care.survey_term(ctx["term"], manifest["terms"])
 frame = care.term_frame(ctx["clean_dir"], ctx["term"])
 missing = quality.missingness_by_school(ctx["clean_dir"], ctx["term"], frame.attrs["survey_term"])
-pub.table(missing.round(1), "missing_by_school")
+pub.table(missing.round(1), "missing_by_school");
 
 # %%
 fig, ax = plotting.new_figure(8, 0.5 * len(missing) + 2.5)
@@ -81,7 +81,7 @@ pub.figure(fig, "missing_by_school");
 
 # %%
 changes = quality.changes_since(ctx["clean_dir"], manifest, ctx["term"])
-pub.table(changes, "changes_since_previous_term")
+pub.table(changes, "changes_since_previous_term");
 
 # %% [markdown]
 # ## 结论 What this means

@@ -1,0 +1,150 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+
+# %% tags=["parameters"]
+# Parameters (liushou report sets them; by hand, the defaults are the sample's latest term).
+dataset = "sample"
+term = None
+raw_dir = None
+clean_dir = None
+report_dir = None
+min_cell = 10
+definition = "either_parent"
+
+# %%
+from IPython.display import Markdown, display
+
+from liushou_analysis import care, narrative, plotting
+from liushou_analysis.disclosure import suppress_counts
+from liushou_analysis.reporting import Publisher, context
+
+ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
+pub = Publisher(ctx["report_dir"], "01_care_arrangements")
+plotting.setup()
+frame = care.term_frame(ctx["clean_dir"], ctx["term"])
+display(Markdown(narrative.opening(
+    "01 监护情况 Care arrangements",
+    "How many pupils are left behind under each definition, who looks after them (with design-based 95% "
+    "confidence intervals: strata are schools, clusters are classes), how that compares with the figures the "
+    "source documents quote, what the guardians are like, whether the contact routines and archives are "
+    "kept, and how exam percentiles differ by care arrangement. Household answers come from the survey of "
+    f"{frame.attrs['survey_term']} (households are surveyed once a school year).", ctx, definition)))
+
+# %% [markdown]
+# ## 各定义下的留守儿童 Left-behind under each definition
+# The same answers, three definitions. Shares are over the pupils whose answers decide the definition.
+
+# %%
+definitions = pub.table(care.definition_table(frame), "definitions")
+
+# %%
+fig, ax = plotting.new_figure(7.5, 3.2)
+d = definitions.assign(pct=100 * definitions.share)
+ax.barh(d.label, d.pct, color=plotting.sns.color_palette()[0])
+ax.errorbar(d.pct, d.label, xerr=[100 * (d.share - d.ci_low), 100 * (d.ci_high - d.share)], fmt="none", color="k")
+ax.set_xlabel(plotting.label("留守儿童占比 %", "share left behind, %"))
+ax.set_title(plotting.label("定义不同，人数不同", "the count moves with the definition"))
+pub.figure(fig, "definitions");
+
+# %% [markdown]
+# ## 监护类型 Care arrangements
+# Shares among the left-behind under the chosen definition, overall, by school and by grade.
+# A blank (—) is a suppressed small cell.
+
+# %%
+overall = pub.table(care.care_shares(frame, definition, k=ctx["min_cell"]), "care_overall")
+by_school = pub.table(care.care_shares(frame, definition, "school", k=ctx["min_cell"]), "care_by_school")
+by_grade = pub.table(care.care_shares(frame, definition, "grade", k=ctx["min_cell"]), "care_by_grade")
+
+# %%
+fig, ax = plotting.new_figure(8, 0.35 * len(by_school) + 1.5)
+shown = by_school.dropna(subset=["share"]).assign(row=lambda x: x.domain + " · " + x.care_label)
+ax.errorbar(100 * shown.share, shown.row, xerr=[100 * (shown.share - shown.ci_low.fillna(shown.share)),
+                                                 100 * (shown.ci_high.fillna(shown.share) - shown.share)],
+            fmt="o", capsize=3)
+ax.invert_yaxis()
+ax.set_xlabel(plotting.label("占留守儿童 %", "% of left-behind pupils") + ", 95% CI")
+ax.set_title(plotting.label("各校监护类型", "care arrangements by school"))
+pub.figure(fig, "care_by_school");
+
+# %% [markdown]
+# ## 与文献数字比较 Comparison with the reference figures
+# Each figure the source documents quote (DOMAIN.md), beside this term's estimate under the matching definition.
+
+# %%
+reference = pub.table(care.compare_with_reference(frame), "reference_comparison",
+                      ["source", "place", "definition", "indicator", "reference_pct", "estimate_pct", "ci_low_pct",
+                       "ci_high_pct", "reference_inside_ci", "note"])
+
+# %% [markdown]
+# ## 监护人特征 Guardian characteristics
+# Counts of left-behind pupils by the guardian's age band and care arrangement (small cells suppressed).
+
+# %%
+lb = frame[frame[definition].astype("boolean").fillna(False).astype(bool)]
+ages = lb.pivot_table(index="guardian_age_band", columns="care_arrangement", values="pupil_key",
+                      aggfunc="count", fill_value=0)
+pub.table(suppress_counts(ages, ctx["min_cell"]).reset_index(), "guardian_age_by_care");
+
+# %%
+for col, zh in (("guardian_health", "健康"), ("guardian_education", "文化程度")):
+    counts = lb.pivot_table(index=col, columns="care_arrangement", values="pupil_key", aggfunc="count",
+                            fill_value=0)
+    pub.table(suppress_counts(counts, ctx["min_cell"]).reset_index(), f"{col}_by_care");
+
+# %% [markdown]
+# ## 联系制度与建档 Contact routines and archives
+# "五个一" (001 篇5) for left-behind pupils, proxy parents' "三个一" (002) for paired pupils, and the archive
+# rate (建档率, target 100%) with the share of archives holding all "five things known".
+
+# %%
+routines = care.routine_summary(ctx["clean_dir"], ctx["term"], frame, definition, ctx["min_cell"])
+pub.table(routines["five_ones"], "five_ones_by_school");
+pub.table(routines["three_ones"], "three_ones_by_school");
+pub.table(routines["archive"], "archive_by_school");
+
+# %%
+fig, ax = plotting.new_figure(8, 3.8)
+five = routines["five_ones"].melt(id_vars=["school", "pupils"], var_name="component", value_name="share")
+five = five[five.component != "share_met"]
+plotting.sns.barplot(data=five.assign(pct=100 * five.share), x="pct", y="component", hue="school", ax=ax)
+ax.set_xlabel(plotting.label("达标学生 %", "% of left-behind pupils meeting it"))
+ax.set_ylabel("")
+ax.set_title(plotting.label("五个一落实情况", "'five ones' routine by school"))
+ax.legend(fontsize=8, title=plotting.label("学校", "school"))
+pub.figure(fig, "five_ones");
+
+# %% [markdown]
+# ## 成绩与监护类型 Exam percentile by care arrangement
+# **Descriptive only.** Families with different care arrangements differ in many ways (income, parents' work,
+# age of the child), so a gap here is not the effect of the care arrangement.
+
+# %%
+scores = pub.table(care.scores_by_care(ctx["clean_dir"], ctx["term"], frame, ctx["min_cell"]),
+                   "percentile_by_care")
+
+# %%
+fig, ax = plotting.new_figure(7, 3.2)
+s = scores.dropna(subset=["mean_pct"])
+ax.errorbar(s.mean_pct, s.care_label, xerr=[s.mean_pct - s.ci_low, s.ci_high - s.mean_pct], fmt="o", capsize=3)
+ax.axvline(50, color="grey", lw=1, ls="--")
+ax.set_xlabel(plotting.label("年级内百分位（均值）", "mean grade percentile") + ", 95% CI")
+ax.set_title(plotting.label("成绩与监护类型（描述性）", "percentile by care arrangement (descriptive)"))
+pub.figure(fig, "percentile_by_care");
+
+# %% [markdown]
+# ## 结论 What this means
+
+# %%
+display(Markdown(narrative.care(definitions, overall, reference, definition)))

@@ -152,11 +152,14 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path):
     nb_dir.mkdir(parents=True, exist_ok=True)
     name = source.stem
     raw = nb_dir / f"{name}.source.ipynb"
-    jupytext.write(jupytext.read(source), raw)
+    nb = jupytext.read(source)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    jupytext.write(nb, raw)
     done = nb_dir / f"{name}.ipynb"
     try:
         nb = pm.execute_notebook(str(raw), str(done), parameters=parameters, progress_bar=False,
-                                 kernel_name="python3", cwd=str(config.ROOT), log_output=False)
+                                 kernel_name="python3", language="python", cwd=str(config.ROOT),
+                                 log_output=False)
     except PapermillExecutionError as err:
         raise _failure(name, done, err) from None
     finally:

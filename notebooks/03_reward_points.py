@@ -28,6 +28,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from liushou_analysis import audit, narrative, plotting, scoring, scoring_io
+from liushou_analysis.disclosure import suppress_small_groups
 from liushou_analysis.errors import UserError
 from liushou_analysis.reporting import Publisher, context
 
@@ -64,11 +65,15 @@ summary = pd.Series({"school_year": year, "helpers": len(helpers), "helpers_yuan
                      "pupils_awarded": int((awards.award_total_yuan > 0).sum()),
                      "awards_yuan": awards.award_total_yuan.sum()})
 summary["total_yuan"] = summary.helpers_yuan + summary.head_teachers_yuan + summary.awards_yuan
+if summary.pupils_awarded < ctx["min_cell"]:
+    summary["pupils_awarded"] = float("nan")  # a small count of pupils is not published
 pub.table(summary.to_frame("value").rename_axis("measure").reset_index(), "cost_summary");
 
 # %%
 by_role = helpers.groupby("helper_role").agg(helpers=("helper_id", "size"), pupils=("n_pupils", "sum"),
                                              yuan=("yuan", "sum"), mean_yuan=("yuan", "mean")).reset_index()
+by_role = suppress_small_groups(suppress_small_groups(by_role, "pupils", ["yuan", "mean_yuan"], ctx["min_cell"]),
+                                "helpers", ["pupils", "yuan", "mean_yuan"], ctx["min_cell"])
 pub.table(by_role, "helpers_by_role");
 by_clause = (year_tables["audit"].groupby(["part", "clause"])
              .agg(rows=("pupil_id", "size"), points=("points", "sum"), yuan=("yuan", "sum")).reset_index())
@@ -91,11 +96,13 @@ pub.figure(fig, "helper_pay");
 # %%
 null = audit.null_payout(inputs, year, rules, reps=replays, seed=0)
 pub.table(null["summary"], "null_summary");
-pub.table(null["by_baseline"], "null_by_baseline");
+by_band = suppress_small_groups(null["by_baseline"], "pupils",
+                                ["expected_rank_yuan", "actual_rank_yuan", "chance_share"], ctx["min_cell"])
+pub.table(by_band, "null_by_baseline");
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
-b = null["by_baseline"].melt(id_vars="base_band", value_vars=["expected_rank_yuan", "actual_rank_yuan"],
+b = by_band.melt(id_vars="base_band", value_vars=["expected_rank_yuan", "actual_rank_yuan"],
                              var_name="what", value_name="yuan")
 b["what"] = b.what.map({"expected_rank_yuan": plotting.label("无效应时预期", "expected with no effect"),
                         "actual_rank_yuan": plotting.label("实际", "actual")})
@@ -113,6 +120,7 @@ pub.figure(fig, "null_payout");
 
 # %%
 rules_cmp = audit.compare_rules(inputs, year, planted_effect_sd, rules, reps=replays, seed=0)
+rules_cmp = suppress_small_groups(rules_cmp, "pupils", ["yuan_per_pupil"], ctx["min_cell"])
 pub.table(rules_cmp, "plan_vs_pay_for_percentile");
 
 # %%

@@ -1,0 +1,224 @@
+"""The term report (reporting.py, notebooks/, `liushou report`).
+
+Every notebook is executed on the bundled sample's latest term and on a
+second, differently seeded small synthetic county (2 schools, 1 school
+year, starting 2025). The checks: the run finishes with every page,
+figure, table and the payout workbook; no cell errors; no figure drew a
+character its font lacks; no personal data of the children (names, ID
+numbers, phone numbers, from the synthetic truth) appears in any output;
+published counts of pupils are never 1 to 9; the pages open in headless
+Chromium with every image and the bundled font loaded.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from liushou_analysis import config, plotting
+from liushou_analysis.cli import main
+from liushou_analysis.codebook import load_codebook
+from liushou_analysis.reporting import NotebookFailed, run_report, stale_reason
+from liushou_analysis.synth.generate import synthesize
+
+PAGES = ["00_data_quality", "01_care_arrangements", "02_pairing_and_rank", "03_reward_points"]
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory, sample_dir, sample_clean):
+    clean, manifest = sample_clean
+    out = tmp_path_factory.mktemp("report") / "sample"
+    run_report(sample_dir, clean_dir=clean, out_dir=out, progress=lambda m: None)
+    return out, sample_dir
+
+
+@pytest.fixture(scope="session")
+def small_county_report(tmp_path_factory):
+    base = tmp_path_factory.mktemp("county")
+    raw = base / "raw" / "county7"
+    synthesize(raw, seed=7, n_schools=2, n_years=1, start_year=2025)
+    out = base / "report"
+    run_report(raw, clean_dir=base / "clean", out_dir=out, progress=lambda m: None)
+    return out, raw
+
+
+@pytest.fixture(scope="session", params=["sample", "small_county"])
+def report(request):
+    return request.getfixturevalue(f"{request.param}_report")
+
+
+def test_every_page_figure_table_and_the_workbook(report):
+    out, _ = report
+    for page in PAGES:
+        assert (out / f"{page}.html").stat().st_size > 10_000
+        assert (out / "notebooks" / f"{page}.ipynb").exists()
+    assert (out / "index.html").exists() and (out / "payouts.xlsx").exists()
+    figures = {p.stem.split("-")[0] for p in (out / "figures").glob("*.png")}
+    assert figures == set(PAGES), "every notebook publishes at least one figure"
+    assert len(list((out / "tables").glob("*.csv"))) >= 20
+    payouts = pd.ExcelFile(out / "payouts.xlsx", engine="openpyxl").sheet_names
+    assert {"helper_points", "head_teacher_points", "pupil_points", "audit"} <= set(payouts)
+
+
+def test_no_cell_errors_and_no_missing_glyphs(report):
+    out, _ = report
+    for page in PAGES:
+        nb = nbformat.read(out / "notebooks" / f"{page}.ipynb", as_version=4)
+        for cell in nb.cells:
+            for o in cell.get("outputs", []):
+                assert o.output_type != "error", f"{page}: {o.get('ename')}: {o.get('evalue')}"
+                assert plotting.MISSING_GLYPH not in o.get("text", ""), f"{page}: {o.get('text')}"
+        html = (out / f"{page}.html").read_text(encoding="utf-8")
+        assert plotting.MISSING_GLYPH not in html
+        assert "def " not in html and "import " not in html, "pages carry no code"
+
+
+def test_each_page_opens_with_its_term_and_ends_with_generated_text(report):
+    out, raw = report
+    term = sorted(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("_"))[-1]
+    for page in PAGES:
+        nb = nbformat.read(out / "notebooks" / f"{page}.ipynb", as_version=4)
+        texts = ["".join(o.get("data", {}).get("text/markdown", "") for o in c.outputs)
+                 for c in nb.cells if c.cell_type == "code"]
+        texts = [t for t in texts if t]
+        assert f"**Term:** {term}" in texts[0], page
+        last = texts[-1]
+        assert len(last) > 150 and any(ch.isdigit() for ch in last), f"{page}: {last!r}"
+
+
+def test_no_personal_data_in_any_output(report):
+    """Names of three or more characters, ID numbers and phone numbers of
+    the synthetic children and guardians (two-character names also occur
+    inside ordinary words, so they are not searched)."""
+    out, raw = report
+    truth = raw / "_truth"
+    pupils = pd.read_parquet(truth / "pupils.parquet")
+    households = pd.read_parquet(truth / "households.parquet")
+    names = {n for n in pupils.name.astype(str) if len(n) >= 3}
+    names |= {n for n in households.get("guardian_name", pd.Series(dtype=str)).dropna().astype(str) if len(n) >= 3}
+    numbers = set(pupils.id_number.astype(str)) | set(pupils.family_phone.astype(str))
+    numbers |= {str(v) for c in ("guardian_phone", "father_phone", "mother_phone") if c in households
+                for v in households[c].dropna() if str(v)}
+    for path in out.rglob("*"):
+        if path.suffix not in (".html", ".csv", ".ipynb"):
+            continue
+        text = path.read_text(encoding="utf-8-sig")
+        runs = re.findall(r"[\u4e00-\u9fff]{3,}", text)
+        grams = {run[i:i + n] for run in runs for n in (3, 4) for i in range(len(run) - n + 1)}
+        tokens = set(re.findall(r"[0-9Xx]{7,}", text))
+        hits = sorted(grams & names) + sorted(tokens & numbers)
+        assert not hits, f"{path.name} contains personal data such as {hits[0]!r}"
+
+
+def test_published_counts_are_never_small(report):
+    out, _ = report
+    checked = 0
+    for path in (out / "tables").glob("*.csv"):
+        t = pd.read_csv(path)
+        for col in [c for c in t.columns if c in ("pupils", "left_behind", "n_treated", "paired_pupils", "helpers")
+                    or (path.stem.split("-")[1].endswith("_by_care") and c not in t.columns[:1])]:
+            values = pd.to_numeric(t[col], errors="coerce")
+            small = values[(values > 0) & (values < 10)]
+            assert small.empty, f"{path.name} column {col} shows {small.tolist()}"
+            checked += 1
+    assert checked >= 10
+
+
+def test_the_cjk_font_covers_every_label():
+    """Negative control first: DejaVu alone warns, so the check can fail."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    text = "".join(load_codebook().astype(str).stack()) + "土高镇中学塘土镇安大镇新鞍镇柳双镇青马镇 合计 —"
+    with matplotlib.rc_context({"font.family": "DejaVu Sans"}), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig, ax = plt.subplots()
+        ax.set_title("留守儿童")
+        fig.canvas.draw()
+        plt.close(fig)
+    assert any(plotting.MISSING_GLYPH in str(w.message) for w in caught)
+    with matplotlib.rc_context():
+        plotting.setup()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig, ax = plt.subplots()
+            cjk = "".join(ch for ch in text if ord(ch) > 0x2E80)
+            for i in range(0, len(cjk), 40):
+                ax.text(0, i, cjk[i:i + 40])
+            fig.canvas.draw()
+            plt.close(fig)
+    assert not [w for w in caught if plotting.MISSING_GLYPH in str(w.message)]
+
+
+def test_failing_notebook_names_the_cell_and_error(tmp_path, sample_dir, sample_clean):
+    clean, _ = sample_clean
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    (nbdir / "00_broken.py").write_text(
+        "# %% tags=[\"parameters\"]\ndataset = None\nterm = None\nraw_dir = None\nclean_dir = None\n"
+        "report_dir = None\nmin_cell = 10\n\n# %%\nx = 1\n\n# %%\nraise ValueError('planted failure')\n",
+        encoding="utf-8")
+    with pytest.raises(NotebookFailed, match=r"00_broken failed in cell \[\d+\] \(.raise ValueError.*with ValueError: planted failure"):
+        run_report(sample_dir, clean_dir=clean, out_dir=tmp_path / "out", notebooks=nbdir, progress=lambda m: None)
+
+
+def test_cli_report_reports_user_mistakes_in_one_sentence(capsys, tmp_path):
+    assert main(["report", "--data", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a folder" in err and "Traceback" not in err
+    assert main(["report", "--data", str(config.raw_dir("sample")), "--term", "2024-25-1"]) == 2
+    assert "is not a term id" in capsys.readouterr().err
+
+
+def test_stale_clean_tables_are_detected(tmp_path, sample_dir, sample_clean):
+    clean, _ = sample_clean
+    assert stale_reason(sample_dir, clean) is None
+    raw = tmp_path / "raw"
+    shutil.copytree(sample_dir, raw, ignore=shutil.ignore_patterns("_truth"))
+    copy = tmp_path / "clean"
+    shutil.copytree(clean, copy)
+    assert stale_reason(raw, copy) is None
+    victim = sorted(raw.glob("2024-2025-2/*.csv"))[0]
+    victim.write_bytes(victim.read_bytes() + b"\n")
+    assert "changed" in stale_reason(raw, copy)
+    victim.unlink()
+    assert "added or removed" in stale_reason(raw, copy)
+    assert "no clean tables" in stale_reason(raw, tmp_path / "empty")
+
+
+def _browser():
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium; elsewhere "
+                    "run: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    return path, sync_playwright
+
+
+def test_pages_open_in_a_browser_with_every_image(sample_report):
+    out, _ = sample_report
+    path, sync_playwright = _browser()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        for name in ("index.html", "02_pairing_and_rank.html"):
+            page.goto((out / name).as_uri(), wait_until="load")
+            images = page.evaluate("Array.from(document.images).map(i => [i.src.slice(0, 80), "
+                                   "i.complete && i.naturalWidth > 0])")
+            assert len(images) >= 4, name
+            broken = [src for src, ok in images if not ok]
+            assert not broken, f"{name}: images that did not load: {broken}"
+            fonts = page.evaluate("document.fonts.load('16px \"Liushou Sans SC\"', '留守').then(l => l.length)")
+            assert fonts == 1, f"{name}: the bundled font did not load, so its Chinese text would not render"
+        browser.close()

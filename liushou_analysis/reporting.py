@@ -278,7 +278,8 @@ def context(dataset: str = config.SAMPLE_DATASET, term: str | None = None, raw_d
     if not (clean / "manifest.json").exists():
         raise UserError(f"{clean} has no clean tables: run 'liushou report --data {raw}' (or 'liushou clean {raw}').")
     term = term or latest_term(clean)
-    synthetic = (raw / "_truth" / "truth.json").exists()
+    manifest = json.loads((clean / "manifest.json").read_text(encoding="utf-8"))
+    synthetic = bool(manifest.get("synthetic"))  # cleaning recorded whether the raw dataset is a synthetic county
     return {"dataset": dataset, "term": term, "raw_dir": raw, "clean_dir": clean,
             "report_dir": Path(report_dir) if report_dir else None, "min_cell": int(min_cell),
             "synthetic": synthetic}

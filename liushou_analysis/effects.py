@@ -139,7 +139,8 @@ def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: s
     (see :func:`expected_percentile_under_no_effect`); a regression on the
     baseline stays right when pupils were picked on the baseline, where a
     correlation would not. ``retest_slope`` is that slope (the re-test
-    correlation when nobody is left out). A naive comparison of paired
+    correlation when nobody is left out). With ``treatment``, also
+    ``treated_pupils`` and ``mean_change_treated`` per bin. A naive comparison of paired
     pupils (who start low) against this curve shows how much of their
     "progress" is regression to the mean.
 
@@ -160,6 +161,11 @@ def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: s
     mid = untreated[base].groupby(ub, observed=False).mean()
     out["predicted_change"] = expected_percentile_under_no_effect(mid, slope, residual_variance, intercept) - mid
     out["retest_slope"] = slope
+    if treatment is not None:
+        treated = d[d[treatment].fillna(0).astype(float) == 1]
+        tb = pd.cut(treated[base], edges, include_lowest=True)
+        out["treated_pupils"] = (treated[end] - treated[base]).groupby(tb, observed=False).size()
+        out["mean_change_treated"] = (treated[end] - treated[base]).groupby(tb, observed=False).mean()
     return out.reset_index().rename(columns={base: "base_bin"})
 
 

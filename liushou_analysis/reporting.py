@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 
 from . import __version__, config
@@ -142,6 +143,19 @@ def _glyph_warnings(nb) -> list[str]:
     return found
 
 
+def _without_run_details(nb):
+    """Drop what differs between two runs on the same inputs (timings, random
+    cell ids, the kernel's stderr banner) so reports are byte for byte the same."""
+    nb.metadata.get("papermill", {}).pop("start_time", None)
+    nb.metadata.get("papermill", {}).pop("end_time", None)
+    nb.metadata.get("papermill", {}).pop("duration", None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    return nb
+
+
 def execute_notebook(source: Path, parameters: dict, out_dir: Path):
     """Execute one jupytext notebook with ``parameters``; returns the executed notebook."""
     import jupytext
@@ -164,6 +178,8 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path):
         raise _failure(name, done, err) from None
     finally:
         raw.unlink(missing_ok=True)
+    nb = _without_run_details(nb)
+    nbformat.write(nb, done)
     glyphs = _glyph_warnings(nb)
     if glyphs:
         raise NotebookFailed(f"notebook {name} drew characters its font lacks ({glyphs[0]}); see {done}.")

@@ -329,3 +329,23 @@ def score_scheme(scores, pairings, conduct, classes, rules: RewardRules = Reward
     return {"pupil_points": points, "helper_points": helper_points(points, pairings, rules),
             "head_teacher_points": head_teacher_points(points, classes, rules), "pupil_awards": awards,
             "audit": audit, "rules": rules.table()}
+
+
+def payout_summary(tables: dict[str, pd.DataFrame], school_year: int) -> dict[str, pd.DataFrame]:
+    """One school year's payouts from :func:`score_scheme` output: ``tables``
+    (every table cut to the year), ``totals`` (helpers, head teachers and
+    pupils' awards: how many and how many yuan), ``by_role`` (helpers by
+    role) and ``by_clause`` (the audit trail summed by part and clause)."""
+    year = {name: (frame[frame.school_year == school_year] if "school_year" in frame else frame)
+            for name, frame in tables.items()}
+    helpers, heads, awards = year["helper_points"], year["head_teacher_points"], year["pupil_awards"]
+    totals = pd.Series({"school_year": school_year, "helpers": len(helpers), "helpers_yuan": helpers.yuan.sum(),
+                        "head_teachers": len(heads), "head_teachers_yuan": heads.yuan.sum(),
+                        "pupils_awarded": int((awards.award_total_yuan > 0).sum()),
+                        "awards_yuan": awards.award_total_yuan.sum()})
+    totals["total_yuan"] = totals.helpers_yuan + totals.head_teachers_yuan + totals.awards_yuan
+    by_role = helpers.groupby("helper_role").agg(helpers=("helper_id", "size"), pupils=("n_pupils", "sum"),
+                                                 yuan=("yuan", "sum"), mean_yuan=("yuan", "mean")).reset_index()
+    by_clause = (year["audit"].groupby(["part", "clause"])
+                 .agg(rows=("pupil_id", "size"), points=("points", "sum"), yuan=("yuan", "sum")).reset_index())
+    return {"tables": year, "totals": totals, "by_role": by_role, "by_clause": by_clause}

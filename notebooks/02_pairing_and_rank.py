@@ -100,21 +100,16 @@ pub.figure(fig, "estimates");
 # %%
 rtm = regression_to_the_mean(cohort, "base_pct", "end_pct", "treated") if len(cohort) else None
 if rtm is not None:
-    paired = cohort[cohort.treated == 1]
-    bins = np.linspace(0, 100, 11)
-    rtm["paired_pupils"] = np.histogram(paired.base_pct, bins)[0]
-    rtm["mean_change_paired"] = (paired.change.groupby(np.digitize(paired.base_pct, bins[1:-1])).mean()
-                                 .reindex(range(10)).to_numpy())
     rtm["base_bin"] = rtm.base_bin.astype(str)
     rtm = suppress_small_groups(suppress_small_groups(rtm, "pupils", ["mean_change_all", "observed_change_untreated"],
                                                       ctx["min_cell"]),
-                                "paired_pupils", ["mean_change_paired"], ctx["min_cell"])
+                                "treated_pupils", ["mean_change_treated"], ctx["min_cell"])
     pub.table(rtm, "regression_to_the_mean");
     fig, ax = plotting.new_figure(7.5, 4)
     x = np.arange(5, 100, 10)
     ax.plot(x, rtm.observed_change_untreated, "o", label=plotting.label("未结对（观测）", "not paired, observed"))
     ax.plot(x, rtm.predicted_change, "-", label=plotting.label("无效应时的预期", "expected with no effect"))
-    ax.plot(x, rtm.mean_change_paired, "s", label=plotting.label("新结对", "newly paired"))
+    ax.plot(x, rtm.mean_change_treated, "s", label=plotting.label("新结对", "newly paired"))
     ax.axhline(0, color="grey", lw=1)
     ax.set_xlabel(plotting.label("上学期年级百分位", "baseline grade percentile"))
     ax.set_ylabel(plotting.label("百分位变化", "change in percentile"))

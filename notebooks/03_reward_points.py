@@ -24,7 +24,6 @@ replays = 200
 planted_effect_sd = 0.2
 
 # %%
-import pandas as pd
 from IPython.display import Markdown, display
 
 from liushou_analysis import audit, narrative, plotting, scoring, scoring_io
@@ -55,33 +54,24 @@ display(Markdown(narrative.opening(
 if year is None:  # liushou report leaves this notebook out for such a term
     raise UserError(f"No payouts for {ctx['term']}: {why}.")
 out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"], rules)
-year_tables = {name: (frame[frame.school_year == year] if "school_year" in frame else frame)
-               for name, frame in out.items()}
+payouts = scoring.payout_summary(out, year)
 if ctx["report_dir"]:
-    scoring_io.write_outputs(year_tables, ctx["report_dir"], book="payouts.xlsx", csv=False)
-helpers, heads, awards = year_tables["helper_points"], year_tables["head_teacher_points"], year_tables["pupil_awards"]
-summary = pd.Series({"school_year": year, "helpers": len(helpers), "helpers_yuan": helpers.yuan.sum(),
-                     "head_teachers": len(heads), "head_teachers_yuan": heads.yuan.sum(),
-                     "pupils_awarded": int((awards.award_total_yuan > 0).sum()),
-                     "awards_yuan": awards.award_total_yuan.sum()})
-summary["total_yuan"] = summary.helpers_yuan + summary.head_teachers_yuan + summary.awards_yuan
+    scoring_io.write_outputs(payouts["tables"], ctx["report_dir"], book="payouts.xlsx", csv=False)
+summary = payouts["totals"].copy()
 if summary.pupils_awarded < ctx["min_cell"]:
     summary["pupils_awarded"] = float("nan")  # a small count of pupils is not published
 pub.table(summary.to_frame("value").rename_axis("measure").reset_index(), "cost_summary");
 
 # %%
-by_role = helpers.groupby("helper_role").agg(helpers=("helper_id", "size"), pupils=("n_pupils", "sum"),
-                                             yuan=("yuan", "sum"), mean_yuan=("yuan", "mean")).reset_index()
-by_role = suppress_small_groups(suppress_small_groups(by_role, "pupils", ["yuan", "mean_yuan"], ctx["min_cell"]),
+by_role = suppress_small_groups(suppress_small_groups(payouts["by_role"], "pupils", ["yuan", "mean_yuan"],
+                                                      ctx["min_cell"]),
                                 "helpers", ["pupils", "yuan", "mean_yuan"], ctx["min_cell"])
-pub.table(by_role, "helpers_by_role");
-by_clause = (year_tables["audit"].groupby(["part", "clause"])
-             .agg(rows=("pupil_id", "size"), points=("points", "sum"), yuan=("yuan", "sum")).reset_index())
-pub.table(by_clause, "audit_by_clause");
+pub.table(by_role, "helpers_by_role")
+pub.table(payouts["by_clause"], "audit_by_clause");
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
-plotting.sns.histplot(data=helpers, x="yuan", hue="helper_role", multiple="stack", bins=25, ax=ax)
+plotting.sns.histplot(data=payouts["tables"]["helper_points"], x="yuan", hue="helper_role", multiple="stack", bins=25, ax=ax)
 ax.set_xlabel(plotting.label("每位帮扶人金额（元）", "yuan per helper"))
 ax.set_ylabel(plotting.label("人数", "helpers"))
 ax.set_title(plotting.label("帮扶人奖励分布", "helpers' pay"))

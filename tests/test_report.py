@@ -164,7 +164,8 @@ def test_failing_notebook_names_the_cell_and_error(tmp_path, sample_dir, sample_
         "# %% tags=[\"parameters\"]\ndataset = None\nterm = None\nraw_dir = None\nclean_dir = None\n"
         "report_dir = None\nmin_cell = 10\n\n# %%\nx = 1\n\n# %%\nraise ValueError('planted failure')\n",
         encoding="utf-8")
-    with pytest.raises(NotebookFailed, match=r"00_broken failed in cell \[\d+\] \(.raise ValueError.*with ValueError: planted failure"):
+    named = r"00_broken failed in cell \[\d+\] \(.raise ValueError.*with ValueError: planted failure"
+    with pytest.raises(NotebookFailed, match=named):
         run_report(sample_dir, clean_dir=clean, out_dir=tmp_path / "out", notebooks=nbdir, progress=lambda m: None)
 
 
@@ -222,3 +223,34 @@ def test_pages_open_in_a_browser_with_every_image(sample_report):
             fonts = page.evaluate("document.fonts.load('16px \"Liushou Sans SC\"', '留守').then(l => l.length)")
             assert fonts == 1, f"{name}: the bundled font did not load, so its Chinese text would not render"
         browser.close()
+
+
+def test_same_inputs_same_report_byte_for_byte(small_county_report, tmp_path):
+    out, raw = small_county_report
+    again = tmp_path / "first"
+    shutil.copytree(out, again)  # the first run; the second goes to the same folder (its path is a parameter)
+    run_report(raw, clean_dir=out.parent / "clean", out_dir=out, progress=lambda m: None)
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    differ = [str(f) for f in files if (out / f).read_bytes() != (again / f).read_bytes()]
+    assert not differ, differ
+
+
+def test_payout_summary_adds_up_to_the_audit_trail(sample_clean):
+    """Hand check: the year's totals are the sums of the scheme's own tables,
+    and the audit trail (one row per pupil and clause) adds up to the
+    pupils' awards and to the rank and conduct points per pupil."""
+    from liushou_analysis import scoring, scoring_io
+
+    inputs = scoring_io.from_clean(sample_clean[0])
+    out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"])
+    s = scoring.payout_summary(out, 2)
+    helpers = out["helper_points"][out["helper_points"].school_year == 2]
+    assert s["totals"].helpers_yuan == helpers.yuan.sum() and s["totals"].helpers == len(helpers)
+    assert s["by_role"].yuan.sum() == helpers.yuan.sum()
+    part = s["by_clause"].groupby("part").yuan.sum()
+    assert part["pupils"] == s["totals"].awards_yuan
+    points = out["pupil_points"][out["pupil_points"].school_year == 2].points_total.sum()
+    assert part["helpers"] == points * scoring.RewardRules().yuan_per_point  # per pupil, before sharing out
+    assert s["totals"].total_yuan == pytest.approx(helpers.yuan.sum() + s["totals"].head_teachers_yuan
+                                                   + s["totals"].awards_yuan)

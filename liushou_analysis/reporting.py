@@ -54,6 +54,15 @@ def _payable(clean_dir: Path, term: str) -> tuple[bool, str]:
 APPLIES = {"03_reward_points": _payable}
 
 
+#: The bundled font for the pages' Chinese text. Listed first with a CJK-only
+#: unicode-range, so Latin text keeps the reader's fonts and every Chinese
+#: character is drawn with it (a font only later in the list is not reliably
+#: used for missing characters).
+CJK_FONT_CSS = ("@font-face { font-family: 'Liushou Sans SC'; src: url('fonts/" + FONT_FILE.name + "') "
+                "format('opentype'); font-weight: 100 900; "
+                "unicode-range: U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF; }")
+
+
 class NotebookFailed(UserError):
     """A notebook stopped with an error; the message names the cell and the error."""
 
@@ -193,7 +202,7 @@ def to_html(nb, title: str) -> str:
     template = Path(__file__).with_name("templates") / "offline.html.j2"
     exporter = HTMLExporter(template_name="lab", template_file=str(template), exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "cjk_font_css": CJK_FONT_CSS})
     return body
 
 
@@ -203,8 +212,8 @@ def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, s
     tables = sorted((out_dir / "tables").glob("*.csv"))
     e = html.escape
     parts = [f"<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>{e(dataset)} {e(term)}</title>",
-             "<style>@font-face{font-family:'Liushou Sans SC';src:url('fonts/LiushouSansSC-Regular.otf')}"
-             "body{font-family:system-ui,'Liushou Sans SC',sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+             f"<style>{CJK_FONT_CSS}"
+             "body{font-family:'Liushou Sans SC',system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
              "img{max-width:28em;border:1px solid #ccc;margin:.3em}figure{display:inline-block;margin:0}"
              "figcaption{font-size:.8em}</style></head><body>",
              f"<h1>留守儿童报告 Left-behind children report: {e(dataset)}, {e(term)}</h1>",

@@ -86,8 +86,11 @@ def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | Non
         return ("This term has too few pupils with the data the estimators need (both groups, a baseline exam), "
                 "so no effect is estimated. That is reported, not guessed.")
     gap = selection.set_index("group").base_pct
-    out = [f"Paired pupils started at percentile {_num(gap.get('paired', np.nan))} against "
-           f"{_num(gap.get('unpaired', np.nan))} for the others: schools pair weak pupils."]
+    paired, unpaired = gap.get("paired", np.nan), gap.get("unpaired", np.nan)
+    picked = ("schools pair weak pupils, so they would rise anyway" if paired < unpaired - 5 else
+              "schools pair strong pupils, so they would fall back anyway" if paired > unpaired + 5 else
+              "the two groups started at about the same place")
+    out = [f"Paired pupils started at percentile {_num(paired)} against {_num(unpaired)} for the others: {picked}."]
     out.append(f"The naive rank-change comparison says pairing adds {_num(e.estimate['naive'])} percentile points; "
                f"the adjusted estimates (ANCOVA {_num(e.estimate['ancova'])}, 95% CI {_num(e.ci_low['ancova'])} to "
                f"{_num(e.ci_high['ancova'])}; IPW {_num(e.estimate.get('ipw', np.nan))}) compare pupils who started "
@@ -103,15 +106,23 @@ def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | Non
     return " ".join(out)
 
 
-def reward(summary: pd.Series, cost: pd.DataFrame, null: pd.DataFrame, rules_cmp: pd.DataFrame) -> str:
+def reward(summary: pd.Series, cost: pd.DataFrame, null: pd.DataFrame, rules_cmp: pd.DataFrame,
+           by_baseline: pd.DataFrame) -> str:
     out = [f"For school year {int(summary.school_year)} the plan pays helpers {_num(summary.helpers_yuan, 0)} yuan, "
            f"head teachers {_num(summary.head_teachers_yuan, 0)} yuan and pupils' awards "
            f"{_num(summary.awards_yuan, 0)} yuan: {_num(summary.total_yuan, 0)} yuan in all."]
     s = null.iloc[0]
+    share = s.chance_share_of_rank_yuan
+    much = "most" if share > 0.5 else "a large part" if share > 0.25 else "a small part"
     out.append(f"If pairing did nothing at all, replaying the year's exams would still pay "
-               f"{_pct(s.chance_share_of_rank_yuan, 0)} of the rank-clause money actually paid: most of what the "
-               "formula pays for is chance and regression to the mean, and it pays most to helpers of pupils "
-               "who started lowest.")
+               f"{_pct(share, 0)} of the rank-clause money actually paid: {much} of what the formula pays for "
+               "is chance and regression to the mean.")
+    bands = by_baseline.dropna(subset=["expected_rank_yuan"])
+    if len(bands) >= 2:
+        low, high = bands.iloc[0], bands.iloc[-1]
+        out.append(f"With no effect, a pupil who started in the {low.base_band} band would still earn their "
+                   f"helper {_num(low.expected_rank_yuan, 0)} yuan of rank pay, against "
+                   f"{_num(high.expected_rank_yuan, 0)} in the {high.base_band} band.")
     plan = rules_cmp[(rules_cmp.scenario == "no effect") & (rules_cmp.rule == "plan")].yuan_per_pupil
     p4p = rules_cmp[(rules_cmp.scenario == "no effect") & (rules_cmp.rule == "pay_for_percentile")].yuan_per_pupil
     if plan.notna().any() and p4p.notna().any():

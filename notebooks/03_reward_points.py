@@ -136,4 +136,4 @@ pub.table(cost, "cost_sensitivity");
 # ## 结论 What this means
 
 # %%
-display(Markdown(narrative.reward(summary, cost, null["summary"], rules_cmp)))
+display(Markdown(narrative.reward(summary, cost, null["summary"], rules_cmp, by_band)))

@@ -61,3 +61,14 @@ def test_layout_exists():
     for name in ["liushou_analysis", "notebooks", "data_raw", "data_clean", "reports", "tests", "benchmarks",
                  "environment.yml", "pyproject.toml", "Makefile", "README.md", ".ci/run"]:
         assert (ROOT / name).exists(), name
+
+
+def test_package_data_ships_every_data_file_the_package_reads():
+    """An installed (non-editable) copy needs the codebook, the font and the HTML template."""
+    globs = _pyproject()["tool"]["setuptools"]["package-data"]["liushou_analysis"]
+    package = ROOT / "liushou_analysis"
+    files = [p.relative_to(package) for p in package.rglob("*") if p.is_file()
+             and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+    assert {f.parts[0] for f in files} >= {"data", "fonts", "templates"}
+    missing = [str(f) for f in files if not any(f.match(g) for g in globs)]
+    assert not missing, f"add to [tool.setuptools.package-data]: {missing}"

@@ -1,0 +1,46 @@
+"""The "what this means" texts are written from the numbers passed in:
+change the numbers and the text changes with them (hand-made tables)."""
+
+import numpy as np
+import pandas as pd
+
+from liushou_analysis import narrative
+
+
+def estimates(placebo_high: float) -> pd.DataFrame:
+    return pd.DataFrame({"term": ["naive", "ancova", "ipw", "did", "placebo"],
+                         "estimate": [8.7, 5.9, 6.5, 10.2, placebo_high - 4],
+                         "ci_low": [5.1, 2.7, 3.1, 6.0, placebo_high - 8],
+                         "ci_high": [12.3, 9.1, 9.9, 14.4, placebo_high]})
+
+
+def selection(paired: float) -> pd.DataFrame:
+    return pd.DataFrame({"group": ["paired", "unpaired"], "base_pct": [paired, 53.4]})
+
+
+def test_pairing_text_follows_the_numbers():
+    dip = narrative.pairing(estimates(-2.0), selection(36.3), truth=2.7)
+    assert "36.3" in dip and "weak pupils" in dip and "a dip" in dip and "5.9" in dip and "2.7" in dip
+    flat = narrative.pairing(estimates(3.0), selection(52.0), truth=None)
+    assert "about the same place" in flat and "near zero" in flat and "planted" not in flat
+
+
+def test_pairing_text_when_nothing_is_estimable():
+    e = estimates(1.0)
+    e.loc[e.term == "ancova", "estimate"] = np.nan
+    assert "no effect is estimated" in narrative.pairing(e, selection(40.0), None)
+
+
+def test_reward_text_follows_the_numbers():
+    summary = pd.Series({"school_year": 2, "helpers_yuan": 37270.0, "head_teachers_yuan": 2562.4,
+                         "awards_yuan": 4935.0, "total_yuan": 44767.4})
+    cost = pd.DataFrame({"choice": ["(rules as given)", "top5_scope"], "value": ["", "grade"],
+                         "change_pct": [0.0, -12.5]})
+    rules = pd.DataFrame({"scenario": "no effect", "rule": ["plan", "plan", "pay_for_percentile",
+                                                            "pay_for_percentile"],
+                          "yuan_per_pupil": [43.0, 13.0, 37.0, 38.0]})
+    bands = pd.DataFrame({"base_band": ["0-20", "80-100"], "expected_rank_yuan": [42.9, 12.6]})
+    for share, word in ((0.76, "most"), (0.3, "a large part"), (0.1, "a small part")):
+        text = narrative.reward(summary, cost, pd.DataFrame({"chance_share_of_rank_yuan": [share]}), rules, bands)
+        assert f"{round(100 * share)}%" in text and f"{word} of what" in text
+    assert "44,767" in text and "top5_scope" in text and "-12.5%" in text and "30 yuan" in text and "43 yuan" in text

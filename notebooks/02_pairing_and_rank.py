@@ -47,9 +47,9 @@ display(Markdown(narrative.opening(
 # ## 谁被结对 Who gets paired (selection)
 
 # %%
-selection = pairing.selection_table(cohort)
-pub.table(suppress_small_groups(selection, "pupils", [c for c in selection.columns if c not in ("group", "pupils")],
-                                ctx["min_cell"]), "selection");
+selection = suppress_small_groups(pairing.selection_table(cohort), "pupils",
+                                  ["base_pct", "pre_change", "either_parent_away", "all_parents_away"], ctx["min_cell"])
+pub.table(selection, "selection");
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
@@ -71,6 +71,9 @@ pub.figure(fig, "selection");
 
 # %%
 estimates = pairing.compare(cohort) if len(cohort) else pairing.compare(cohort.iloc[0:0])
+if 0 < cohort.treated.sum() < ctx["min_cell"]:  # an effect on a handful of pupils describes those pupils
+    estimates[["estimate", "se", "ci_low", "ci_high", "p_value"]] = float("nan")
+    estimates["method"] = f"suppressed: fewer than {ctx['min_cell']} newly paired pupils"
 truth = planted_truth(ctx["raw_dir"], ctx["term"]) if ctx["synthetic"] else None
 overall_truth = float(truth.set_index("term").truth.get("overall", np.nan)) if truth is not None else None
 if overall_truth is not None:

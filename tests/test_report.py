@@ -75,6 +75,7 @@ def test_no_cell_errors_and_no_missing_glyphs(report):
             for o in cell.get("outputs", []):
                 assert o.output_type != "error", f"{page}: {o.get('ename')}: {o.get('evalue')}"
                 assert plotting.MISSING_GLYPH not in o.get("text", ""), f"{page}: {o.get('text')}"
+                assert o.get("name") != "stderr", f"{page} printed a warning: {o.get('text', '')[:300]}"
         html = (out / f"{page}.html").read_text(encoding="utf-8")
         assert plotting.MISSING_GLYPH not in html
         assert "def " not in html and "import " not in html, "pages carry no code"

@@ -107,7 +107,8 @@ def care_shares(frame: pd.DataFrame, definition: str, by: str | None = None, k: 
     long["suppressed"] = hidden.stack().to_numpy()
     out = long.merge(est[["domain", "care", "estimate", "ci_low", "ci_high"]], on=["domain", "care"], how="left")
     out = out.rename(columns={"estimate": "share"}).fillna({"share": 0.0})
-    for col in ("pupils", "share", "ci_low", "ci_high"):
+    out["pupils"] = out.pupils.astype("Int64").mask(out.suppressed)
+    for col in ("share", "ci_low", "ci_high"):
         out[col] = out[col].astype(float).mask(out.suppressed)
     out["care_label"] = out.care.map(_care_label)
     order = {c: i for i, c in enumerate(CARE_ORDER)}

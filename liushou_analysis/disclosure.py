@@ -138,6 +138,9 @@ def suppress_small_groups(frame: pd.DataFrame, n: str, values: list[str], k: int
     """
     out = frame.copy()
     small = out[n] < k
-    for col in [*values, n]:
+    for col in values:
         out[col] = out[col].astype(float).mask(small)
+    counts = out[n].astype(float)
+    whole = counts.dropna().eq(counts.dropna().round()).all()
+    out[n] = (counts.astype("Int64") if whole else counts).mask(small)  # counts stay whole numbers
     return out

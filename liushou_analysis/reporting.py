@@ -93,8 +93,9 @@ class Publisher:
         if self.dir:
             frame.to_csv(self.dir / "tables" / f"{self.notebook}-{name}.csv", index=False, encoding="utf-8-sig",
                          float_format="%.6g", lineterminator="\n")
-        shown = frame[columns] if columns else frame
-        display(shown.round(3).astype(object).where(shown.notna(), "—"))
+        shown = (frame[columns] if columns else frame).style.hide(axis="index")
+        shown = shown.format(precision=3, na_rep="—").set_uuid(f"{self.notebook}-{name}")  # a fixed id: same bytes
+        display(shown)
         return frame
 
 

@@ -37,6 +37,7 @@ from scipy import stats
 
 from . import scoring
 from .effects import retest_regression
+from .errors import UserError
 from .ranks import percentile_rank
 from .scoring import RewardRules
 
@@ -64,6 +65,10 @@ def year_frame(inputs: dict[str, pd.DataFrame], school_year: int, rules: RewardR
     d = d.dropna(subset=["total_score", "total_score_base"]).rename_axis("pupil_id").reset_index().rename(columns={"total_score": "end_score", "total_score_base": "base_score"})
     d["base_pct"] = percentile_rank(d, "base_score", by="grade_group_base").to_numpy()
     d["end_pct"] = percentile_rank(d, "end_score", by="grade_group").to_numpy()
+    if d.empty:
+        years = sorted(s.school_year.dropna().unique().tolist())
+        raise UserError(f"school year {school_year} has no pupil ranked at both its baseline and its end exam "
+                        f"(the scores hold school years {years}); choose a year that has ended.")
     d["class_size"] = d.groupby("class_id").pupil_id.transform("size")
     pr = inputs["pairings"]
     d["paired"] = d.pupil_id.isin(pr.loc[pr.school_year == school_year, "pupil_id"])

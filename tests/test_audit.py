@@ -83,3 +83,11 @@ def test_cost_sensitivity_switches_each_choice_once(inputs):
     n_alternatives = sum(len(v) - 1 for v in scoring.RewardRules._CHOICES.values()) + 1  # + top_adds_to_rise
     assert len(out) == 1 + n_alternatives
     assert np.isfinite(out.change_pct).all()
+
+
+def test_a_year_without_both_exams_is_a_plain_error(sample_clean):
+    from liushou_analysis.errors import UserError
+
+    inputs = scoring_io.from_clean(sample_clean[0])
+    with pytest.raises(UserError, match="school year 2024 has no pupil ranked"):
+        audit.null_payout(inputs, 2024, reps=2)

@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "reports/<dataset>/<term>/: one HTML page per notebook (no code), figures as PNG, tables as "
                      "CSV, payouts.xlsx and index.html. Published tables suppress cells of fewer than --min-cell "
                      "pupils."),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     rep.add_argument("--data", type=Path, required=True, help="raw dataset folder, e.g. data_raw/sample")
     rep.add_argument("--term", help="term id such as 2024-2025-2 (default: the dataset's latest term)")
     rep.add_argument("--out", type=Path, help="report folder (default: reports/<dataset>/<term>)")

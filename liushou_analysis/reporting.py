@@ -264,9 +264,12 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
     if term not in manifest_terms:
         raise UserError(f"term {term} is not in {raw_dir}; its terms are {', '.join(manifest_terms)}.")
     out_dir = Path(out_dir) if out_dir else config.report_dir(dataset, term)
-    if out_dir.exists():
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not (out_dir / "index.html").exists() and not (out_dir / "notebooks").is_dir():
+            raise UserError(f"{out_dir} already holds files that are not a report: choose a new folder for --out "
+                            "(a report folder is replaced only when it holds an earlier report).")
         shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "fonts").mkdir()
     shutil.copy2(FONT_FILE, out_dir / "fonts" / FONT_FILE.name)  # the pages' Chinese text uses it too
     shutil.copy2(FONT_FILE.with_name("OFL.txt"), out_dir / "fonts" / "OFL.txt")

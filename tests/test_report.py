@@ -25,6 +25,7 @@ import pytest
 from liushou_analysis import config, plotting
 from liushou_analysis.cli import main
 from liushou_analysis.codebook import load_codebook
+from liushou_analysis.errors import UserError
 from liushou_analysis.reporting import NotebookFailed, run_report, stale_reason
 from liushou_analysis.synth.generate import synthesize
 
@@ -271,3 +272,12 @@ def test_payout_summary_adds_up_to_the_audit_trail(sample_clean):
     assert part["helpers"] == points * scoring.RewardRules().yuan_per_point  # per pupil, before sharing out
     assert s["totals"].total_yuan == pytest.approx(helpers.yuan.sum() + s["totals"].head_teachers_yuan
                                                    + s["totals"].awards_yuan)
+
+
+def test_report_never_replaces_a_folder_that_is_not_a_report(tmp_path, sample_dir, sample_clean):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.docx").write_text("years of work")
+    with pytest.raises(UserError, match="not a report"):
+        run_report(sample_dir, clean_dir=sample_clean[0], out_dir=precious, progress=lambda m: None)
+    assert (precious / "chapter1.docx").exists()

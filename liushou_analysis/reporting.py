@@ -154,11 +154,10 @@ def _glyph_warnings(nb) -> list[str]:
 
 
 def _without_run_details(nb):
-    """Drop what differs between two runs on the same inputs (timings, random
-    cell ids, the kernel's stderr banner) so reports are byte for byte the same."""
-    nb.metadata.get("papermill", {}).pop("start_time", None)
-    nb.metadata.get("papermill", {}).pop("end_time", None)
-    nb.metadata.get("papermill", {}).pop("duration", None)
+    """Drop what differs between two runs on the same inputs (timings and
+    random cell ids) so reports are byte for byte the same."""
+    for key in ("start_time", "end_time", "duration"):
+        nb.metadata.get("papermill", {}).pop(key, None)
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"
         cell.metadata.pop("papermill", None)

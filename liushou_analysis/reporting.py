@@ -93,9 +93,10 @@ class Publisher:
         if self.dir:
             frame.to_csv(self.dir / "tables" / f"{self.notebook}-{name}.csv", index=False, encoding="utf-8-sig",
                          float_format="%.6g", lineterminator="\n")
-        shown = (frame[columns] if columns else frame).style.hide(axis="index")
-        shown = shown.format(precision=3, na_rep="—").set_uuid(f"{self.notebook}-{name}")  # a fixed id: same bytes
-        display(shown)
+        shown = frame[columns] if columns else frame
+        styled = shown.style.hide(axis="index").format(precision=3, na_rep="—")
+        styled = styled.set_uuid(f"{self.notebook}-{name}")  # a fixed id, so the page is the same bytes each run
+        display({"text/html": styled.to_html(), "text/plain": shown.to_string(index=False)}, raw=True)
         return frame
 
 

@@ -49,7 +49,8 @@ def main(ttc: str) -> None:
     collection = TTCollection(ttc)
     font = next(f for f in collection.fonts if f["name"].getDebugName(1) == "Noto Sans CJK SC")
     options = subset.Options()
-    options.layout_features = ["*"]
+    options.layout_features = []  # figures and pages need no OpenType layout (it also held digit-like byte runs)
+    options.drop_tables += ["GSUB", "GPOS", "BASE", "VORG", "vhea", "vmtx"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
     options.hinting = False

@@ -6,6 +6,10 @@ import csv
 import datetime as dt
 import os
 import platform
+import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 FIELDS = ["date", "benchmark", "schools", "years", "seconds", "peak_gib", "files", "megabytes", "machine",
@@ -23,3 +27,12 @@ def record(benchmark: str, seconds: float, peak_gib: float, target_met: bool, **
         if new:
             writer.writeheader()
         writer.writerow(row)
+
+
+def run_liushou(*args: str) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run the ``liushou`` command of this environment: (process, wall seconds, peak GiB of children)."""
+    liushou = Path(sys.executable).parent / "liushou"
+    start = time.perf_counter()
+    proc = subprocess.run([str(liushou), *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    return proc, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2

@@ -10,30 +10,23 @@ records wall time and peak memory in benchmarks/results.csv.
 
 from __future__ import annotations
 
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from record import record
+from record import record, run_liushou
 
 TARGET_SECONDS = 60
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    liushou = Path(sys.executable).parent / "liushou"
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        proc = subprocess.run([str(liushou), "report", "--data", str(ROOT / "data_raw" / "sample"),
-                               "--clean", f"{tmp}/clean", "--out", f"{tmp}/report"], capture_output=True, text=True)
-        seconds = time.perf_counter() - start
+        proc, seconds, peak_gib = run_liushou("report", "--data", str(ROOT / "data_raw" / "sample"),
+                                              "--clean", f"{tmp}/clean", "--out", f"{tmp}/report")
     if proc.returncode != 0:
         print(proc.stderr)
         return proc.returncode
-    peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
     ok = seconds < TARGET_SECONDS
     print(f"report sample (clean + 4 notebooks + HTML): {seconds:.1f} s (target < {TARGET_SECONDS} s), "
           f"peak memory {peak_gib:.2f} GiB")

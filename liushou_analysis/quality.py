@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .care import survey_term
 from .errors import UserError
 from .scoring_io import read_clean
 
@@ -62,14 +63,15 @@ def unknown_columns(manifest: dict, term: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "column"])
 
 
-def missingness_by_school(clean_dir: Path, term: str, survey_term: str | None) -> pd.DataFrame:
+def missingness_by_school(clean_dir: Path, term: str) -> pd.DataFrame:
     """Percent of rows with each key field missing, per school (households
-    from ``survey_term``, the latest survey at or before the term)."""
+    from the latest survey at or before the term, :func:`care.survey_term`)."""
     tables = read_clean(clean_dir, sorted({t for t, _, _ in KEY_FIELDS}))
+    surveyed = survey_term(term, tables["households"].term)
     rows = []
     for table, column, what in KEY_FIELDS:
         d = tables[table]
-        d = d[d.term == (survey_term if table == "households" else term)]
+        d = d[d.term == (surveyed if table == "households" else term)]
         if table == "exams":
             d = d[d.absence_reason.isna()]  # an absent pupil's blank score is not missing data
         pct = d[column].isna().groupby(d.school).mean() * 100

@@ -23,7 +23,7 @@ min_cell = 10
 # %%
 from IPython.display import Markdown, display
 
-from liushou_analysis import care, narrative, plotting, quality
+from liushou_analysis import narrative, plotting, quality
 from liushou_analysis.reporting import Publisher, context
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
@@ -60,9 +60,7 @@ pub.table(unknown, "unknown_columns");
 # Percent of rows with the field blank. Household answers come from the latest survey at or before the term.
 
 # %%
-survey = care.survey_term(ctx["term"], manifest["terms"])
-frame = care.term_frame(ctx["clean_dir"], ctx["term"])
-missing = quality.missingness_by_school(ctx["clean_dir"], ctx["term"], frame.attrs["survey_term"])
+missing = quality.missingness_by_school(ctx["clean_dir"], ctx["term"])
 pub.table(missing.round(1), "missing_by_school");
 
 # %%

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
-from pathlib import Path
 
 import nbformat
 import pandas as pd

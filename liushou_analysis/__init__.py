@@ -8,7 +8,7 @@ The public functions are importable from here; each module's docstring
 gives the rules it implements and their sources.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from . import audit, pairing  # noqa: E402
 from .cleaning.pipeline import clean_dataset  # noqa: E402

@@ -3,6 +3,11 @@
 Each subcommand is a stage of the project's one-way data flow. A mistake in
 the input or the command is reported as one sentence (exit code 2); add
 ``--verbose`` to see the full traceback of an unexpected error.
+
+Exit codes: 0 the results are usable; 1 an unexpected error; 2 a mistake
+in the input or the command; 3 ``liushou clean`` finished but the data are
+incomplete (a table read rows but kept none, or lost its school, class or
+left-behind status for at least half of its rows; see ``--allow-incomplete``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,13 @@ from pathlib import Path
 
 from . import __version__, config
 from .errors import UserError
+
+#: Exit code of a clean whose data are incomplete (see the module docstring).
+EXIT_INCOMPLETE = 3
+
+
+class Incomplete(Exception):
+    """The command finished, but its results are not usable as they are."""
 
 DESCRIPTION = """\
 Tools for survey research on rural left-behind children (留守儿童).
@@ -85,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     clean.add_argument("data", type=Path, help="raw dataset folder, e.g. data_raw/sample")
     clean.add_argument("--out", type=Path, help="output folder (default: data_clean/<dataset name>)")
+    clean.add_argument("--strict", action="store_true",
+                       help="stop at the first file that cannot be used, instead of listing it under 'files not used'")
+    clean.add_argument("--allow-incomplete", action="store_true",
+                       help=f"exit 0 even when a table kept no rows or lost its school, class or left-behind status "
+                            f"for half of them (otherwise exit code {EXIT_INCOMPLETE})")
 
     score = sub.add_parser(
         "score", help="compute the reward-point scheme (考核及奖励) with an audit trail",
@@ -169,17 +186,48 @@ def run_clean(args) -> None:
 
     out = args.out or config.clean_dir(args.data.name)
     start = time.perf_counter()
-    manifest = clean_dataset(args.data, out, progress=_progress)
-    print(f"Cleaned {args.data} ({len(manifest['terms'])} terms, {len(manifest['files'])} files) into {out} "
-          f"in {time.perf_counter() - start:.1f} s.")
-    print(f"{'table':<12}{'read':>9}{'kept':>9}{'quarantined':>13}")
+    manifest = clean_dataset(args.data, out, progress=_progress, strict=args.strict)
+    print(clean_summary(manifest, args.data, out, time.perf_counter() - start))
+    if manifest["incomplete"] and not args.allow_incomplete:
+        raise Incomplete(f"the clean tables in {out} are incomplete ({len(manifest['incomplete'])} problem(s) listed "
+                         "above); fix the files, or rerun with --allow-incomplete to use them as they are.")
+
+
+def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
+    """What ``liushou clean`` prints: tables, link rates, files and schools,
+    files not used, and what is incomplete."""
+    lines = [f"Cleaned {raw} ({len(manifest['terms'])} terms, {len(manifest['files'])} files used) into {out} "
+             f"in {seconds:.1f} s."]
+    link = manifest.get("linkage", {})
+    lines.append(f"{'table':<12}{'read':>9}{'kept':>9}{'quarantined':>13}{'linked to a pupil':>19}")
     for table, t in manifest["totals"].items():
-        print(f"{table:<12}{t['rows_read']:>9,}{t['rows_kept']:>9,}{t['rows_quarantined']:>13,}")
+        rate = link.get(table, {}).get("link_rate_pct")
+        lines.append(f"{table:<12}{t['rows_read']:>9,}{t['rows_kept']:>9,}{t['rows_quarantined']:>13,}"
+                     f"{'' if rate is None else f'{rate:.1f}%':>19}")
+    schools: dict[tuple[str, str], list[str]] = {}
+    for f in manifest["files"]:
+        schools.setdefault((f["school"] or "(school column)", f["school_from"]), []).append(f["file"])
+    lines.append("Schools:")
+    for (school, how), files in sorted(schools.items()):
+        lines.append(f"  {school}: {len(files)} file(s), from the {how} (e.g. {files[0]})")
     unknown = sorted({c for f in manifest["files"] for c in f["unknown_columns"]})
-    print(f"Unknown columns: {', '.join(unknown) if unknown else 'none'}.")
+    lines.append(f"Unknown columns (not read): {', '.join(unknown) if unknown else 'none'}.")
     if manifest["quarantine"]["rows"]:
         reasons = ", ".join(f"{k} {v:,}" for k, v in manifest["quarantine"]["by_reason"].items())
-        print(f"Quarantine reasons: {reasons} (see {out / 'quarantine.parquet'}).")
+        lines.append(f"Quarantine reasons: {reasons} (see {out / 'quarantine.xlsx'}).")
+    if manifest["field_issues"]["fields"]:
+        reasons = ", ".join(f"{k} {v:,}" for k, v in manifest["field_issues"]["by_reason"].items())
+        lines.append(f"Fields set to unknown, rows kept: {reasons} (see {out / 'quarantine.xlsx'}).")
+    for f in manifest["files_skipped"]:
+        lines.append(f"Skipped {f['file']}: {f['reason']}.")
+    if manifest["files_not_used"]:
+        lines.append(f"Files not used ({len(manifest['files_not_used'])}):")
+        lines += [f"  {f['reason']}" for f in manifest["files_not_used"]]
+    for problem in manifest["incomplete"]:
+        lines.append(f"Incomplete: {problem}")
+    for missing in manifest["analyses_without_data"]:
+        lines.append(f"Nothing to work on for {missing}")
+    return "\n".join(lines)
 
 
 def run_score(args) -> None:
@@ -252,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"liushou {args.command}: {err}", file=sys.stderr)
         return 2
+    except Incomplete as err:
+        print(f"liushou {args.command}: {err}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         print("liushou: interrupted.", file=sys.stderr)
         return 130

@@ -3,11 +3,15 @@
 The codebook is data (``liushou_analysis/data/codebook.csv``), one row per
 Chinese label. Cleaning maps labels to codes through it, the generator draws
 label variants from it, and notebooks and plots take their labels from it.
-A maintainer who meets a new spelling in a school's export adds a row.
+A maintainer who meets a new spelling in a school's export adds a row; a
+user adds rows for one dataset without editing the package, in the
+dataset's ``liushou.toml`` (see :mod:`.cleaning.settings`), which cleaning
+applies with :func:`extended`.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 
@@ -30,6 +34,34 @@ def _read() -> tuple[pd.DataFrame, str]:
     return frame, version
 
 
+#: Rows a dataset adds for the duration of :func:`extended`, and a counter that
+#: changes whenever they do (caches of derived lookups key on it).
+_extra = pd.DataFrame(columns=["domain", "code", "label", "preferred", "gloss_en"])
+_generation = 0
+
+
+def generation() -> int:
+    """A number that changes whenever the dataset's extra rows change."""
+    return _generation
+
+
+@contextmanager
+def extended(rows: pd.DataFrame):
+    """Add a dataset's rows (``domain, code, label``) to the codebook while
+    the block runs; a label the package already knows keeps its meaning
+    unless the dataset gives it another code in the same domain."""
+    global _extra, _generation
+    before = _extra
+    rows = rows.assign(preferred=False, gloss_en=rows.get("gloss_en", "added by the dataset's liushou.toml"))
+    _extra = pd.concat([before, rows[list(before.columns)]], ignore_index=True)
+    _generation += 1
+    try:
+        yield
+    finally:
+        _extra = before
+        _generation += 1
+
+
 def load_codebook() -> pd.DataFrame:
     """The whole codebook: columns ``domain, code, label, preferred, gloss_en``.
 
@@ -39,7 +71,13 @@ def load_codebook() -> pd.DataFrame:
     >>> cb[(cb.domain == "relation") & (cb.label == "外婆")].code.item()
     'grandmother'
     """
-    return _read()[0].copy()
+    base = _read()[0]
+    if _extra.empty:
+        return base.copy()
+    # a dataset's row replaces the package's row for the same label in the same domain
+    extra = _extra.astype({"preferred": bool})
+    keep = ~base.set_index(["domain", "label"]).index.isin(extra.set_index(["domain", "label"]).index)
+    return pd.concat([base[keep], extra], ignore_index=True)
 
 
 def codebook_version() -> str:

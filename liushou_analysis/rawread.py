@@ -1,7 +1,9 @@
 """Read raw school exports (.xlsx, .xls, .csv) into header-labelled cell tables.
 
-Reading finds the table inside whatever a school sent: it detects a CSV
-file's encoding, skips title rows above the header, joins a two-row header
+Reading finds the table inside whatever a school sent: it tells the format
+from the content, not the extension (many school systems save an HTML
+table or tab-separated text under an .xls name), detects a text file's
+encoding, skips title rows above the header, joins a two-row header
 (a group cell merged over its leaves, such as 语文 over 分数/班名/校名),
 drops fully empty rows and columns however many there are, and keeps every
 row's number in the source so problems can be reported where they are.
@@ -17,9 +19,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +36,45 @@ from .errors import UserError
 CSV_ENCODINGS = ("utf-8", "gbk", "gb18030")
 #: How far down a sheet the header row is looked for.
 HEADER_SEARCH_ROWS = 15
-SUPPORTED = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv"}
+SUPPORTED = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv", ".txt": "csv", ".tsv": "csv",
+             ".htm": "html", ".html": "html"}
+#: Files a school folder holds that are not data: skipped with one line each.
+LITTER_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+NOT_TABLES = {".doc": "a Word document", ".docx": "a Word document", ".wps": "a WPS document",
+              ".pdf": "a PDF document", ".jpg": "a picture", ".jpeg": "a picture", ".png": "a picture",
+              ".gif": "a picture", ".bmp": "a picture", ".heic": "a picture", ".ppt": "a presentation",
+              ".pptx": "a presentation", ".zip": "an archive", ".rar": "an archive", ".7z": "an archive",
+              ".mp4": "a video", ".mp3": "a recording", ".lnk": "a shortcut"}
+
+
+def litter_reason(path: Path) -> str | None:
+    """Why a file in a term folder is not a data table, or None if it may be one.
+
+    >>> litter_reason(Path("~$学生花名册.xlsx")), litter_reason(Path("工作总结.docx"))
+    ('an open-file lock left by Excel or WPS', 'a Word document')
+    """
+    name = path.name
+    if name.lower() in LITTER_NAMES:
+        return "a file the operating system keeps in folders"
+    if name.startswith("~$"):
+        return "an open-file lock left by Excel or WPS"
+    if name.startswith("."):
+        return "a hidden file"
+    return NOT_TABLES.get(path.suffix.lower())
+
+
+def sniff_format(data: bytes, suffix: str) -> str | None:
+    """The format of a file from its first bytes: ``xlsx`` (a zip), ``xls``
+    (an OLE2 compound file), ``html`` or ``csv`` (text); None if the
+    extension promises no table and the bytes do not show one."""
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<?xml")) or b"<table" in head:
+        return "html" if b"<table" in data[:200_000].lower() or b"<html" in head else None
+    return "csv" if SUPPORTED.get(suffix.lower()) in ("csv", "xls", "html") else None
 
 
 def normalise_label(value) -> str:
@@ -43,9 +85,13 @@ def normalise_label(value) -> str:
     return "".join(text.split())
 
 
-@lru_cache(maxsize=1)
 def _known_labels() -> tuple[frozenset[str], frozenset[str]]:
     """Header labels the codebook knows, and leaf labels of two-row headers."""
+    return _known_labels_for(codebook.generation())
+
+
+@lru_cache(maxsize=4)
+def _known_labels_for(generation: int) -> tuple[frozenset[str], frozenset[str]]:
     cb = codebook.load_codebook()
     headers = frozenset(cb.loc[cb.domain.isin(["header", "subject"]), "label"].map(normalise_label))
     leaves = frozenset(cb.loc[cb.domain == "header_leaf", "label"].map(normalise_label))
@@ -83,18 +129,23 @@ def read_raw_file(path: Path, root: Path) -> RawFile:
     the relative file name used in messages and the manifest)."""
     path = Path(path)
     rel = path.relative_to(root).as_posix()
-    fmt = SUPPORTED.get(path.suffix.lower())
-    if fmt is None:
+    if SUPPORTED.get(path.suffix.lower()) is None:
         raise UserError(f"{rel}: the format '{path.suffix}' is not supported; save the file as .xlsx, .xls "
                         "or .csv, or move it out of the term folder.")
     try:
         data = path.read_bytes()
     except OSError as err:
         raise UserError(f"{rel}: the file cannot be read ({err.strerror}); check it exists and is readable.") from None
+    fmt = sniff_format(data, path.suffix)
+    if fmt is None:
+        raise UserError(f"{rel}: the file is neither a workbook nor a text or HTML table; export it again from "
+                        "the school's system as .xlsx.")
     raw = RawFile(rel, fmt, hashlib.sha256(data).hexdigest())
     if fmt == "csv":
         raw.encoding, grid = csv_rows(data, rel)
         grids = [("", grid)]
+    elif fmt == "html":
+        raw.encoding, grids = html_tables(data, rel)
     else:
         grids = workbook_rows(data, rel)
     for sheet_name, grid in grids:
@@ -126,7 +177,10 @@ def csv_rows(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
             raise UserError(f"{rel}: the file is not valid UTF-8, GBK or GB18030 text; open it in a spreadsheet "
                             "program and save it again as CSV UTF-8 or as .xlsx.")
     text = data.decode(encoding)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text[:4096].splitlines()[:5]
+    tabs = sum(line.count("\t") for line in first)
+    delimiter = "\t" if tabs > sum(line.count(",") for line in first) else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         # line_num counts physical lines read, so it is the row's last line number
         grid = [(reader.line_num, row) for row in reader]
@@ -134,6 +188,105 @@ def csv_rows(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
         raise UserError(f"{rel}: the CSV text is malformed near line {reader.line_num} ({err}); "
                         "check quoting in that line.") from None
     return encoding, grid
+
+
+class _TableGrid(HTMLParser):
+    """Rows of every <table> in an HTML page, cells as text, with colspan
+    and rowspan filled in the way merged cells are."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._span = (1, 1)
+        self._pending: dict[int, tuple[int, str]] = {}  # column -> (rows left, text) from rowspans
+        self._spans: list[tuple[int, int]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+            self._pending = {}
+        elif tag == "tr" and self.tables:
+            self._row, self._spans = [], []
+        elif tag in ("td", "th") and self._row is not None:
+            a = dict(attrs)
+            self._cell = []
+            self._span = (_int(a.get("colspan")), _int(a.get("rowspan")))
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._spans.append(self._span)
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self.tables:
+            self.tables[-1].append(self._place(self._row, self._spans))
+            self._row = None
+
+    def _place(self, cells: list[str], spans: list[tuple[int, int]]) -> list[str]:
+        out: list[str] = []
+        queue = list(zip(cells, spans, strict=True))
+        col = 0
+        while queue or any(c >= col for c in self._pending):
+            if col in self._pending:
+                left, text = self._pending[col]
+                out.append(text)
+                if left > 1:
+                    self._pending[col] = (left - 1, text)
+                else:
+                    del self._pending[col]
+                col += 1
+                continue
+            if not queue:
+                out.append("")
+                col += 1
+                continue
+            text, (colspan, rowspan) = queue.pop(0)
+            for _ in range(colspan):
+                out.append(text)
+                if rowspan > 1:
+                    self._pending[col] = (rowspan - 1, text)
+                col += 1
+        return out
+
+
+def _int(value) -> int:
+    try:
+        return max(1, min(int(value), 1000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def html_tables(data: bytes, rel: str) -> tuple[str, list[tuple[str, list[tuple[int, list]]]]]:
+    """The tables of an HTML page (what many school systems save as .xls).
+    Each table is a sheet named 表1, 表2, ...; a row's number is its row
+    in the table."""
+    declared = re.search(rb"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", data[:4096])
+    candidates = ([declared.group(1).decode("ascii").lower()] if declared else []) + list(CSV_ENCODINGS)
+    for encoding in candidates:
+        try:
+            text = data.decode("gb18030" if encoding in ("gb2312", "gbk") else encoding)
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    else:
+        raise UserError(f"{rel}: the HTML table is not valid UTF-8, GBK or GB18030 text; open it in a spreadsheet "
+                        "program and save it again as .xlsx.")
+    parser = _TableGrid()
+    parser.feed(text)
+    parser.close()
+    tables = [t for t in parser.tables if t]
+    if not tables:
+        raise UserError(f"{rel}: the file is an HTML page without a table; export it again from the school's "
+                        "system as .xlsx.")
+    return encoding, [(f"表{i}" if len(tables) > 1 else "", list(enumerate(rows, start=1)))
+                      for i, rows in enumerate(tables, start=1)]
 
 
 def workbook_rows(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list]]]]:

@@ -18,8 +18,12 @@ from ..rawread import normalise_label
 _TOTAL_ALIASES = {"total_score": "score:total", "class_rank": "class_rank:total", "school_rank": "school_rank:total"}
 
 
-@lru_cache(maxsize=1)
 def _lookups():
+    return _lookups_for(codebook.generation())
+
+
+@lru_cache(maxsize=4)
+def _lookups_for(generation: int):
     cb = codebook.load_codebook()
     headers = {normalise_label(lab): code for lab, code in zip(cb.label[cb.domain == "header"],
                                                                cb.code[cb.domain == "header"], strict=True)}

@@ -1,10 +1,21 @@
 """``liushou clean``: every term of a raw dataset into validated tidy tables.
 
-Steps: read each file (:mod:`..rawread`), map its header to fields
-(:mod:`.fields`), clean each sheet (:mod:`.tables`), turn school numbers and
-helper identities into pseudonymous keys (:mod:`.pseudonym`), resolve
-duplicates, validate every table (:mod:`.schemas`) and write it as Parquet,
-with ``quarantine.parquet`` and ``manifest.json`` beside them.
+Steps: find the data files of each term (in the term folder or a school
+folder below it; folder litter such as Thumbs.db, ``~$`` lock files and
+Word or PDF documents is skipped with one line each), read each file
+(:mod:`..rawread`, which tells HTML and text saved as .xls by content),
+map its header to fields (:mod:`.fields`, with the dataset's
+``liushou.toml``, :mod:`.settings`), recognise its form (:mod:`.forms`),
+resolve its school (:mod:`.identity`), clean each table (:mod:`.tables`),
+link every pupil row to a pupil (:mod:`.identity`), turn identifiers into
+pseudonymous keys (:mod:`.pseudonym`), resolve duplicates, validate every
+table (:mod:`.schemas`) and write it as Parquet, with
+``quarantine.parquet``, ``quarantine.xlsx`` (for school staff, reasons in
+Chinese), ``field_issues.parquet`` and ``manifest.json`` beside them.
+
+A file that cannot be read, whose form is not recognised or whose school
+cannot be resolved does not stop the dataset: it is listed under
+``files_not_used`` with the reason (``strict=True`` stops at the first).
 
 Accounting: for every file and table, rows read = rows kept + rows
 quarantined (exams count pupil-subject cells). The pipeline checks this
@@ -15,6 +26,11 @@ Duplicate rule (each decision is a quarantine row with reason
 table for the same term (and subject, month or helper), the row with the
 most filled-in fields is kept, ties going to the first by file, sheet and
 row; an exact copy of a row in the same sheet is ``duplicate_row``.
+
+Completeness (``manifest["incomplete"]``): a table that read rows but kept
+none, or lost its school, class or left-behind status for at least half of
+its rows, is named there; ``liushou clean`` then exits with code 3 unless
+``--allow-incomplete``.
 """
 
 from __future__ import annotations
@@ -26,38 +42,65 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__, codebook
+from .. import codebook
+from .._version import __version__
 from ..errors import UserError
-from ..rawread import read_raw_file
-from ..terms import dataset_terms
+from ..rawread import litter_reason, normalise_label, read_raw_file
+from ..terms import Term, dataset_terms
 from . import schemas, values as V
-from .fields import field_of, table_of
+from .fields import field_of
+from .forms import recognise
+from .identity import evidence_of, link_pupils, resolve_schools
 from .pseudonym import is_synthetic, load_key, pseudonyms
-from .tables import CLEANERS, SheetJob, clean_scores
+from .settings import load_settings
+from .tables import CLEANERS, PERSONAL_FIELDS, SheetInput, SheetJob, clean_scores
 
 TABLES = ["pupils", "enrolment", "classes", "exams", "households", "archive", "pairings", "contacts", "conduct"]
-#: Raw table kind -> clean table name.
-CLEAN_NAME = {"roster": "enrolment", "household": "households", "scores": "exams", "archive": "archive",
-              "pairings": "pairings", "contacts": "contacts", "conduct": "conduct", "classes": "classes"}
 #: What identifies one row of each clean table (beyond the term).
 ROW_KEY = {"enrolment": ["pupil_key"], "households": ["pupil_key"], "exams": ["pupil_key", "subject"],
            "archive": ["pupil_key"], "pairings": ["pupil_key", "helper_key"], "contacts": ["pupil_key", "month"],
            "conduct": ["pupil_key"], "classes": ["school", "grade", "class_no"]}
 PROVENANCE = ["_file", "_sheet", "_row"]
+#: Exit code of ``liushou clean`` when the dataset is incomplete (see the module docstring).
+EXIT_INCOMPLETE = 3
+#: Quarantine and field-issue reasons in Chinese, for quarantine.xlsx.
+REASONS_ZH = {
+    "duplicate_row": "与同一工作表中的另一行完全相同",
+    "duplicate_pupil": "同一学生在本学期重复出现，保留了信息更全的一行",
+    "missing_school": "无法确定学校",
+    "malformed_student_no": "学号含有数字和字母以外的字符",
+    "unknown_class": "无法识别班级（需要年级和班号）",
+    "unmapped_label": "取值不在代码表中（可在 liushou.toml 中补充）",
+    "not_a_number": "不是数字",
+    "out_of_range": "数值超出合理范围",
+    "not_a_whole_number": "应为整数",
+    "unparseable_date": "无法识别的日期",
+    "future_date": "日期晚于学期结束",
+    "missing_helper": "缺少帮扶人",
+    "ambiguous_pupil": "无学号，且按姓名等信息可对应多名学生，未作猜测",
+    "unmatched_pupil": "无学号，且按学籍号、身份证号、姓名和班级、姓名和出生年月都找不到对应学生",
+}
 
 
-def _school_name(file: str, job_cells: pd.DataFrame | None = None) -> str:
-    """A file's school: the part of its name before the first '_'."""
-    stem = Path(file).stem
-    return stem.split("_", 1)[0] if "_" in stem else stem
+def data_files(term_dir: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files of a term folder (and its school folders) that may hold
+    tables, and the litter skipped with its reason."""
+    files, litter = [], []
+    for path in sorted(p for p in Path(term_dir).rglob("*") if p.is_file()):
+        hidden_dir = any(part.startswith((".", "_")) for part in path.relative_to(term_dir).parts[:-1])
+        reason = "in a hidden folder" if hidden_dir else litter_reason(path)
+        (litter.append((path, reason)) if reason else files.append(path))
+    return files, litter
 
 
-def _columns(sheet, rel: str) -> tuple[dict[str, int], list[str]]:
-    """Field -> column position, and the labels the codebook does not know."""
+def _columns(sheet, rel: str, aliases: dict[str, str] | None = None) -> tuple[dict[str, int], list[str]]:
+    """Field -> column position, and the labels the codebook does not know.
+    ``aliases`` (a form's own header meanings) win over the codebook."""
     columns: dict[str, int] = {}
     unknown = []
+    aliases = {normalise_label(k): v for k, v in (aliases or {}).items()}
     for pos, label in enumerate(sheet.labels):
-        name = field_of(label) if label else None
+        name = aliases.get(normalise_label(label)) or (field_of(label) if label else None)
         if name is None:
             if label:
                 unknown.append(label)
@@ -74,57 +117,127 @@ def _columns(sheet, rel: str) -> tuple[dict[str, int], list[str]]:
     return columns, unknown
 
 
-def clean_dataset(raw_dir: Path, out_dir: Path, progress=None) -> dict:
-    """Clean a raw dataset folder into ``out_dir``; return the manifest."""
-    say = progress or (lambda msg: None)
-    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = False) -> dict:
+    """Clean a raw dataset folder into ``out_dir``; return the manifest.
+
+    ``strict`` stops at the first file that cannot be used, instead of
+    listing it under ``files_not_used``.
+    """
+    raw_dir = Path(raw_dir)
+    settings = load_settings(raw_dir)
+    with codebook.extended(settings.codebook_rows):
+        return _clean(raw_dir, Path(out_dir), progress or (lambda msg: None), strict, settings)
+
+
+def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     terms = dataset_terms(raw_dir)
     key, key_source = load_key(raw_dir)
-    sheets_by_kind: dict[str, list] = defaultdict(list)
-    quarantine: list[pd.DataFrame] = []
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (file, table) -> read, quarantined
-    manifest_files = []
+    not_used: list[dict] = []
+    skipped: list[dict] = []
+
+    def refuse(rel: str, sha: str | None, reason: str) -> None:
+        if strict:
+            raise UserError(reason)
+        not_used.append({"file": rel, "sha256": sha, "reason": reason})
+        say(f"not used: {reason}")
+
+    found = []  # (raw, term, [(sheet, columns, form)], unknown columns, unrecognised sheets)
     for term in terms:
-        paths = sorted(p for p in (raw_dir / str(term)).iterdir()
-                       if p.is_file() and not p.name.startswith((".", "~$")))
+        paths, litter = data_files(raw_dir / str(term))
+        for path, reason in litter:
+            rel = path.relative_to(raw_dir).as_posix()
+            skipped.append({"file": rel, "reason": reason})
+            say(f"skipped {rel}: {reason}")
         say(f"reading {len(paths)} files of term {term}")
         for path in paths:
-            raw = read_raw_file(path, raw_dir)
-            entry = {"file": raw.file, "sha256": raw.sha256, "format": raw.format, "encoding": raw.encoding,
-                     "sheets": [s.sheet for s in raw.sheets], "sheets_without_a_table": raw.skipped_sheets,
-                     "empty_rows_dropped": sum(s.empty_rows for s in raw.sheets), "unknown_columns": []}
-            for sheet in raw.sheets:
-                columns, unknown = _columns(sheet, raw.file)
-                entry["unknown_columns"] += [u for u in unknown if u not in entry["unknown_columns"]]
-                kind = table_of(set(columns))
-                if kind is None:
-                    where = f", sheet '{sheet.sheet}'" if sheet.sheet else ""
-                    raise UserError(f"{raw.file}{where}: cannot tell which table this is from its columns "
-                                    f"({', '.join(sheet.labels[:8])}); check the header or add its labels to the "
-                                    "codebook.")
-                sheets_by_kind[kind].append((sheet, columns, _school_name(raw.file), term))
-                counts[(raw.file, CLEAN_NAME[kind])]  # a file with no data rows still has its table entry
-            manifest_files.append(entry)
+            rel = path.relative_to(raw_dir).as_posix()
+            try:
+                raw = read_raw_file(path, raw_dir)
+            except UserError as err:
+                refuse(rel, _sha256(path), str(err))
+                continue
+            sheets, unknown, unrecognised = [], [], []
+            try:
+                for sheet in raw.sheets:
+                    columns, unknown_here = _columns(sheet, raw.file)
+                    form = recognise(set(columns))
+                    if form is None:
+                        where = f", sheet '{sheet.sheet}'" if sheet.sheet else ""
+                        unrecognised.append(
+                            f"{raw.file}{where}: cannot tell which table this is from its columns "
+                            f"({', '.join(sheet.labels[:8])}); check the header, or add its labels under [headers] "
+                            f"in {settings.where}.")
+                        continue
+                    if form.aliases:
+                        columns, unknown_here = _columns(sheet, raw.file, form.aliases)
+                    unknown += [u for u in unknown_here if u not in unknown]
+                    sheets.append((sheet, columns, form))
+            except UserError as err:
+                refuse(raw.file, raw.sha256, str(err))
+                continue
+            if not sheets:
+                refuse(raw.file, raw.sha256, unrecognised[0])
+                continue
+            if unrecognised and strict:
+                raise UserError(unrecognised[0])
+            found.append((raw, term, sheets, unknown, unrecognised))
+
+    say("resolving schools")
+    evidence = []
+    for raw, term, sheets, _, _ in found:
+        column_values = [v for sheet, columns, _ in sheets if "school" in columns
+                         for v in V.text(sheet.cells[columns["school"]]).dropna().unique()]
+        evidence.append(evidence_of(raw.file, str(term), [s.title for s, _, _ in sheets], column_values, settings))
+    decisions = resolve_schools(evidence, settings)
+
+    inputs: dict[str, list[SheetInput]] = defaultdict(list)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (file, table) -> read, quarantined
+    manifest_files = []
+    unresolved_rows: dict[str, int] = defaultdict(int)
+    for raw, term, sheets, unknown, unrecognised in found:
+        decision = decisions[raw.file]
+        if decision.problem:
+            for sheet, _, form in sheets:
+                for table in form.tables[:1]:
+                    unresolved_rows[table] += len(sheet.cells)
+            refuse(raw.file, raw.sha256, decision.problem)
+            continue
+        entry = {"file": raw.file, "sha256": raw.sha256, "format": raw.format, "encoding": raw.encoding,
+                 "sheets": [s.sheet for s, _, _ in sheets], "sheets_without_a_table": raw.skipped_sheets,
+                 "sheets_not_recognised": unrecognised, "forms": sorted({f.name for _, _, f in sheets}),
+                 "school": decision.school, "school_from": decision.how,
+                 "empty_rows_dropped": sum(s.empty_rows for s, _, _ in sheets), "unknown_columns": unknown}
+        stem = Path(raw.file).stem
+        for sheet, columns, form in sheets:
+            hint = V.grade_in_text(sheet.title) or V.grade_in_text(sheet.sheet) or V.grade_in_text(stem)
+            for table in form.tables:
+                inputs[table].append(SheetInput(sheet, columns, form, decision.school, term, hint))
+                counts[(raw.file, table)]  # a file with no data rows still has its table entry
+        manifest_files.append(entry)
 
     say("cleaning")
     parts: dict[str, pd.DataFrame] = {}
-    for kind in sorted(sheets_by_kind):
-        table = CLEAN_NAME[kind]
-        job = SheetJob.stack(table, sheets_by_kind[kind])
-        if kind == "scores":
+    quarantine: list[pd.DataFrame] = []
+    issues: list[pd.DataFrame] = []
+    for table in sorted(inputs):
+        job = SheetJob.stack(table, inputs[table], school_of=settings.canonical_school)
+        if table == "exams":
             rows, checks, read, quarantined = clean_scores(job)
         else:
-            rows, checks = CLEANERS[kind](job)
+            rows, checks = CLEANERS[table](job)
             read, quarantined = job.cells._file.value_counts(), checks.per_file()
         parts[table] = rows
         quarantine.append(checks.frame())
+        issues.append(checks.issue_frame())
         for file, n in read.items():
             counts[(file, table)][0] += int(n)
         for file, n in quarantined.items():
             counts[(file, table)][1] += int(n)
 
-    say("pseudonymising identifiers")
+    say("linking rows to pupils")
     tables = dict(parts)
+    linkage = _link(tables, quarantine, counts)
+    say("pseudonymising identifiers")
     _key_identifiers(tables, key)
     say("resolving duplicates")
     for name, frame in list(tables.items()):
@@ -135,37 +248,96 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None) -> dict:
             for file, n in dups.groupby("file").size().items():
                 counts[(file, name)][1] += int(n)
     tables["pupils"] = _pupils(tables)
-    nonempty = [x for x in quarantine if len(x)]
-    q = pd.concat(nonempty, ignore_index=True) if nonempty else pd.DataFrame()
-    q = _finish_quarantine(q)
+    q = _finish_quarantine(pd.concat([x for x in quarantine if len(x)] or [pd.DataFrame()], ignore_index=True))
+    field_issues = _finish_quarantine(pd.concat([x for x in issues if len(x)] or [pd.DataFrame()],
+                                                ignore_index=True))
     accounting = _account(tables, counts)
     for entry in manifest_files:
         entry["tables"] = {t: v for (f, t), v in accounting.items() if f == entry["file"]}
     say("validating and writing tables")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
+    finished = {}
     for name in TABLES:
         frame = schemas.finish(name, tables.get(name))
         schemas.validate(name, frame)
+        finished[name] = frame
+    totals = _totals(accounting)
+    incomplete, without = _completeness(finished, totals, q, unresolved_rows, manifest_files)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in finished.items():
         frame.to_parquet(out_dir / f"{name}.parquet", index=False)
-        written[name] = len(frame)
     q.to_parquet(out_dir / "quarantine.parquet", index=False)
+    field_issues.to_parquet(out_dir / "field_issues.parquet", index=False)
+    write_quarantine_xlsx(q, field_issues, out_dir / "quarantine.xlsx")
     manifest = {
         "package_version": __version__,
         "codebook_version": codebook.codebook_version(),
+        "settings": str(settings.path.relative_to(raw_dir)) if settings.path else None,
         "dataset": raw_dir.name,
         "synthetic": is_synthetic(raw_dir),
         "pseudonym_key": key_source,
         "terms": [str(t) for t in terms],
-        "tables": {name: {"rows": written[name]} for name in TABLES},
+        "tables": {name: {"rows": len(finished[name])} for name in TABLES},
         "quarantine": {"rows": int(len(q)), "by_reason": q.reason.value_counts().sort_index().to_dict()
                        if len(q) else {}},
-        "totals": _totals(accounting),
+        "field_issues": {"fields": int(len(field_issues)),
+                         "by_reason": field_issues.reason.value_counts().sort_index().to_dict()
+                         if len(field_issues) else {}},
+        "linkage": linkage,
+        "totals": totals,
         "files": manifest_files,
+        "files_not_used": sorted(not_used, key=lambda f: f["file"]),
+        "files_skipped": skipped,
+        "incomplete": incomplete,
+        "analyses_without_data": without,
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8")
     return manifest
+
+
+def _sha256(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _link(tables: dict[str, pd.DataFrame], quarantine: list, counts) -> dict:
+    """Link every pupil row to a pupil (:func:`.identity.link_pupils`);
+    rows that cannot be linked go to quarantine. Returns the link rate of
+    every table, by how rows were linked."""
+    pupil_tables = [n for n, f in tables.items() if "student_no" in f]
+    if not pupil_tables:
+        return {}
+    stacked = pd.concat([tables[n][["school", "term", "grade", "class_no", "student_no", "student_no_was_number",
+                                    "number_source", "registry_no", "_id_number", "_name", "_birth"]]
+                         .astype({"grade": "Int64", "class_no": "Int64"}) for n in pupil_tables],
+                        keys=pupil_tables, names=["_table", "_i"])
+    restored, _ = V.restore_leading_zeros(stacked.student_no, stacked.student_no_was_number, stacked.school)
+    stacked["student_no"] = restored
+    identity, how, reason = link_pupils(stacked)
+    linkage = {}
+    for name in pupil_tables:
+        frame = tables[name]
+        ident, by, why = (s[s.index.get_level_values(0) == name].droplevel(0).reindex(frame.index)
+                          for s in (identity, how, reason))
+        bad = why.notna()
+        if bad.any():
+            lost = frame[bad]
+            rows = lost.drop_duplicates(PROVENANCE)
+            quarantine.append(pd.DataFrame({
+                "table": name, "file": rows._file.to_numpy(), "sheet": rows._sheet.to_numpy(),
+                "row": rows._row.to_numpy(), "column": "", "reason": why[rows.index].to_numpy(), "value": ""}))
+            for file, n in lost.groupby("_file").size().items():
+                counts[(file, name)][1] += int(n)
+        tables[name] = frame[~bad].assign(_identity=ident[~bad])
+        shares = by.fillna(why).value_counts()
+        linkage[name] = {"rows": int(len(frame)), "linked": int((~bad).sum()),
+                         "link_rate_pct": round(100 * float((~bad).mean()), 1) if len(frame) else None,
+                         "by": {str(k): int(v) for k, v in shares.sort_index().items()}}
+    return linkage
 
 
 def _key_identifiers(tables: dict[str, pd.DataFrame], key: bytes) -> None:
@@ -173,21 +345,17 @@ def _key_identifiers(tables: dict[str, pd.DataFrame], key: bytes) -> None:
 
     Leading zeros lost by numeric cells are restored first, per school, from
     the usual length of the numbers stored as text (see
-    :func:`..values.restore_leading_zeros`).
+    :func:`..values.restore_leading_zeros`) before rows are linked; here a
+    pupil's identity (``school|number``, or a registry or ID number) becomes
+    its keyed hash and every identifier column is dropped.
     """
-    frames = [(name, f) for name, f in tables.items() if "student_no" in f and len(f)]
-    for name, f in tables.items():
-        if "student_no" in f and f.empty:
-            tables[name] = f.drop(columns=["student_no", "student_no_was_number"]).assign(pupil_key=pd.Series(
-                dtype=object))
-    if frames:
-        stacked = pd.concat([f[["school", "student_no", "student_no_was_number"]].assign(_t=name)
-                             for name, f in frames], ignore_index=False, keys=[n for n, _ in frames])
-        restored, _ = V.restore_leading_zeros(stacked.student_no, stacked.student_no_was_number, stacked.school)
-        for name, frame in frames:
-            ids = restored.loc[name].reindex(frame.index)
-            frame["pupil_key"] = pseudonyms(frame.school + "|" + ids, key, "P")
-            tables[name] = frame.drop(columns=["student_no", "student_no_was_number"])
+    from .identity import LINK_COLUMNS
+
+    for name, frame in tables.items():
+        if "_identity" in frame:
+            frame = frame.assign(pupil_key=pseudonyms(frame._identity, key, "P"))
+            tables[name] = frame.drop(columns=["_identity", "student_no_was_number"]
+                                      + [c for c in LINK_COLUMNS if c != "_birth"])
     if "pairings" in tables:
         p = tables["pairings"]
         kind = p.helper_source.str.split(":", n=1).str[0]
@@ -230,9 +398,13 @@ def _resolve_duplicates(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, p
 
 
 def _pupils(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per pupil: attributes from the latest roster, terms seen anywhere."""
-    seen = pd.concat([t[["pupil_key", "school", "term"]] for n, t in tables.items() if "pupil_key" in t],
-                     ignore_index=True)
+    """One row per pupil: attributes from the latest roster, terms seen
+    anywhere; the birth month from another form (a register's 出生年月)
+    where the pupil has no roster row with one."""
+    frames = [t[["pupil_key", "school", "term"]] for n, t in tables.items() if "pupil_key" in t]
+    if not frames:
+        return None
+    seen = pd.concat(frames, ignore_index=True)
     span = seen.groupby("pupil_key").agg(school=("school", "last"), first_term=("term", "min"),
                                          last_term=("term", "max"))
     roster = tables.get("enrolment")
@@ -242,8 +414,74 @@ def _pupils(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         span["in_roster"] = span.index.isin(roster.pupil_key)
     else:
         span["gender"], span["birth_date"], span["id_number_check"], span["in_roster"] = pd.NA, pd.NaT, pd.NA, False
+    others = [t[["pupil_key", "term", "_birth"]] for n, t in tables.items() if "_birth" in t and n != "enrolment"]
+    births = pd.concat(others, ignore_index=True) if others else pd.DataFrame(columns=["pupil_key", "term", "_birth"])
+    other = births.dropna(subset=["_birth"]).sort_values(["pupil_key", "term"]).groupby("pupil_key")["_birth"].last()
+    span["birth_date"] = pd.to_datetime(span.birth_date).fillna(pd.to_datetime(other.reindex(span.index)))
     span["birth_month"] = pd.to_datetime(span.birth_date).dt.strftime("%Y-%m")
     return span.drop(columns="birth_date").reset_index()
+
+
+def _completeness(tables: dict[str, pd.DataFrame], totals: dict, q: pd.DataFrame, unresolved_rows: dict,
+                  files: list[dict]) -> tuple[list[str], list[str]]:
+    """Sentences naming what makes the dataset incomplete (exit code 3),
+    and the analyses that will have nothing to work on."""
+    incomplete = []
+    if not files:
+        incomplete.append("no file of the dataset could be used (see files_not_used).")
+    lost = q.groupby(["table", "reason"]).size() if len(q) else pd.Series(dtype=int)
+    for table, t in totals.items():
+        read = t["rows_read"] + unresolved_rows.get(table, 0)
+        if t["rows_read"] and not t["rows_kept"]:
+            reasons = q[q.table == table].reason.value_counts().head(3)
+            why = ", ".join(f"{r} {n:,}" for r, n in reasons.items())
+            incomplete.append(f"{table}: {t['rows_read']:,} rows read but none kept ({why}).")
+            continue
+        for what, reasons, extra in (("school", ["missing_school"], unresolved_rows.get(table, 0)),
+                                     ("class", ["unknown_class"], 0),
+                                     ("pupil", ["unmatched_pupil", "ambiguous_pupil"], 0)):
+            missing = sum(int(lost.get((table, r), 0)) for r in reasons) + extra
+            if read and missing * 2 >= read:
+                incomplete.append(f"{table}: the {what} is missing for {missing:,} of {read:,} rows.")
+    h = tables["households"]
+    if len(h):
+        unknown = int((h.father_away.isna() & h.mother_away.isna()).sum())
+        if unknown * 2 >= len(h):
+            incomplete.append(f"households: the left-behind status (which parents work away) is missing for "
+                              f"{unknown:,} of {len(h):,} rows.")
+    without = []
+    if not len(h):
+        without.append("care: there is no family survey or register (留守儿童信息统计表) with kept rows.")
+    exams, pairings = tables["exams"], tables["pairings"]
+    if not len(pairings):
+        without.append("pairing and points: there is no pairing list (结对帮扶名单) with kept rows.")
+    if not len(exams):
+        without.append("pairing and points: there are no exam tables with kept rows.")
+    elif exams.term.nunique() < 2:
+        without.append("pairing: exams of one term only; rank changes need two terms.")
+    return incomplete, without
+
+
+def write_quarantine_xlsx(q: pd.DataFrame, issues: pd.DataFrame, path: Path) -> None:
+    """The quarantine (and the fields set to unknown) as a workbook school
+    staff can open: file, sheet, row, column, value (personal data masked)
+    and the reason in Chinese."""
+    from openpyxl import Workbook
+
+    from ..xlsxio import save_workbook
+
+    wb = Workbook()
+    for ws, frame, title in ((wb.active, q, "未采用的行"), (None, issues, "置为未知的字段")):
+        ws = ws or wb.create_sheet()
+        ws.title = title
+        ws.append(["文件", "工作表", "行", "列", "值", "原因", "原因代码", "表"])
+        for r in frame.itertuples(index=False):
+            row = [r.file, r.sheet, int(r.row), r.column, r.value, REASONS_ZH.get(r.reason, r.reason), r.reason,
+                   r.table]
+            ws.append(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row])
+        for col, width in zip("ABCDEFGH", (40, 14, 6, 16, 16, 48, 20, 12), strict=True):
+            ws.column_dimensions[col].width = width
+    save_workbook(wb, path)
 
 
 def _finish_quarantine(q: pd.DataFrame) -> pd.DataFrame:
@@ -259,7 +497,7 @@ def _account(tables: dict[str, pd.DataFrame], counts) -> dict[tuple[str, str], d
     """Rows read, kept and quarantined per file and table; checks the identity."""
     kept = defaultdict(int)
     for name, frame in tables.items():
-        if "_file" in frame:
+        if frame is not None and "_file" in frame:
             for file, n in frame.groupby("_file").size().items():
                 kept[(file, name)] = int(n)
     out = {}

@@ -3,11 +3,14 @@
 Every cleaner takes a :class:`SheetJob` and returns the rows it could clean
 and a :class:`RowChecks` holding, for every row it could not, the column,
 the reason and the offending value (masked where it is personal data).
-Rows are never repaired by guessing: a value that does not parse, a label
-the codebook does not know, a score out of range or a date after the
-term's end sends the row to quarantine. Identifiers stay raw here
-(``student_no``, ``helper_source``); the pipeline turns them into
-pseudonymous keys and drops them.
+Nothing is repaired by guessing. A row goes to quarantine only when what
+makes it a row is unusable: its class (rosters, exams), a contact log's
+month, a pairing's helper, a duplicate. A value of any other field that
+does not parse, a label the codebook does not know, a number out of range
+or a date after the term's end makes that *field* unknown, with the reason
+logged in the field issues; the row stays. Identifiers stay raw here
+(``student_no``, ``helper_source``, names for linkage); the pipeline links
+rows to pupils, turns identifiers into pseudonymous keys and drops them.
 
 Exams are cleaned to long form (one row per pupil, term and subject): a bad
 score quarantines that pupil-subject row only.
@@ -23,15 +26,19 @@ import pandas as pd
 from ..rawread import RawSheet
 from ..terms import Term
 from . import values as V
+from .forms import Form
 
 #: Highest plausible score per subject (full marks vary by province: 100,
 #: 120 or 150) and for the total.
-SCORE_MAX = {"chinese": 150, "math": 150, "english": 150, "physics": 120, "chemistry": 120, "total": 1000}
+SCORE_MAX = {"chinese": 150, "math": 150, "english": 150, "physics": 120, "chemistry": 120, "science": 200,
+             "total": 1500}
+#: Full marks assumed for any other subject.
+DEFAULT_SCORE_MAX = 150
 #: Fields holding personal data: masked in quarantine, never written clean.
 PERSONAL_FIELDS = {"name", "id_number", "address", "phone", "father_name", "mother_name", "father_phone",
                    "mother_phone", "guardian_name", "guardian_phone", "helper_name", "helper_phone",
                    "head_teacher", "remark", "parent_contacts", "guardian_contacts", "student_no",
-                   "helper_staff_no", "helper_student_no", "head_teacher_staff_no"}
+                   "helper_staff_no", "helper_student_no", "head_teacher_staff_no", "exam_no", "registry_no"}
 
 
 def term_end(term: Term) -> pd.Timestamp:
@@ -54,7 +61,7 @@ def mask(field_name: str | None, value) -> str:
 
 
 #: Provenance columns of a job's cells.
-PROVENANCE = ["_file", "_sheet", "_row", "_school", "_term"]
+PROVENANCE = ["_file", "_sheet", "_row", "_school", "_term", "_grade_hint"]
 
 
 @dataclass
@@ -67,18 +74,29 @@ class SheetJob:
     table: str
     #: (file, sheet) -> field -> the header label that sheet used
     labels: dict[tuple[str, str], dict[str, str]]
+    #: (file, sheet) -> the form the sheet is
+    forms: dict[tuple[str, str], Form]
+    #: school name as written -> canonical (the dataset's aliases applied)
+    school_of: object = None
 
     @classmethod
-    def stack(cls, table: str, sheets: list[tuple[RawSheet, dict[str, int], str, Term]]) -> "SheetJob":
-        frames, labels = [], {}
-        for raw, columns, school, term in sheets:
+    def stack(cls, table: str, sheets: list["SheetInput"], school_of=None) -> "SheetJob":
+        frames, labels, forms = [], {}, {}
+        for s in sheets:
+            raw, columns = s.sheet, s.columns
             f = pd.DataFrame({name: raw.cells[pos] for name, pos in columns.items()}, index=raw.cells.index)
             f["_file"], f["_sheet"], f["_row"] = raw.file, raw.sheet, raw.cells.source_row
-            f["_school"], f["_term"] = school, str(term)
+            f["_school"], f["_term"], f["_grade_hint"] = s.school, str(s.term), s.grade_hint
+            when = s.form.feeds_when.get(table)
+            if when:  # e.g. a register row feeds pairings only where it names a helper
+                f = f[V.text(f[when]).notna()] if when in f else f.iloc[:0]
             frames.append(f)
             labels[(raw.file, raw.sheet)] = {name: raw.labels[pos] for name, pos in columns.items()}
+            forms[(raw.file, raw.sheet)] = s.form
         cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROVENANCE)
-        return cls(cells.astype({c: object for c in cells.columns if c not in PROVENANCE}), table, labels)
+        cells["_grade_hint"] = cells["_grade_hint"].astype("Int64") if len(cells) else pd.Series(dtype="Int64")
+        return cls(cells.astype({c: object for c in cells.columns if c not in PROVENANCE}), table, labels, forms,
+                   school_of)
 
     @property
     def fields(self) -> list[str]:
@@ -108,15 +126,50 @@ class SheetJob:
 
 
 @dataclass
+class SheetInput:
+    """One recognised sheet, ready to stack: its form, field columns,
+    resolved school (None where a school column decides row by row),
+    term and grade hint (from its title, sheet name or file name)."""
+
+    sheet: RawSheet
+    columns: dict[str, int]
+    form: Form
+    school: str | None
+    term: Term
+    grade_hint: int | None = None
+
+
+@dataclass
 class RowChecks:
-    """Why rows of a sheet cannot be cleaned."""
+    """Why rows of a sheet cannot be cleaned, and which fields of kept rows
+    were set to unknown (``issues``)."""
 
     job: SheetJob
     records: list = field(default_factory=list)
     bad: pd.Series | None = None
+    issues: list = field(default_factory=list)
 
     def __post_init__(self):
         self.bad = pd.Series(False, index=self.job.cells.index)
+
+    def lose(self, mask_: pd.Series, field_name: str, reason: str, out: pd.DataFrame, column: str | None = None,
+             shown: pd.Series | None = None) -> None:
+        """Make a field unknown where ``mask_`` holds, logging the reason; the rows stay."""
+        mask_ = mask_.fillna(False).astype(bool)
+        if not mask_.any():
+            return
+        column = column or field_name
+        out.loc[mask_, column] = pd.NA
+        shown = self.job.cell(field_name) if shown is None else shown
+        rows = mask_[mask_].index
+        self.issues.append(pd.DataFrame({
+            "_index": rows, "column": self.job.label(field_name, rows), "reason": reason,
+            "value": [mask(field_name, v) for v in shown[mask_]],
+        }))
+
+    def issue_frame(self) -> pd.DataFrame:
+        """Field issues: file, sheet, row, column, reason, value (of rows kept)."""
+        return self._placed([r for r in self.issues], keep_only=~self.bad)
 
     def fail(self, mask_: pd.Series, field_name: str | None, reason: str, shown: pd.Series | None = None) -> None:
         """Send rows where ``mask_`` holds to quarantine for ``reason``."""
@@ -135,9 +188,14 @@ class RowChecks:
 
     def frame(self) -> pd.DataFrame:
         """Quarantine rows: file, sheet, row, column, reason, value."""
-        if not self.records:
+        return self._placed(self.records)
+
+    def _placed(self, records: list, keep_only: pd.Series | None = None) -> pd.DataFrame:
+        if not records:
             return pd.DataFrame(columns=["table", "file", "sheet", "row", "column", "reason", "value", "_index"])
-        q = pd.concat(self.records, ignore_index=True)
+        q = pd.concat(records, ignore_index=True)
+        if keep_only is not None:
+            q = q[keep_only.loc[q["_index"]].to_numpy()]
         where = self.job.cells.loc[q["_index"]]
         q.insert(0, "row", where._row.to_numpy())
         q.insert(0, "sheet", where._sheet.to_numpy())
@@ -153,78 +211,121 @@ class RowChecks:
 # --- shared column cleaners ---------------------------------------------------------
 
 def _base(job: SheetJob, checks: RowChecks) -> pd.DataFrame:
-    """Provenance, the school and term, and the pupil's school number."""
+    """Provenance, the school and term."""
     cells = job.cells
-    # The school: a 学校 column where the file has one, else the file name's school.
-    school = V.text(job.cell("school")).fillna(cells._school)
+    # The school: a 学校 column where the file has one, else the school resolved for the file.
+    written = V.text(job.cell("school"))
+    if job.school_of is not None:
+        written = written.map(job.school_of, na_action="ignore")
+    school = written.astype(object).fillna(cells._school.astype(object))
     out = pd.DataFrame({"_file": cells._file, "_sheet": cells._sheet, "_row": cells._row,
                         "school": school, "term": cells._term}, index=cells.index)
-    duplicate = cells.drop(columns=["_row", "_school", "_term"]).astype(str).duplicated(keep="first")
+    checks.fail(school.isna(), "school", "missing_school")
+    duplicate = cells.drop(columns=["_row", "_school", "_term", "_grade_hint"]).astype(str).duplicated(keep="first")
     checks.fail(duplicate, None, "duplicate_row")
     return out
 
 
 def _start(job: SheetJob, pupils: bool = True) -> tuple[pd.DataFrame, RowChecks]:
     """Every cleaner's first step: provenance and duplicate rows, then
-    (for tables about pupils) the school number."""
+    (for tables about pupils) what identifies the pupil."""
     checks = RowChecks(job)
     out = _base(job, checks)
     if pupils:
-        _student_no(job, checks, out)
+        _pupil_identifiers(job, checks, out)
     return out, checks
 
 
-def _student_no(job: SheetJob, checks: RowChecks, out: pd.DataFrame, name: str = "student_no") -> None:
-    ids, was_number = V.student_ids(job.cell(name))
-    checks.fail(ids.isna(), name, "missing_student_no")
-    checks.fail(ids.notna() & ~ids.str.fullmatch(r"[0-9A-Za-z]+").fillna(False).astype(bool), name,
-                "malformed_student_no")
-    out[name] = ids
-    out[f"{name}_was_number"] = was_number
+#: The row's pupil number, in order of preference (see :mod:`.identity`).
+NUMBER_FIELDS = (("student_no", "学号"), ("exam_no", "考号"), ("registry_no", "学籍号"))
 
 
-def _class(job: SheetJob, checks: RowChecks, out: pd.DataFrame) -> None:
-    """Grade and class number from the class column, else the sheet name."""
+def _pupil_identifiers(job: SheetJob, checks: RowChecks, out: pd.DataFrame) -> None:
+    """The row's number (学号, else 考号, else 学籍号), a 学籍号 beside it,
+    and the name, ID number and birth date used to link rows without one."""
+    number = pd.Series(np.nan, index=out.index, dtype=object)
+    source = pd.Series(None, index=out.index, dtype=object)
+    was_number = pd.Series(False, index=out.index)
+    for name, label in NUMBER_FIELDS:
+        ids, numeric = V.student_ids(job.cell(name))
+        take = number.isna() & ids.notna()
+        number = number.where(~take, ids)
+        source = source.where(~take, label)
+        was_number = was_number.where(~take, numeric)
+    checks.fail(number.notna() & ~number.str.fullmatch(r"[0-9A-Za-z]+").fillna(False).astype(bool),
+                "student_no", "malformed_student_no", number)
+    out["student_no"] = number
+    out["student_no_was_number"] = was_number.astype(bool)
+    out["number_source"] = source
+    registry, _ = V.student_ids(job.cell("registry_no"))
+    out["registry_no"] = registry.where(source != "学籍号")
+    out["_id_number"] = V.text(job.cell("id_number")).str.upper()
+    out["_name"] = V.text(job.cell("name"))
+    out["_birth"], _ = V.dates(job.cell("birth_date"))
+
+
+def _class(job: SheetJob, checks: RowChecks, out: pd.DataFrame, required: bool = True) -> None:
+    """Grade and class number from the class column (else the sheet name);
+    a class given alone ("1班", "01") takes its grade from a 年级 column,
+    else the sheet's title, sheet name or file name."""
     in_sheet = job.present("class")
     source = job.cell("class").where(in_sheet, job.cells._sheet)
     grade, class_no = V.class_labels(source)
     if job.has("grade"):
-        g2, _ = V.class_labels(V.text(job.cell("grade")).str.replace("年级", "", regex=False) + "1班")
-        grade = grade.fillna(g2)
+        grade = grade.fillna(V.grades(job.cell("grade")))
+    grade = grade.fillna(job.cells._grade_hint.astype("Int64"))
     unknown = grade.isna() | class_no.isna()
-    checks.fail(unknown & in_sheet, "class", "unknown_class")
-    checks.fail(unknown & ~in_sheet, None, "unknown_class", source)
-    out["grade"] = grade
-    out["class_no"] = class_no
+    if required:
+        checks.fail(unknown & in_sheet, "class", "unknown_class")
+        checks.fail(unknown & ~in_sheet, None, "unknown_class", source)
+    out["grade"] = grade.where(~unknown)
+    out["class_no"] = class_no.where(~unknown)
 
 
 def _label(job, checks, out, name, domain, column=None) -> None:
     codes, unmapped = V.labels_to_codes(job.cell(name), domain)
-    checks.fail(unmapped.notna(), name, "unmapped_label")
     out[column or name] = codes
+    checks.lose(unmapped.notna(), name, "unmapped_label", out, column)
 
 
 def _yes_no(job, checks, out, name) -> None:
-    codes, unmapped = V.labels_to_codes(job.cell(name), "yes_no")
-    checks.fail(unmapped.notna(), name, "unmapped_label")
-    out[name] = codes.map({"yes": True, "no": False}).astype("boolean")
+    """A yes/no field. On a form that declares it a marked list, a column
+    holding only "yes" marks and blanks means "no" where blank."""
+    cells = job.cell(name)
+    codes, unmapped = V.labels_to_codes(cells, "yes_no")
+    value = codes.map({"yes": True, "no": False}).astype("boolean")
+    sheets = zip(job.cells._file, job.cells._sheet, strict=True)
+    marked = pd.Series([name in job.forms[k].marked for k in sheets], index=value.index, dtype=bool)
+    marked &= job.present(name)
+    if marked.any():
+        sheet = job.cells._file + "\0" + job.cells._sheet
+        has_no = (codes == "no").groupby(sheet).transform("any") | unmapped.notna().groupby(sheet).transform("any")
+        value = value.mask(marked & ~has_no & V.text(cells).isna(), False)
+    out[name] = value
+    checks.lose(unmapped.notna(), name, "unmapped_label", out)
 
 
 def _number(job, checks, out, name, lo, hi, integer=False, column=None) -> None:
     value, _, problem = V.numbers(job.cell(name), markers={})
-    checks.fail(problem.notna(), name, "not_a_number")
-    checks.fail(value.notna() & ((value < lo) | (value > hi)), name, "out_of_range")
+    column = column or name
+    out[column] = value
+    checks.lose(problem.notna(), name, "not_a_number", out, column)
+    checks.lose(value.notna() & ((value < lo) | (value > hi)), name, "out_of_range", out, column)
     if integer:
-        checks.fail(value.notna() & (value % 1 != 0), name, "not_a_whole_number")
-    out[column or name] = value.astype("Int64") if integer and value.dropna().mod(1).eq(0).all() else value
+        checks.lose(value.notna() & (value % 1 != 0), name, "not_a_whole_number", out, column)
+        out[column] = out[column].astype("Float64").round().astype("Int64")
+
+
+def _term_ends(job: SheetJob) -> pd.Series:
+    return pd.to_datetime(job.cells._term.map({t: term_end(Term.parse(t)) for t in job.cells._term.unique()}))
 
 
 def _date(job, checks, out, name, column=None) -> None:
     parsed, problem = V.dates(job.cell(name))
-    checks.fail(problem.notna(), name, "unparseable_date")
-    ends = job.cells._term.map({t: term_end(Term.parse(t)) for t in job.cells._term.unique()})
-    checks.fail(parsed > pd.to_datetime(ends), name, "future_date")
-    out[column or name] = parsed
+    column = column or name
+    out[column] = parsed
+    checks.lose(problem.notna(), name, "unparseable_date", out, column)
+    checks.lose(parsed > _term_ends(job), name, "future_date", out, column)
 
 
 # --- one cleaner per table ------------------------------------------------------------
@@ -236,25 +337,45 @@ def clean_roster(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     _date(job, checks, out, "birth_date")
     out["id_number_check"] = V.check_id_numbers(job.cell("id_number"), out.birth_date, out.gender)
     _, status_from_name = V.split_status_from_names(job.cell("name"))
-    status, unmapped = V.labels_to_codes(job.cell("enrolment_status"), "enrolment_status")
-    checks.fail(unmapped.notna(), "enrolment_status", "unmapped_label")
-    out["enrolment_status"] = status.fillna(status_from_name).fillna("enrolled")
+    _label(job, checks, out, "enrolment_status", "enrolment_status")
+    out["enrolment_status"] = out.enrolment_status.fillna(status_from_name).fillna("enrolled")
     out["status_in_name"] = status_from_name
     return out[~checks.bad], checks
 
 
 def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
+    """Family surveys and the official register (留守儿童信息统计表).
+
+    A register says which parents work away in one 留守类型 cell (父亲外出,
+    母亲外出, 父母双方外出): a parent it names is away, the other at home,
+    and both are listed. Its 外出时间 (when they left, or for how long)
+    gives the away parents' months, capped at 12.
+    """
     out, checks = _start(job)
+    _class(job, checks, out, required=False)
     _label(job, checks, out, "family_type", "family_type")
+    _label(job, checks, out, "left_behind_type", "left_behind_type")
+    lb = out.left_behind_type
+    away_by_type = {"father": lb.isin(["father_away", "both_away"]), "mother": lb.isin(["mother_away", "both_away"])}
+    months, problem = V.months_away(job.cell("away_since"), _term_ends(job))
+    out["_months_since"] = months
+    checks.lose(problem.notna(), "away_since", "unparseable_date", out, "_months_since")
     for who in ("father", "mother"):
-        out[f"{who}_listed"] = V.text(job.cell(f"{who}_name")).notna() | V.text(job.cell(f"{who}_phone")).notna()
+        listed = V.text(job.cell(f"{who}_name")).notna() | V.text(job.cell(f"{who}_phone")).notna()
+        out[f"{who}_listed"] = listed | lb.notna()
         _yes_no(job, checks, out, f"{who}_away")
+        typed = lb.notna() & ~job.present(f"{who}_away")
+        out[f"{who}_away"] = out[f"{who}_away"].mask(typed, away_by_type[who]).astype("boolean")
         _number(job, checks, out, f"{who}_months_away", 0, 12, integer=True)
+        from_since = ~job.present(f"{who}_months_away") & out[f"{who}_away"].fillna(False).astype(bool)
+        out[f"{who}_months_away"] = out[f"{who}_months_away"].astype("Float64").mask(
+            from_since, out._months_since.round()).astype("Int64")
         out[f"{who}_work_province"] = V.text(job.cell(f"{who}_work_province"))
     _yes_no(job, checks, out, "parent_unable_to_guard")
+    _yes_no(job, checks, out, "boarding")
     relation, unmapped = V.relation_codes(job.cell("guardian_relation"))
-    checks.fail(unmapped.notna(), "guardian_relation", "unmapped_label")
     out["guardian_relation"] = relation
+    checks.lose(unmapped.notna(), "guardian_relation", "unmapped_label", out)
     _number(job, checks, out, "guardian_age", 10, 110, integer=True)
     _label(job, checks, out, "guardian_health", "health")
     _label(job, checks, out, "guardian_education", "education")
@@ -265,6 +386,7 @@ def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 def clean_archive(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     """Which of the 'five things known' (001 篇1) each archive holds."""
     out, checks = _start(job)
+    _class(job, checks, out, required=False)
     filled = {name: V.text(job.cell(name)).notna() for name in
               ("birth_date", "address", "personality", "interests", "health", "parent_contacts", "guardian_contacts")}
     out["has_basic_info"] = filled["birth_date"] | filled["address"]
@@ -300,7 +422,7 @@ def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, pd.Series, pd.
     long["absence_reason"] = reason
     for kind, r in ranks.items():
         long[f"{kind}_reported"] = r.where(r.notna() & (r >= 1) & (r % 1 == 0))
-    limit = long.subject.map(SCORE_MAX).fillna(1000)
+    limit = long.subject.map(SCORE_MAX).fillna(DEFAULT_SCORE_MAX)
     good_row = has & ~checks.bad.loc[rows].to_numpy()
     not_number = problem.notna() & good_row
     out_of_range = score.notna() & ((score < 0) | (score > limit)) & good_row
@@ -316,9 +438,23 @@ def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, pd.Series, pd.
     return long[keep].reset_index(drop=True), checks, read, quarantined
 
 
+#: Header labels of a pairing list's helper column that say the helper is a teacher.
+TEACHER_HELPER_LABELS = {"帮扶教师", "帮扶老师", "结对教师"}
+
+
 def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
+    """Pairing lists, and the 帮扶责任人 of a register. The helper's role is
+    the 帮扶人类型 column, else the 职务 (班主任, 任课教师, 校长 and other
+    school posts are ``teacher``; 爱心妈妈, 志愿者 ...), else ``teacher``
+    where the helper column is headed 帮扶教师; otherwise unknown."""
     out, checks = _start(job)
+    _class(job, checks, out, required=False)
     _label(job, checks, out, "helper_role", "helper_role")
+    _label(job, checks, out, "helper_position", "helper_role", column="_role_from_position")
+    headed_teacher = pd.Series([lab in TEACHER_HELPER_LABELS for lab in job.label("helper_name", out.index)],
+                               index=out.index, dtype=bool)
+    out["helper_role"] = out.helper_role.fillna(out._role_from_position).where(
+        lambda r: r.notna() | ~headed_teacher, "teacher")
     staff = V.text(job.cell("helper_staff_no"))
     peer_ids, _ = V.student_ids(job.cell("helper_student_no"))
     name = V.text(job.cell("helper_name"))
@@ -336,6 +472,7 @@ def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
 def clean_contacts(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     out, checks = _start(job)
+    _class(job, checks, out, required=False)
     month, problem = V.dates(job.cell("month"))
     checks.fail(problem.notna() | month.isna(), "month", "unparseable_date")
     out["month"] = month.dt.strftime("%Y-%m")
@@ -351,6 +488,7 @@ def clean_contacts(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
 def clean_conduct(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     out, checks = _start(job)
+    _class(job, checks, out, required=False)
     _yes_no(job, checks, out, "three_good")
     _yes_no(job, checks, out, "serious_violation")
     return out[~checks.bad], checks
@@ -367,6 +505,7 @@ def clean_classes(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     return out[~checks.bad], checks
 
 
-CLEANERS = {"roster": clean_roster, "household": clean_household, "archive": clean_archive,
+#: Clean table -> its cleaner (exams have their own, :func:`clean_scores`).
+CLEANERS = {"enrolment": clean_roster, "households": clean_household, "archive": clean_archive,
             "pairings": clean_pairings, "contacts": clean_contacts, "conduct": clean_conduct,
             "classes": clean_classes}

@@ -217,18 +217,146 @@ def check_id_numbers(ids: pd.Series, birth_dates: pd.Series, genders: pd.Series)
     return result
 
 
-_CLASS_PATTERN = re.compile(
-    r"^(?:(?P<g>[七八九789])(?:年级)?|初(?P<j>[一二三123]))[\s.\-(（]*(?P<k>\d{1,2})[)）]?班?$")
-_GRADE_WORDS = {"七": 7, "八": 8, "九": 9, "7": 7, "8": 8, "9": 9, "一": 7, "二": 8, "三": 9, "1": 7, "2": 8, "3": 9}
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _number_word(word: str) -> int | None:
+    """1-99 written in digits or Chinese numerals (三, 十二, 二十一)."""
+    if word.isdigit():
+        return int(word)
+    if word in _CN_DIGITS:
+        return _CN_DIGITS[word]
+    m = re.fullmatch(r"([二三四五六七八九]?)十([一二三四五六七八九]?)", word)
+    if m:
+        return (_CN_DIGITS.get(m.group(1), 1)) * 10 + _CN_DIGITS.get(m.group(2), 0)
+    return None
+
+
+_NUM = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
+_GRADE = r"初[一二三123]|高[一二三123]|(?:[一二三四五六七八九]|[1-9])年级|[七八九]"
+_CLASS_FORMS = [
+    # 701, 0701, 1203: the grade, then the class in two digits
+    re.compile(r"^0?(?P<g>\d{1,2})(?P<c>\d{2})班?$"),
+    # 七年级2班, 七年级(1)班, 初一(1)班, 七(1), 高一3班, 7年级2班
+    re.compile(rf"^(?P<g>{_GRADE})[\-.·_]?\(?(?P<c>{_NUM})\)?班?$"),
+    # 7.2, 7-2 (a digit grade needs a separator)
+    re.compile(r"^(?P<g>[1-9])[\-.·_](?P<c>\d{1,2})班?$"),
+    # 三(2)班: a primary grade in words before a bracketed class
+    re.compile(r"^(?P<g>[一二三四五六])\((?P<c>\d{1,2})\)班?$"),
+    # 1班, (1)班, 01, 1, 一班: the class alone
+    re.compile(rf"^\(?(?P<c>{_NUM})\)?班?$"),
+]
+
+
+def grade_word(word: str | None) -> int | None:
+    """The grade (1-12) a grade word names: 七年级 7, 初一 7, 高一 10, 七 7, 7 7.
+
+    >>> grade_word("初二"), grade_word("九年级"), grade_word("高三"), grade_word("3年级")
+    (8, 9, 12, 3)
+    """
+    if not word:
+        return None
+    if word[0] == "初":
+        n = _number_word(word[1:])
+        return n + 6 if n and n <= 3 else None
+    if word[0] == "高":
+        n = _number_word(word[1:])
+        return n + 9 if n and n <= 3 else None
+    n = _number_word(word.removesuffix("年级"))
+    return n if n and 1 <= n <= 12 else None
+
+
+def parse_class(label) -> tuple[int | None, int | None]:
+    """Grade and class number of one class label; the grade is None when
+    the label gives the class alone ("1班", "(1)班", "01").
+
+    >>> [parse_class(x) for x in ["七年级（1）班", "初一(2)班", "0701", "702", "高一3班", "七（1）", "1班", "01"]]
+    [(7, 1), (7, 2), (7, 1), (7, 2), (10, 3), (7, 1), (None, 1), (None, 1)]
+    """
+    if label is None or (isinstance(label, float) and np.isnan(label)):
+        return None, None
+    if isinstance(label, float) and label.is_integer():
+        label = int(label)
+    s = "".join(unicodedata.normalize("NFKC", str(label)).split())
+    for pattern in _CLASS_FORMS:
+        m = pattern.match(s)
+        if not m:
+            continue
+        c = _number_word(m.group("c"))
+        g = grade_word(m.group("g")) if "g" in m.groupdict() else None
+        if not c or ("g" in m.groupdict() and g is None):
+            continue
+        return g, c
+    return None, None
 
 
 def class_labels(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Grade and class number from class names: 七年级2班, 七(2)班, 初一2班,
-    7.2, 七年级２班 (after NFKC). Unparseable names give missing values."""
+    """Grade and class number from class names (see :func:`parse_class`);
+    each distinct label is parsed once. Unparseable names give missing values.
+
+    >>> g, c = class_labels(pd.Series(["七年级2班", "7.2", "初一2班", "1班", "实验班"]))
+    >>> g.tolist(), c.tolist()
+    ([7, 7, 7, <NA>, <NA>], [2, 2, 2, 1, <NA>])
+    """
+    keys = cells.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    parsed = {k: parse_class(k) for k in keys.dropna().unique()}
+    grade = keys.map(lambda k: parsed.get(k, (None, None))[0])
+    class_no = keys.map(lambda k: parsed.get(k, (None, None))[1])
+    return grade.astype("Int64"), class_no.astype("Int64")
+
+
+_GRADE_IN_TEXT = re.compile(r"初[一二三]|高[一二三]|(?:[一二三四五六七八九]|[1-9])年级")
+
+
+def grade_in_text(text: str | None) -> int | None:
+    """The one grade a title, sheet or file name names, or None (none, or several).
+
+    >>> grade_in_text("2024-2025学年第一学期七年级期末考试成绩表"), grade_in_text("七年级、八年级")
+    (7, None)
+    """
+    if not text:
+        return None
+    found = {grade_word(m) for m in _GRADE_IN_TEXT.findall(unicodedata.normalize("NFKC", str(text)))}
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None
+
+
+def grades(cells: pd.Series) -> pd.Series:
+    """A 年级 column: 七年级, 初一, 高一, 7, 七 -> the grade (1-12), else missing."""
     t = text(cells)
-    m = t.str.extract(_CLASS_PATTERN)
-    grade = m.g.fillna(m.j).map(_GRADE_WORDS)
-    return grade.astype("Int64"), pd.to_numeric(m.k, errors="coerce").astype("Int64")
+    parsed = {k: grade_word(k) for k in t.dropna().unique()}
+    return t.map(parsed).astype("Int64")
+
+
+_DURATION = re.compile(r"^(?:约|已)?(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(?:个)?(?P<unit>月|年)(?:多|以上|左右)?$")
+
+
+def months_away(cells: pd.Series, term_end: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Continuous months away by the end of the term (capped at 12), from
+    when a parent left (a date: 2019年3月, 2023.9) or for how long (3个月,
+    半年, 2年, 多年). Returns ``(months, problem)``; ``problem`` is
+    ``unparseable_date`` where a filled cell is neither.
+
+    >>> months_away(pd.Series(["2024年9月", "3个月", "半年", "多年", "不详"]),
+    ...             pd.Series([pd.Timestamp("2025-01-31")] * 5))[0].tolist()
+    [4.0, 3.0, 6.0, 12.0, nan]
+    """
+    t = text(cells)
+    m = t.str.extract(_DURATION)
+    number = pd.to_numeric(m.n, errors="coerce")
+    words = m.n.map(lambda w: 0.5 if w == "半" else _number_word(w) if isinstance(w, str) else None)
+    n = number.fillna(pd.to_numeric(words, errors="coerce"))
+    duration = np.where(m.unit == "年", n * 12, n)
+    duration = pd.Series(duration, index=cells.index, dtype=float)
+    duration[t.isin(["多年", "常年", "长期", "多年以上"])] = 12
+    as_date, _ = dates(cells.where(duration.isna()))
+    ends = pd.to_datetime(term_end)
+    since = (ends.dt.year - as_date.dt.year) * 12 + (ends.dt.month - as_date.dt.month)
+    since = since.where(since >= 0)
+    months = duration.fillna(since).clip(upper=12)
+    problem = pd.Series(np.where(t.notna() & months.isna(), "unparseable_date", None), index=cells.index,
+                        dtype=object)
+    return months.astype(float), problem
 
 
 _STATUS_IN_NAME = re.compile(r"[(（]\s*(转入|转出|休学|借读)\s*[)）]\s*$")

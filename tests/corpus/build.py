@@ -85,7 +85,7 @@ def build() -> None:
     (case("unsupported_format") / "一中_成绩.pdf").write_bytes(b"%PDF-1.4\n")
     csv_file(case("no_header") / "一中_学生名册.csv", roster_rows())
     csv_file(case("duplicate_headers_conflict") / "一中_学生名册.csv",
-             [ROSTER + ["考号"]] + [r + [f"99{i}"] for i, r in enumerate(roster_rows())])
+             [ROSTER + ["学生学号"]] + [r + [f"99{i}"] for i, r in enumerate(roster_rows())])
     csv_file(case("unknown_table") / "一中_名单.csv", [["学号", "姓名"], ["0120230001", "测试1"]])
     # Datasets laid out wrongly.
     (HERE / "bad_term_folder" / "2023秋").mkdir(parents=True)

@@ -18,14 +18,10 @@ import time
 from pathlib import Path
 
 from . import __version__, config
-from .errors import UserError
+from .errors import Incomplete, UserError
 
 #: Exit code of a clean whose data are incomplete (see the module docstring).
 EXIT_INCOMPLETE = 3
-
-
-class Incomplete(Exception):
-    """The command finished, but its results are not usable as they are."""
 
 DESCRIPTION = """\
 Tools for survey research on rural left-behind children (留守儿童).
@@ -133,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--term", help="term id such as 2024-2025-2 (default: the dataset's latest term)")
     rep.add_argument("--out", type=Path, help="report folder (default: reports/<dataset>/<term>)")
     rep.add_argument("--clean", type=Path, help="clean tables folder (default: data_clean/<dataset>)")
+    rep.add_argument("--allow-incomplete", action="store_true",
+                     help=f"report even when the clean tables are incomplete (otherwise exit code {EXIT_INCOMPLETE})")
     rep.add_argument("--min-cell", type=_positive, default=None,
                      help="smallest count of pupils a published cell may show (default 10, or $LIUSHOU_MIN_CELL)")
 
@@ -209,7 +207,7 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
         schools.setdefault((f["school"] or "(school column)", f["school_from"]), []).append(f["file"])
     lines.append("Schools:")
     for (school, how), files in sorted(schools.items()):
-        lines.append(f"  {school}: {len(files)} file(s), from the {how} (e.g. {files[0]})")
+        lines.append(f"  {school}: {len(files)} file(s), resolved from: {how} (e.g. {files[0]})")
     unknown = sorted({c for f in manifest["files"] for c in f["unknown_columns"]})
     lines.append(f"Unknown columns (not read): {', '.join(unknown) if unknown else 'none'}.")
     if manifest["quarantine"]["rows"]:
@@ -281,7 +279,7 @@ def run_report(args) -> None:
     if args.term:
         Term.parse(args.term)
     index = report(args.data, term=args.term, clean_dir=args.clean, out_dir=args.out,
-                   min_cell=args.min_cell or MIN_CELL, progress=_progress)
+                   min_cell=args.min_cell or MIN_CELL, progress=_progress, allow_incomplete=args.allow_incomplete)
     print(f"Open {index} in a browser.")
 
 

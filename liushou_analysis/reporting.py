@@ -31,7 +31,7 @@ import pandas as pd
 from . import __version__, config
 from .codebook import codebook_version
 from .disclosure import MIN_CELL
-from .errors import UserError
+from .errors import Incomplete, UserError
 from .plotting import FONT_FILE, MISSING_GLYPH
 from .terms import dataset_terms
 
@@ -116,9 +116,16 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
         return f"they were made by liushou_analysis {manifest.get('package_version')}, this is {__version__}"
     if manifest.get("codebook_version") != codebook_version():
         return "the codebook changed since they were made"
-    recorded = {f["file"]: f["sha256"] for f in manifest["files"]}
-    current = {p.relative_to(raw_dir).as_posix(): p for t in dataset_terms(raw_dir) for p in
-               sorted((raw_dir / str(t)).iterdir()) if p.is_file()}
+    from .cleaning.pipeline import data_files
+    from .cleaning.settings import SETTINGS_FILE
+
+    recorded = {f["file"]: f["sha256"] for f in manifest["files"] + manifest.get("files_not_used", [])}
+    current = {p.relative_to(raw_dir).as_posix(): p for t in dataset_terms(raw_dir)
+               for p in data_files(raw_dir / str(t))[0]}
+    settings = raw_dir / SETTINGS_FILE
+    if settings.is_file():
+        recorded[SETTINGS_FILE] = manifest.get("settings_sha256")
+        current[SETTINGS_FILE] = settings
     if set(recorded) != set(current):
         return "raw files were added or removed since they were made"
     changed = [name for name, path in current.items() if _sha256(path) != recorded[name]]
@@ -242,8 +249,11 @@ def latest_term(clean_dir: Path) -> str:
 
 
 def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = None, out_dir: Path | None = None,
-               notebooks: Path = config.NOTEBOOKS, min_cell: int = MIN_CELL, progress=None) -> Path:
-    """Run the term report; returns the path of its ``index.html``."""
+               notebooks: Path = config.NOTEBOOKS, min_cell: int = MIN_CELL, progress=None,
+               allow_incomplete: bool = False) -> Path:
+    """Run the term report; returns the path of its ``index.html``. Stops
+    (:class:`~.errors.Incomplete`) when the clean tables are incomplete,
+    unless ``allow_incomplete``."""
     from .cleaning.pipeline import clean_dataset
 
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -259,7 +269,15 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
         clean_dataset(raw_dir, clean_dir, progress=lambda m: say(f"  {m}"))
     else:
         say(f"Clean tables in {clean_dir} are up to date.")
-    manifest_terms = json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8"))["terms"]
+    manifest = json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8"))
+    for f in manifest.get("files_not_used", []):
+        say(f"Not used: {f['reason']}")
+    for problem in manifest.get("incomplete", []):
+        say(f"Incomplete: {problem}")
+    if manifest.get("incomplete") and not allow_incomplete:
+        raise Incomplete(f"the clean tables in {clean_dir} are incomplete (see above); fix the raw files, or rerun "
+                         "with --allow-incomplete to report on them as they are.")
+    manifest_terms = manifest["terms"]
     term = term or latest_term(clean_dir)
     if term not in manifest_terms:
         raise UserError(f"term {term} is not in {raw_dir}; its terms are {', '.join(manifest_terms)}.")

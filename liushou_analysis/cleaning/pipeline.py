@@ -272,6 +272,7 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
         "package_version": __version__,
         "codebook_version": codebook.codebook_version(),
         "settings": str(settings.path.relative_to(raw_dir)) if settings.path else None,
+        "settings_sha256": _sha256(settings.path) if settings.path else None,
         "dataset": raw_dir.name,
         "synthetic": is_synthetic(raw_dir),
         "pseudonym_key": key_source,

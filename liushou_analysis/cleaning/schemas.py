@@ -65,7 +65,7 @@ def _spec() -> dict[str, dict[str, tuple]]:
         "households": {
             "pupil_key": _col("str", False, _KEY), "school": _col("str", False), "term": _col("str", False, _TERM),
             "family_type": _col("str", True, _codes("family_type")), **parent,
-            "parent_unable_to_guard": _col("boolean"), "guardian_relation": _col("str"),
+            "parent_unable_to_guard": _col("boolean"), "boarding": _col("boolean"), "guardian_relation": _col("str"),
             "guardian_age": _col("Int64", True, pa.Check.in_range(10, 110)),
             "guardian_health": _col("str", True, _codes("health")),
             "guardian_education": _col("str", True, _codes("education")),

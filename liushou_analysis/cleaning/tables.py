@@ -458,7 +458,7 @@ def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     staff = V.text(job.cell("helper_staff_no"))
     peer_ids, _ = V.student_ids(job.cell("helper_student_no"))
     name = V.text(job.cell("helper_name"))
-    phone = V.text(job.cell("helper_phone"))
+    phone = _phone_where_named_without(out.school, name, V.text(job.cell("helper_phone")))
     group = V.text(job.cell("group_name"))
     source = pd.Series(np.select(
         [(out.helper_role == "group_3211") & group.notna(), staff.notna(), peer_ids.notna(), name.notna()],
@@ -468,6 +468,18 @@ def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     out["helper_source"] = source
     _date(job, checks, out, "pairing_date")
     return out[~checks.bad], checks
+
+
+def _phone_where_named_without(school: pd.Series, name: pd.Series, phone: pd.Series) -> pd.Series:
+    """A helper named without a phone (a register's 帮扶责任人) is the helper
+    of that name with a phone elsewhere in the school's lists, when exactly
+    one such helper exists; otherwise the name alone identifies them."""
+    known = pd.DataFrame({"school": school, "name": name, "phone": phone}).dropna().drop_duplicates()
+    counts = known.groupby(["school", "name"]).phone.agg(["nunique", "first"])
+    only = counts["first"].where(counts["nunique"] == 1)
+    lookup = pd.MultiIndex.from_arrays([school, name])
+    filled = pd.Series(only.reindex(lookup).to_numpy(), index=phone.index)
+    return phone.fillna(filled)
 
 
 def clean_contacts(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:

@@ -230,7 +230,7 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
 
 def run_score(args) -> None:
     from .scoring import RewardRules, score_scheme
-    from .scoring_io import check_inputs, drop_problem_rows, from_clean, read_table, write_outputs
+    from .scoring_io import check_inputs, drop_problem_rows, from_clean, problem_lines, read_table, write_outputs
 
     names = ("scores", "pairings", "conduct", "classes")
     given = [n for n in names if getattr(args, n)]
@@ -250,15 +250,13 @@ def run_score(args) -> None:
     rules = RewardRules.from_toml(args.rules) if args.rules else RewardRules()
     checked, problems = check_inputs(*(tables[n] for n in names))
     if len(problems) and not args.skip_bad_rows:
-        lines = [f"{r.file} row {r.row}: {r.problem}" for r in problems.head(20).itertuples()]
-        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise UserError(f"{len(problems)} problem(s) in the inputs; nothing was scored. Fix them, or rerun with "
-                        "--skip-bad-rows to score without those rows:\n" + "\n".join(lines) + more)
+        raise UserError(f"{len(problems)} row problem(s) in the inputs; nothing was scored. Fix them, or rerun with "
+                        "--skip-bad-rows to score without those rows:\n" + "\n".join(problem_lines(problems)))
     if len(problems):
-        checked = drop_problem_rows(checked, problems)
+        checked, problems = drop_problem_rows(checked, problems)
         print(f"Skipped {len(problems)} row(s) with problems (listed in skipped_rows.csv):")
-        for r in problems.head(20).itertuples():
-            print(f"  {r.file} row {r.row}: {r.problem}")
+        for line in problem_lines(problems):
+            print(f"  {line}")
     frames = {n: f.drop(columns=["_file", "_line"]) for n, f in checked.items()}
     out = score_scheme(frames["scores"], frames["pairings"], frames["conduct"], frames["classes"], rules)
     if len(problems):

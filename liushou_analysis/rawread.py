@@ -340,16 +340,24 @@ def _trim(values: list) -> list:
     return list(values[:end])
 
 
-def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet | None:
-    """Locate the header (one or two rows) and return the data below it."""
-    known, leaves = _known_labels()
-    grid = [(number, _trim(values)) for number, values in grid]
-    best, best_score = -1, 1
+def header_row(grid: list[tuple[int, list]], known: frozenset[str] | set[str], at_least: int = 2) -> int | None:
+    """Position of the header in the first :data:`HEADER_SEARCH_ROWS` rows:
+    the row with the most known labels (at least ``at_least``), so title
+    rows, a 填报单位 line or blank rows above it are skipped; None if none."""
+    best, best_score = None, at_least - 1
     for i, (_, row) in enumerate(grid[:HEADER_SEARCH_ROWS]):
         score = sum(normalise_label(v) in known for v in row)
         if score > best_score:
             best, best_score = i, score
-    if best < 0:
+    return best
+
+
+def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet | None:
+    """Locate the header (one or two rows) and return the data below it."""
+    known, leaves = _known_labels()
+    grid = [(number, _trim(values)) for number, values in grid]
+    best = header_row(grid, known)
+    if best is None:
         return None
     # In a two-row header the leaf row (分数 班名 校名 ...) can outscore the group row above it.
     if best > 0 and sum(normalise_label(v) in leaves for v in grid[best][1]) >= 2 \

@@ -206,16 +206,21 @@ def _join_flags(flags: pd.DataFrame) -> pd.Series:
 
 
 def _rank_text(rank: pd.Series) -> pd.Series:
-    return rank.map(lambda r: "absent" if pd.isna(r) else f"{r:g}")
+    """Ranks as text for the audit ("absent" where missing); text even when empty."""
+    return _text(rank, "absent")
+
+
+def _text(values: pd.Series, missing: str) -> pd.Series:
+    return pd.Series([missing if pd.isna(v) else f"{v:g}" for v in values], index=values.index, dtype=object)
 
 
 def _part_one_audit(d: pd.DataFrame, flags: pd.DataFrame, rules: RewardRules) -> pd.DataFrame:
     base, end = _rank_text(d.base_rank), _rank_text(d.end_rank)
     missed = flags.missed_base_exam | flags.missed_end_exam
-    rank_reason = ("class rank " + base + " at the baseline (" + d.base_exam + "), " + end
+    rank_reason = ("class rank " + base + " at the baseline (" + d.base_exam.astype(str) + "), " + end
                    + " at the end of school year " + d.school_year.astype(str) + " semester 2")
     rise_reason = np.where(missed, "no rank points: the pupil missed the baseline or end exam (" + rank_reason + ")",
-                           rank_reason + ": " + d.places_risen.map(lambda x: "nan" if pd.isna(x) else f"{x:g}")
+                           rank_reason + ": " + _text(d.places_risen, "nan")
                            + f" places x {rules.points_per_place:g} points"
                            + (" (falls count 0)" if rules.fall_in_rank == "zero" else " (falls count negative)"))
     top_reason = np.where(d.points_top5 > 0, f"in the class top {rules.top_n} "
@@ -305,7 +310,7 @@ def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame,
                           np.where(top, "rank " + _rank_text(d.end_rank) + f" (2 to {rules.award_top_n}) at the "
                                    "semester-2 final", "rank " + _rank_text(d.end_rank) + " at the semester-2 final"))
     prog_reason = ("from rank " + _rank_text(d.base_rank) + " to " + _rank_text(d.end_rank) + ": "
-                   + rise.map(lambda x: "no comparison" if pd.isna(x) else f"{x:g} places")
+                   + (_text(rise, "no comparison") + " places").str.replace("no comparison places", "no comparison")
                    + f" (award from {rules.award_progress_places})")
     audit = pd.concat([
         pd.DataFrame({"pupil_id": d.pupil_id, "school_year": d.school_year, "part": "pupils",

@@ -3,7 +3,12 @@
 Inputs are CSV files or ``.xlsx`` sheets (``book.xlsx`` for the first
 sheet, ``book.xlsx#Sheet`` for another) with these columns; the exact
 English names or a Chinese header from the codebook (学号, 班级, 学年, 学期,
-总分, 帮扶人编号, 帮扶人类型, 严重违纪, 三好学生, 班主任编号 ...) are accepted:
+总分, 帮扶人编号, 帮扶人类型, 严重违纪, 三好学生, 班主任编号 ...) are accepted,
+below title rows if there are any (the header is found as ``liushou clean``
+finds it). A school year may be the scheme's year (1, 2, ...) or a calendar
+school year (2024-2025, 2024学年, 2024), which is numbered from the
+earliest in the inputs; a semester 1 or 2, or 第一学期 / 上学期 / 秋季学期
+and 第二学期 / 下学期 / 春季学期:
 
 - scores: pupil_id, class_id, school_year, semester, total_score
   (blank total or an absence marker = absent)
@@ -31,7 +36,7 @@ import pandas as pd
 from . import codebook
 from .cleaning import values as V
 from .errors import UserError
-from .rawread import csv_rows, workbook_rows, normalise_label
+from .rawread import csv_rows, header_row, normalise_label, workbook_rows
 from .xlsxio import save_workbook
 
 CONTRACT = {
@@ -41,7 +46,7 @@ CONTRACT = {
     "classes": ["class_id", "school_year", "head_teacher_id"],
 }
 #: Codebook header codes whose labels also name a contract column.
-_ALIASES = {"pupil_id": ["student_no"], "class_id": ["class"], "total_score": ["total_score"],
+_ALIASES = {"pupil_id": ["student_no", "exam_no", "registry_no"], "class_id": ["class"], "total_score": ["total_score"],
             "helper_id": ["helper_id", "helper_name"], "helper_role": ["helper_role"],
             "serious_violation": ["serious_violation"], "three_good": ["three_good"],
             "head_teacher_id": ["head_teacher_id", "head_teacher_staff_no", "head_teacher"],
@@ -93,33 +98,70 @@ def read_table(spec: str, kind: str) -> pd.DataFrame:
         raise UserError(f"{path}: the {kind} file is empty; it needs a header row with "
                         f"{', '.join(CONTRACT[kind])}.")
     names = _column_names()
-    header = [names.get(normalise_label(v), normalise_label(v)) for v in grid[0][1]]
+    at = header_row(grid, {n for n, c in names.items() if c in CONTRACT[kind]})
+    if at is None:
+        raise UserError(f"{path}: no header row with the {kind} columns ({', '.join(CONTRACT[kind])}) in its first "
+                        "rows; put the column names in one row above the data.")
+    header = [names.get(normalise_label(v), normalise_label(v)) for v in grid[at][1]]
     missing = [c for c in CONTRACT[kind] if c not in header]
     if missing:
         raise UserError(f"{path}: the {kind} file lacks the column(s) {', '.join(missing)} (it has "
-                        f"{', '.join(str(v) for v in grid[0][1])}); name them exactly as in the contract.")
-    rows = [list(r) + [None] * (len(header) - len(r)) for _, r in grid[1:]]
+                        f"{', '.join(str(v) for v in grid[at][1] if v is not None)}); name them as in the contract.")
+    rows = [list(r) + [None] * (len(header) - len(r)) for _, r in grid[at + 1:]]
     frame = pd.DataFrame([r[: len(header)] for r in rows], columns=header, dtype=object)
     frame = frame.loc[:, ~frame.columns.duplicated()][CONTRACT[kind]]
     frame["_file"] = str(path)
-    frame["_line"] = [n for n, _ in grid[1:]]
+    frame["_line"] = [n for n, _ in grid[at + 1:]]
     return frame
+
+
+_SEMESTERS = {"1": 1, "一": 1, "第一学期": 1, "第1学期": 1, "上学期": 1, "秋季学期": 1, "秋季": 1, "秋": 1,
+              "2": 2, "二": 2, "第二学期": 2, "第2学期": 2, "下学期": 2, "春季学期": 2, "春季": 2, "春": 2}
+_CALENDAR_YEAR = r"^(?P<y>(?:19|20)\d{2})(?:\s*[-—~至/]\s*(?:19|20)?\d{2,4})?(?:学年|年|学年度)?(?:第?[一二12上下]学期)?$"
+
+
+def _semester(frame, problems, kind):
+    t = V.text(frame.semester).str.replace(r"\.0$", "", regex=True)
+    value = t.map(_SEMESTERS)
+    problems.add(frame, value.isna(), f"{kind}: semester must be 1 or 2 (or 第一学期/上学期/秋季学期, "
+                                      "第二学期/下学期/春季学期)")
+    return value.astype("Int64")
+
+
+def _school_year_text(frame, problems, kind) -> pd.Series:
+    """A school year as the scheme's number (1, 2 ...) or a calendar start
+    year (2024 from 2024-2025, 2024学年 or 2024); renumbered across the
+    inputs by :func:`_number_school_years`."""
+    t = V.text(frame.school_year).str.replace(r"\.0$", "", regex=True)
+    calendar = pd.to_numeric(t.str.extract(_CALENDAR_YEAR, expand=True)["y"], errors="coerce")
+    scheme = pd.to_numeric(t.where(t.str.fullmatch(r"\d{1,2}").fillna(False).astype(bool)), errors="coerce")
+    value = calendar.fillna(scheme)
+    problems.add(frame, value.isna(), f"{kind}: school_year must be the scheme's year (1, 2 ...) or a school year "
+                                      "such as 2024-2025")
+    return value
+
+
+def _number_school_years(frames: list[pd.DataFrame], problems) -> None:
+    """Calendar school years become scheme years numbered from the earliest
+    one in the inputs; inputs may not mix the two kinds."""
+    values = pd.concat([f.school_year for f in frames])
+    calendar = values >= 1900
+    if calendar.any() and (values.notna() & ~calendar).any():
+        for f in frames:
+            problems.add(f, f.school_year.notna() & (f.school_year < 1900),
+                         "school_year mixes the scheme's numbering (1, 2 ...) with calendar years (2024-2025); use "
+                         "one kind in all four inputs")
+    first = values[calendar].min() if calendar.any() else None
+    for f in frames:
+        y = f.school_year
+        f["school_year"] = (y - first + 1).where(y >= 1900, y).astype("Int64") if first is not None else \
+            y.astype("Int64")
 
 
 def _ids(frame, column, problems, kind):
     ids = V.text(frame[column])
     problems.add(frame, ids.isna(), f"{kind}: {column} is empty")
     return ids
-
-
-def _whole(frame, column, problems, allowed=None, kind=""):
-    value, _, problem = V.numbers(frame[column], markers={})
-    bad = problem.notna() | value.isna() | (value % 1 != 0)
-    if allowed is not None:
-        bad |= ~value.isin(allowed)
-    problems.add(frame, bad, f"{kind}: {column} must be " + (f"one of {sorted(allowed)}" if allowed is not None
-                                                             else "a whole number"))
-    return value.where(~bad).round().astype("Int64")
 
 
 def _flag(frame, column, problems, kind):
@@ -138,8 +180,8 @@ def check_inputs(scores, pairings, conduct, classes) -> tuple[dict[str, pd.DataF
     s = scores.copy()
     s["pupil_id"] = _ids(s, "pupil_id", problems, "scores")
     s["class_id"] = _ids(s, "class_id", problems, "scores")
-    s["school_year"] = _whole(s, "school_year", problems, kind="scores")
-    s["semester"] = _whole(s, "semester", problems, allowed={1, 2}, kind="scores")
+    s["school_year"] = _school_year_text(s, problems, "scores")
+    s["semester"] = _semester(s, problems, "scores")
     total, _, bad_total = V.numbers(s.total_score)
     problems.add(s, bad_total.notna(), "scores: total_score is not a number (leave it blank for an absent pupil)")
     problems.add(s, total < 0, "scores: total_score is negative")
@@ -155,7 +197,7 @@ def check_inputs(scores, pairings, conduct, classes) -> tuple[dict[str, pd.DataF
     p = pairings.copy()
     p["helper_id"] = _ids(p, "helper_id", problems, "pairings")
     p["pupil_id"] = _ids(p, "pupil_id", problems, "pairings")
-    p["school_year"] = _whole(p, "school_year", problems, kind="pairings")
+    p["school_year"] = _school_year_text(p, problems, "pairings")
     role_text = V.text(p.helper_role)
     codes, _ = V.labels_to_codes(p.helper_role, "helper_role")
     known_codes = set(codebook.codes("helper_role"))
@@ -167,27 +209,66 @@ def check_inputs(scores, pairings, conduct, classes) -> tuple[dict[str, pd.DataF
 
     c = conduct.copy()
     c["pupil_id"] = _ids(c, "pupil_id", problems, "conduct")
-    c["school_year"] = _whole(c, "school_year", problems, kind="conduct")
+    c["school_year"] = _school_year_text(c, problems, "conduct")
     c["serious_violation"] = _flag(c, "serious_violation", problems, "conduct")
     c["three_good"] = _flag(c, "three_good", problems, "conduct")
     problems.add(c, c.duplicated(["pupil_id", "school_year"], keep=False), "conduct: duplicate row")
 
     k = classes.copy()
     k["class_id"] = _ids(k, "class_id", problems, "classes")
-    k["school_year"] = _whole(k, "school_year", problems, kind="classes")
+    k["school_year"] = _school_year_text(k, problems, "classes")
+    _number_school_years([s, p, c, k], problems)
+    problems.add(p, p.school_year.notna() & ~p.school_year.isin(s.school_year.dropna()),
+                 "pairings: no scores in that school year")
     k["head_teacher_id"] = _ids(k, "head_teacher_id", problems, "classes")
     problems.add(k, k.duplicated(["class_id", "school_year"], keep=False), "classes: the class is listed twice")
     return {"scores": s, "pairings": p, "conduct": c, "classes": k}, problems.frame()
 
 
-def drop_problem_rows(tables: dict[str, pd.DataFrame], problems: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The inputs without the rows that have problems."""
-    bad = set(zip(problems.file, problems.row, strict=True))
+def drop_problem_rows(tables: dict[str, pd.DataFrame], problems: pd.DataFrame
+                      ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The inputs without the rows that have problems, and the problems.
+
+    A paired pupil all of whose score rows were skipped has no valid score:
+    their pairing rows are dropped too, with the problem "no valid score"
+    (never paid as if the pupil had been absent).
+    """
+    bad = pd.MultiIndex.from_arrays([problems.file.astype(str), problems.row.astype(int)])
     out = {}
     for name, frame in tables.items():
-        keep = [(f, int(r)) not in bad for f, r in zip(frame._file, frame._line, strict=True)]
-        out[name] = frame[keep]
-    return out
+        where = pd.MultiIndex.from_arrays([frame._file.astype(str), frame._line.astype(int)])
+        out[name] = frame[~where.isin(bad)]
+    had = set(tables["scores"].pupil_id.dropna())
+    left = set(out["scores"].pupil_id.dropna())
+    p = out["pairings"]
+    lost = p.pupil_id.isin(had - left)
+    if lost.any():
+        extra = pd.DataFrame({"file": p._file[lost], "row": p._line[lost].astype(int),
+                              "problem": "pairings: no valid score for the pupil (every score row was skipped); "
+                                         "not paid"})
+        problems = pd.concat([problems, extra], ignore_index=True)
+        out["pairings"] = p[~lost]
+    return out, problems
+
+
+def problem_lines(problems: pd.DataFrame, limit: int = 20) -> list[str]:
+    """One line per file and problem, with the rows it affects ("rows 2-40,
+    45"), so a column in the wrong format is one line, not one per row."""
+    lines = []
+    for (file, problem), rows in problems.groupby(["file", "problem"], sort=False).row:
+        lines.append(f"{file} {_row_ranges(sorted(set(int(r) for r in rows)))}: {problem}")
+    return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
+
+
+def _row_ranges(rows: list[int]) -> str:
+    """[2, 3, 4, 7] -> 'rows 2-4, 7'."""
+    runs, start = [], rows[0]
+    for a, b in zip(rows, rows[1:] + [None], strict=True):
+        if b != a + 1:
+            runs.append(f"{start}-{a}" if a != start else f"{a}")
+            start = b
+    shown = ", ".join(runs[:6]) + (f" and {len(runs) - 6} more" if len(runs) > 6 else "")
+    return f"{'row' if len(rows) == 1 else 'rows'} {shown}"
 
 
 def term_school_year(clean_dir: Path, term: str) -> tuple[int | None, str]:

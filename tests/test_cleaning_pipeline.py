@@ -39,7 +39,8 @@ def keys(truth):
 def test_every_table_is_written_with_manifest_and_quarantine(clean):
     out, manifest, tables = clean
     assert set(tables) == {"pupils", "enrolment", "classes", "exams", "households", "archive", "pairings",
-                           "contacts", "conduct", "quarantine"}
+                           "contacts", "conduct", "quarantine", "field_issues"}
+    assert (out / "quarantine.xlsx").exists()
     on_disk = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert on_disk["codebook_version"] and on_disk["package_version"]
     assert len(on_disk["files"]) == 198

@@ -313,7 +313,7 @@ def test_incomplete_data_exit_with_code_3_unless_allowed(tmp_path):
     run = subprocess.run([str(liushou), "clean", str(tmp_path / "x"), "--out", str(tmp_path / "o"),
                           "--allow-incomplete"], capture_output=True, text=True, env=env)
     assert run.returncode == 0
-    book = pd.read_excel(tmp_path / "o" / "quarantine.xlsx", sheet_name=None)
+    book = pd.read_excel(tmp_path / "o" / "quarantine.xlsx", sheet_name=None, engine="openpyxl")
     rows = book["未采用的行"]
     assert list(rows.columns[:6]) == ["文件", "工作表", "行", "列", "值", "原因"]
     assert (rows["原因"] == "无法识别班级（需要年级和班号）").all() and (rows["值"] == "实验班").all()

@@ -171,7 +171,7 @@ def run_inventory(args) -> None:
     print(summary.to_string(index=False))
     unsupported = inventory[inventory.format == "unsupported"]
     if len(unsupported):
-        print(f"{len(unsupported)} files are in formats the project cannot read (only .xlsx, .xls, .csv): "
+        print(f"{len(unsupported)} files are in formats the project cannot read (.xlsx, .xls, .csv, .txt, .html): "
               + ", ".join(unsupported.file.head(5)))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,27 +11,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from .terms import dataset_terms
-
-FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
+from .rawread import SUPPORTED, litter_reason
+from .terms import term_folders
 
 
 def raw_inventory(dataset_dir: Path) -> pd.DataFrame:
     """One row per file in the dataset's term folders.
 
     Columns: ``term, file, format, bytes, sha256``. Files in formats the
-    project cannot read have format ``unsupported``.
+    project cannot read have format ``unsupported``, and folder litter
+    (Thumbs.db, ``~$`` lock files, documents, pictures) ``skipped``; the
+    cleaning step tells HTML and text saved as .xls by their content.
     """
     dataset_dir = Path(dataset_dir)
     rows = []
-    for term in dataset_terms(dataset_dir):
-        for path in sorted((dataset_dir / str(term)).rglob("*")):
+    for term, folder in term_folders(dataset_dir).items():
+        for path in sorted(folder.rglob("*")):
             if path.is_file():
                 data = path.read_bytes()
                 rows.append({
                     "term": str(term),
                     "file": path.relative_to(dataset_dir).as_posix(),
-                    "format": FORMATS.get(path.suffix.lower(), "unsupported"),
+                    "format": "skipped" if litter_reason(path) else SUPPORTED.get(path.suffix.lower(), "unsupported"),
                     "bytes": len(data),
                     "sha256": hashlib.sha256(data).hexdigest(),
                 })

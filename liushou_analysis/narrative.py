@@ -43,7 +43,7 @@ def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFram
                    "quarantined row keeps its file, sheet and row number so a school can correct it.")
     out.append("No file had columns the codebook does not know." if unknown.empty else
                f"{unknown.file.nunique()} file(s) had {len(unknown)} column(s) the codebook does not know; they "
-               "were not read. Add them to the codebook if they matter.")
+               "were not read. If they matter, add them under [headers] in the dataset's liushou.toml (see docs/forms.md).")
     fields = missing.drop(columns="school")
     if fields.size:
         worst = fields.stack().idxmax()

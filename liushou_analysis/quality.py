@@ -35,7 +35,12 @@ def read_manifest(clean_dir: Path) -> dict:
 
 
 def _term_files(manifest: dict, term: str) -> list[dict]:
-    return [f for f in manifest["files"] if f["file"].split("/", 1)[0] == term]
+    return [f for f in manifest["files"] if file_term(f) == term]
+
+
+def file_term(entry: dict) -> str:
+    """The term of a manifest file entry (its term folder may be named 2024秋 and the like)."""
+    return entry.get("term") or entry["file"].split("/", 1)[0]
 
 
 def kept_and_quarantined(manifest: dict, term: str) -> pd.DataFrame:
@@ -53,7 +58,9 @@ def kept_and_quarantined(manifest: dict, term: str) -> pd.DataFrame:
 def quarantine_reasons(clean_dir: Path, term: str) -> pd.DataFrame:
     """Quarantined rows of ``term`` by table and reason (no values: they may be personal)."""
     q = read_clean(clean_dir, ["quarantine"])["quarantine"]
-    q = q[q.file.str.split("/", n=1).str[0] == term]
+    manifest = read_manifest(clean_dir)
+    terms = {f["file"]: file_term(f) for f in manifest["files"]}
+    q = q[q.file.map(terms).fillna(q.file.str.split("/", n=1).str[0]) == term]
     return q.groupby(["table", "reason"]).size().rename("rows").reset_index()
 
 

@@ -157,8 +157,8 @@ def read_raw_file(path: Path, root: Path) -> RawFile:
     if not raw.sheets:
         where = f" (sheets: {', '.join(repr(s) for s in raw.skipped_sheets)})" if fmt != "csv" else ""
         raise UserError(f"{rel}{where}: no recognisable header row (such as 学号, 姓名, 班级) in the first "
-                        f"{HEADER_SEARCH_ROWS} rows; check the file is a school export and that its header uses "
-                        "labels from the codebook.")
+                        f"{HEADER_SEARCH_ROWS} rows; check the file is a school export, or add its header labels under "
+                        "[headers] in the dataset's liushou.toml (see docs/forms.md).")
     return raw
 
 

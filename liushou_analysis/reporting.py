@@ -33,7 +33,7 @@ from .codebook import codebook_version
 from .disclosure import MIN_CELL
 from .errors import Incomplete, UserError
 from .plotting import FONT_FILE, MISSING_GLYPH
-from .terms import dataset_terms
+from .terms import term_folders
 
 NOTEBOOK_TITLES = {
     "00_data_quality": "数据质量 Data quality",
@@ -120,8 +120,8 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
     from .cleaning.settings import SETTINGS_FILE
 
     recorded = {f["file"]: f["sha256"] for f in manifest["files"] + manifest.get("files_not_used", [])}
-    current = {p.relative_to(raw_dir).as_posix(): p for t in dataset_terms(raw_dir)
-               for p in data_files(raw_dir / str(t))[0]}
+    current = {p.relative_to(raw_dir).as_posix(): p for folder in term_folders(raw_dir).values()
+               for p in data_files(folder)[0]}
     settings = raw_dir / SETTINGS_FILE
     if settings.is_file():
         recorded[SETTINGS_FILE] = manifest.get("settings_sha256")

@@ -1,7 +1,11 @@
 """Term ids: ``2023-2024-1`` is semester 1 of the school year 2023-2024.
 
-A dataset folder holds one sub-folder per term. An analysis of a term uses
-that term and every earlier one.
+A dataset folder holds one sub-folder per term. Besides the term id, a
+folder may be named as schools name terms: 2023-2024学年第一学期,
+2023-2024学年度第二学期, 2023-2024上学期, 2023年秋季学期 or 2023秋 (the
+autumn semester, semester 1 of 2023-2024), 2024年春季学期 or 2024春
+(semester 2 of 2023-2024). An analysis of a term uses that term and every
+earlier one.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from pathlib import Path
 from .errors import UserError
 
 _TERM = re.compile(r"^(\d{4})-(\d{4})-([12])$")
+_YEAR_SEMESTER = re.compile(r"^(\d{4})\s*[-—~至]\s*(\d{4})\s*(?:学年度?)?\s*(?:第\s*)?(?P<s>[一二12上下])\s*学?期?$")
+_SEASON = re.compile(r"^(\d{4})\s*年?\s*(?P<s>秋|春)(?:季)?(?:学期)?$")
 
 
 @dataclass(frozen=True, order=True)
@@ -42,26 +48,56 @@ class Term:
     def __str__(self) -> str:
         return f"{self.start_year}-{self.start_year + 1}-{self.semester}"
 
+    @classmethod
+    def from_folder_name(cls, name: str) -> "Term | None":
+        """The term a folder name gives, in any of the ways schools write it; None if none.
 
-def dataset_terms(dataset_dir: Path) -> list[Term]:
-    """The term folders of a dataset, in order. Folders starting with ``_``
-    (such as a synthetic county's ``_truth``) are not terms."""
+        >>> [str(Term.from_folder_name(n)) for n in ["2023-2024-1", "2023-2024学年第二学期", "2023秋", "2024年春季学期"]]
+        ['2023-2024-1', '2023-2024-2', '2023-2024-1', '2023-2024-2']
+        """
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", name).strip()
+        m = _TERM.match(text)
+        if m and int(m.group(2)) == int(m.group(1)) + 1:
+            return cls(int(m.group(1)), int(m.group(3)))
+        m = _YEAR_SEMESTER.match(text)
+        if m and int(m.group(2)) == int(m.group(1)) + 1:
+            return cls(int(m.group(1)), 1 if m.group("s") in "一1上" else 2)
+        m = _SEASON.match(text)
+        if m:
+            year = int(m.group(1))
+            return cls(year, 1) if m.group("s") == "秋" else cls(year - 1, 2)
+        return None
+
+
+def term_folders(dataset_dir: Path) -> dict[Term, Path]:
+    """The term folders of a dataset, in term order. Folders starting with
+    ``_`` (such as a synthetic county's ``_truth``) or ``.`` are not terms."""
     dataset_dir = Path(dataset_dir)
     if not dataset_dir.is_dir():
         raise UserError(f"the dataset folder {dataset_dir} does not exist: give the folder that holds "
                         "one sub-folder per term, such as data_raw/sample.")
-    terms = []
+    folders: dict[Term, Path] = {}
     for child in sorted(dataset_dir.iterdir()):
         if not child.is_dir() or child.name.startswith(("_", ".")):
             continue
-        try:
-            terms.append(Term.parse(child.name))
-        except UserError:
-            raise UserError(f"the folder {child} is not named as a term: rename it like 2023-2024-1 "
-                            "(school year and semester), or move it out of the dataset.") from None
-    if not terms:
+        term = Term.from_folder_name(child.name)
+        if term is None:
+            raise UserError(f"the folder {child} is not named as a term: rename it like 2023-2024-1 or "
+                            "2023-2024学年第一学期 (school year and semester), or move it out of the dataset.")
+        if term in folders:
+            raise UserError(f"the folders {folders[term].name} and {child.name} in {dataset_dir} are both term "
+                            f"{term}: put that term's files in one folder.")
+        folders[term] = child
+    if not folders:
         raise UserError(f"{dataset_dir} holds no term folders: expected sub-folders like 2023-2024-1.")
-    return sorted(terms)
+    return dict(sorted(folders.items()))
+
+
+def dataset_terms(dataset_dir: Path) -> list[Term]:
+    """The terms of a dataset, in order (see :func:`term_folders`)."""
+    return list(term_folders(dataset_dir))
 
 
 def terms_up_to(terms: list[Term], term: Term) -> list[Term]:

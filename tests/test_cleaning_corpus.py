@@ -52,7 +52,7 @@ NOT_USED = {
 }
 #: Datasets laid out so that nothing can be cleaned: always an error.
 ERRORS = {
-    "bad_term_folder": "2023秋 is not named as a term",
+    "bad_term_folder": "新建文件夹 is not named as a term",
     "no_terms": "holds no term folders",
 }
 
@@ -85,7 +85,8 @@ def test_unusable_files_are_listed_and_the_dataset_is_incomplete(case, message, 
 
 def test_a_pdf_in_a_term_folder_is_skipped_with_its_reason(tmp_path):
     manifest = clean_dataset(CASES / "unsupported_format", tmp_path / "o")
-    assert manifest["files_skipped"] == [{"file": "2023-2024-1/一中_成绩.pdf", "reason": "a PDF document"}]
+    assert manifest["files_skipped"] == [{"file": "2023-2024-1/一中_成绩.pdf", "term": "2023-2024-1",
+                                          "reason": "a PDF document"}]
     assert manifest["incomplete"]
 
 

@@ -12,8 +12,11 @@ def test_inventory_lists_every_term_file_and_skips_truth(sample_dir):
     assert summary.files.sum() == len(inv)
 
 
-def test_unsupported_files_are_marked(tmp_path):
+def test_unsupported_files_and_litter_are_marked(tmp_path):
     (tmp_path / "2023-2024-1").mkdir()
     (tmp_path / "2023-2024-1" / "scores.pdf").write_bytes(b"%PDF")
+    (tmp_path / "2023-2024-1" / "scores.ods").write_bytes(b"PK")
+    (tmp_path / "2023-2024-1" / "Thumbs.db").write_bytes(b"\0")
     inv = raw_inventory(tmp_path)
-    assert inv.format.tolist() == ["unsupported"]
+    assert dict(zip(inv.file.str[12:], inv.format)) == {"Thumbs.db": "skipped", "scores.ods": "unsupported",
+                                                        "scores.pdf": "skipped"}

@@ -51,9 +51,13 @@ def key_of(number: str) -> str:
     return pseudonyms(pd.Series([f"{SCHOOL}|{number}"]), KEY.encode(), "P").item()
 
 
+#: Term folders named as the school names them: terms 2024-2025-1, 2024-2025-2 and 2025-2026-1.
+T1, T2, T3 = "2024-2025学年第一学期", "2025年春季学期", "2025秋"
+
+
 def build_school(root: Path) -> Path:
     """The dataset folder of one school over three terms."""
-    t1, t2, t3 = root / "2024-2025-1", root / "2024-2025-2", root / "2025-2026-1"
+    t1, t2, t3 = root / T1, root / T2, root / T3
     roster = [[i + 1, no, name, g, birth.replace("-", ".")[:7], id_number(birth, i, g), registry(birth, i, g),
                "七年级", f"{c}班", "红岩镇某村", "13900000000"] for i, (no, name, g, birth, c) in enumerate(PUPILS)]
     sf.xlsx(t1 / "学生花名册.xlsx",
@@ -125,11 +129,12 @@ def test_one_school_and_one_pupil_per_child_across_files_and_years(school):
     assert len(tables["pupils"]) == 12
     assert sorted(tables["pupils"].pupil_key) == sorted(key_of(p[0]) for p in PUPILS)
     how = {f["file"]: (f["school"], f["school_from"]) for f in manifest["files"]}
-    assert how["2024-2025-1/学生花名册.xlsx"] == (SCHOOL, "title or 填报单位 line")
-    assert how["2024-2025-1/结对帮扶名单.xlsx"] == (SCHOOL, "the only school named in its term folder")
-    assert how[f"2024-2025-2/{SCHOOL}/七年级期末成绩.xls"] == (SCHOOL, "school folder")
-    assert how["2025-2026-1/八年级期末成绩.xls"] == (SCHOOL, "title or 填报单位 line")  # 红岩中学 by the alias
-    assert how["2025-2026-1/学生名册.csv"] == (SCHOOL, "school column")
+    assert how[f"{T1}/学生花名册.xlsx"] == (SCHOOL, "title or 填报单位 line")
+    assert how[f"{T1}/结对帮扶名单.xlsx"] == (SCHOOL, "the only school named in its term folder")
+    assert how[f"{T2}/{SCHOOL}/七年级期末成绩.xls"] == (SCHOOL, "school folder")
+    assert how[f"{T3}/八年级期末成绩.xls"] == (SCHOOL, "title or 填报单位 line")  # 红岩中学 by the alias
+    assert how[f"{T3}/学生名册.csv"] == (SCHOOL, "school column")
+    assert manifest["terms"] == ["2024-2025-1", "2024-2025-2", "2025-2026-1"]
 
 
 def test_a_pupil_moving_up_a_grade_keeps_one_identity(school):
@@ -191,7 +196,7 @@ def test_pairing_lists_of_teachers_by_name_link_and_read_the_role_from_the_post(
     assert len(p) == 4
     q = pd.read_parquet(school[1] / "quarantine.parquet")
     assert sorted(q[q.table == "pairings"].reason) == ["duplicate_pupil", "duplicate_pupil"]
-    assert set(q[q.table == "pairings"].file) == {"2024-2025-1/留守儿童信息统计表.xlsx"}
+    assert set(q[q.table == "pairings"].file) == {f"{T1}/留守儿童信息统计表.xlsx"}
 
 
 def test_a_marked_award_list_means_no_for_blank_cells(school):
@@ -230,7 +235,7 @@ def test_the_cli_summary_names_schools_link_rates_and_skipped_files(school, tmp_
     assert run.returncode == 0, run.stderr
     assert f"{SCHOOL}: 3 file(s), resolved from: title or 填报单位 line" in run.stdout
     assert f"{SCHOOL}: 1 file(s), resolved from: school folder" in run.stdout
-    assert "Skipped 2024-2025-1/Thumbs.db" in run.stdout
+    assert f"Skipped {T1}/Thumbs.db" in run.stdout
     assert "households" in run.stdout and "100.0%" in run.stdout
     assert (tmp_path / "o" / "quarantine.xlsx").exists()
 

@@ -21,6 +21,12 @@ def test_dataset_terms(tmp_path, sample_dir):
     (tmp_path / "2023-2024-1").mkdir()
     (tmp_path / "_truth").mkdir()
     assert dataset_terms(tmp_path) == [Term(2023, 1)]
+    (tmp_path / "2023秋季学期").mkdir()
+    with pytest.raises(UserError, match="are both term 2023-2024-1"):
+        dataset_terms(tmp_path)
+    (tmp_path / "2023秋季学期").rmdir()
+    (tmp_path / "2024年春季学期").mkdir()
+    assert dataset_terms(tmp_path) == [Term(2023, 1), Term(2023, 2)]
     (tmp_path / "autumn").mkdir()
     with pytest.raises(UserError, match="autumn"):
         dataset_terms(tmp_path)

@@ -46,7 +46,7 @@ from .. import codebook
 from .._version import __version__
 from ..errors import UserError
 from ..rawread import litter_reason, normalise_label, read_raw_file
-from ..terms import Term, dataset_terms
+from ..terms import term_folders
 from . import schemas, values as V
 from .fields import field_of
 from .forms import recognise
@@ -130,23 +130,24 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = Fa
 
 
 def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
-    terms = dataset_terms(raw_dir)
+    folders = term_folders(raw_dir)
+    terms = list(folders)
     key, key_source = load_key(raw_dir)
     not_used: list[dict] = []
     skipped: list[dict] = []
 
-    def refuse(rel: str, sha: str | None, reason: str) -> None:
+    def refuse(rel: str, sha: str | None, reason: str, term) -> None:
         if strict:
             raise UserError(reason)
-        not_used.append({"file": rel, "sha256": sha, "reason": reason})
+        not_used.append({"file": rel, "term": str(term), "sha256": sha, "reason": reason})
         say(f"not used: {reason}")
 
     found = []  # (raw, term, [(sheet, columns, form)], unknown columns, unrecognised sheets)
     for term in terms:
-        paths, litter = data_files(raw_dir / str(term))
+        paths, litter = data_files(folders[term])
         for path, reason in litter:
             rel = path.relative_to(raw_dir).as_posix()
-            skipped.append({"file": rel, "reason": reason})
+            skipped.append({"file": rel, "term": str(term), "reason": reason})
             say(f"skipped {rel}: {reason}")
         say(f"reading {len(paths)} files of term {term}")
         for path in paths:
@@ -154,7 +155,7 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
             try:
                 raw = read_raw_file(path, raw_dir)
             except UserError as err:
-                refuse(rel, _sha256(path), str(err))
+                refuse(rel, _sha256(path), str(err), term)
                 continue
             sheets, unknown, unrecognised = [], [], []
             try:
@@ -173,10 +174,10 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
                     unknown += [u for u in unknown_here if u not in unknown]
                     sheets.append((sheet, columns, form))
             except UserError as err:
-                refuse(raw.file, raw.sha256, str(err))
+                refuse(raw.file, raw.sha256, str(err), term)
                 continue
             if not sheets:
-                refuse(raw.file, raw.sha256, unrecognised[0])
+                refuse(raw.file, raw.sha256, unrecognised[0], term)
                 continue
             if unrecognised and strict:
                 raise UserError(unrecognised[0])
@@ -200,9 +201,9 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
             for sheet, _, form in sheets:
                 for table in form.tables[:1]:
                     unresolved_rows[table] += len(sheet.cells)
-            refuse(raw.file, raw.sha256, decision.problem)
+            refuse(raw.file, raw.sha256, decision.problem, term)
             continue
-        entry = {"file": raw.file, "sha256": raw.sha256, "format": raw.format, "encoding": raw.encoding,
+        entry = {"file": raw.file, "term": str(term), "sha256": raw.sha256, "format": raw.format, "encoding": raw.encoding,
                  "sheets": [s.sheet for s, _, _ in sheets], "sheets_without_a_table": raw.skipped_sheets,
                  "sheets_not_recognised": unrecognised, "forms": sorted({f.name for _, _, f in sheets}),
                  "school": decision.school, "school_from": decision.how,

@@ -328,7 +328,7 @@ def grades(cells: pd.Series) -> pd.Series:
     return t.map(parsed).astype("Int64")
 
 
-_DURATION = re.compile(r"^(?:约|已)?(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(?:个)?(?P<unit>月|年)(?:多|以上|左右)?$")
+_DURATION = re.compile(r"^(?:约|已)?(?P<n>\d{1,2}(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(?:个)?(?P<unit>月|年)(?:多|以上|左右)?$")
 
 
 def months_away(cells: pd.Series, term_end: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -337,9 +337,9 @@ def months_away(cells: pd.Series, term_end: pd.Series) -> tuple[pd.Series, pd.Se
     半年, 2年, 多年). Returns ``(months, problem)``; ``problem`` is
     ``unparseable_date`` where a filled cell is neither.
 
-    >>> months_away(pd.Series(["2024年9月", "3个月", "半年", "多年", "不详"]),
-    ...             pd.Series([pd.Timestamp("2025-01-31")] * 5))[0].tolist()
-    [4.0, 3.0, 6.0, 12.0, nan]
+    >>> months_away(pd.Series(["2024年9月", "3个月", "半年", "多年", "不详", "2024年", "2019.3"]),
+    ...             pd.Series([pd.Timestamp("2025-01-31")] * 7))[0].tolist()
+    [4.0, 3.0, 6.0, 12.0, nan, 12.0, 12.0]
     """
     t = text(cells)
     m = t.str.extract(_DURATION)
@@ -349,7 +349,8 @@ def months_away(cells: pd.Series, term_end: pd.Series) -> tuple[pd.Series, pd.Se
     duration = np.where(m.unit == "年", n * 12, n)
     duration = pd.Series(duration, index=cells.index, dtype=float)
     duration[t.isin(["多年", "常年", "长期", "多年以上"])] = 12
-    as_date, _ = dates(cells.where(duration.isna()))
+    year_only = t.str.extract(r"^((?:19|20)\d{2})年?$", expand=False)  # 2020年: counted from January
+    as_date, _ = dates(t.where(year_only.isna(), year_only + "年1月").where(duration.isna()))
     ends = pd.to_datetime(term_end)
     since = (ends.dt.year - as_date.dt.year) * 12 + (ends.dt.month - as_date.dt.month)
     since = since.where(since >= 0)

@@ -88,8 +88,8 @@ def build() -> None:
              [ROSTER + ["学生学号"]] + [r + [f"99{i}"] for i, r in enumerate(roster_rows())])
     csv_file(case("unknown_table") / "一中_名单.csv", [["学号", "姓名"], ["0120230001", "测试1"]])
     # Datasets laid out wrongly.
-    (HERE / "bad_term_folder" / "2023秋").mkdir(parents=True)
-    csv_file(HERE / "bad_term_folder" / "2023秋" / "一中_学生名册.csv", [ROSTER] + roster_rows())
+    (HERE / "bad_term_folder" / "新建文件夹").mkdir(parents=True)
+    csv_file(HERE / "bad_term_folder" / "新建文件夹" / "一中_学生名册.csv", [ROSTER] + roster_rows())
     (HERE / "no_terms").mkdir(parents=True)
     (HERE / "no_terms" / "readme.txt").write_text("a dataset folder with no term folders\n", encoding="utf-8")
     # Files that read, with rows or cells to quarantine or flag.

@@ -206,15 +206,18 @@ def link_pupils(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     reg_map, _ = _unique_map(rows.registry_no.where(numbered), own.where(numbered))
     by_registry_no = (rows.number_source == "学籍号") & own.notna() & ~own.isin(school_numbers)
     remapped = rows.student_no.where(by_registry_no).map(reg_map)
-    identity = own.where(~remapped.notna(), remapped)
-    how = how.where(~remapped.notna(), "学籍号")
+    # A 学籍号 that is neither a number of the school nor beside a 学号 anywhere links like a row without a number.
+    unconfirmed = by_registry_no & remapped.isna()
+    registry_no = rows.registry_no.where(~unconfirmed, rows.student_no)
+    identity = own.where(~remapped.notna(), remapped).where(~unconfirmed)
+    how = how.where(~remapped.notna(), "学籍号").where(~unconfirmed)
 
     name = normalise_name(rows["_name"])
     birth = pd.to_datetime(rows["_birth"]).dt.strftime("%Y-%m")
     anchors = identity.notna()
     keys = {
         "身份证号": rows["_id_number"],
-        "学籍号": rows.registry_no,
+        "学籍号": registry_no,
         "name and class": rows.school + "|" + rows.term + "|" + rows.grade.astype("string") + "|"
                           + rows.class_no.astype("string") + "|" + name,
         "name and birth month": rows.school + "|" + name + "|" + birth,
@@ -231,7 +234,7 @@ def link_pupils(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
         reason = reason.where(~amb, "ambiguous_pupil")
         todo = todo & ~hit & ~amb
     # Rows known only by a registry or ID number that no numbered row carries are their own pupil.
-    for label, key, prefix in (("学籍号 (own)", rows.registry_no, "R|"), ("身份证号 (own)", rows["_id_number"], "I|")):
+    for label, key, prefix in (("学籍号 (own)", registry_no, "R|"), ("身份证号 (own)", rows["_id_number"], "I|")):
         own_key = todo & key.notna()
         identity = identity.where(~own_key, prefix + key.astype(str))
         how = how.where(~own_key, label)

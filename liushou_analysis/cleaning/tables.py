@@ -362,7 +362,9 @@ def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     checks.lose(problem.notna(), "away_since", "unparseable_date", out, "_months_since")
     for who in ("father", "mother"):
         listed = V.text(job.cell(f"{who}_name")).notna() | V.text(job.cell(f"{who}_phone")).notna()
-        out[f"{who}_listed"] = listed | lb.notna()
+        # a register without a column for this parent's name lists both parents by its 留守类型
+        no_name_column = ~(job.present(f"{who}_name") | job.present(f"{who}_phone"))
+        out[f"{who}_listed"] = listed | (lb.notna() & no_name_column)
         _yes_no(job, checks, out, f"{who}_away")
         typed = lb.notna() & ~job.present(f"{who}_away")
         out[f"{who}_away"] = out[f"{who}_away"].mask(typed, away_by_type[who]).astype("boolean")

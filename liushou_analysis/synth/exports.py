@@ -6,7 +6,9 @@ the seeded rate set in :class:`~.calibration.Messiness`. Every defect put
 into a cell or row is logged (file, sheet, row, column, kind, detail) so
 that validation code can check that cleaning found it.
 
-Files per term and school (``<term>/<school>_<table>.xlsx|csv``):
+Files per term and school (``<term>/<school>_<table>.xlsx|csv``; a school
+that keeps its files the office way writes ``<term>/<school>/<name as the
+office names it>.xlsx|xls``, see :data:`OFFICE_NAMES`):
 
 ============ =================== ===========================================
 table        Chinese name        when
@@ -19,6 +21,9 @@ contacts     留守儿童联系记录    every semester (left-behind pupils, mon
 household    家庭情况调查表      semester 1 (the year's family survey)
 archive      留守儿童档案        semester 1 (left-behind pupils)
 conduct      评优及违纪          semester 2 (the school year's record)
+register     留守儿童信息统计表  semester 1, office-kept schools: the
+                                 left-behind pupils (the others are in the
+                                 family survey)
 ============ =================== ===========================================
 """
 
@@ -40,6 +45,15 @@ TABLE_ZH = {
     "conduct": "评优及违纪",
 }
 SEMESTER_ZH = {1: "第一学期", 2: "第二学期"}
+#: File names of a school that keeps its files the office way (the scores' name is per grade and term).
+OFFICE_NAMES = {
+    "roster": "学生花名册", "classes": "班级及班主任一览表", "pairings": "结对帮扶名单",
+    "contacts": "留守儿童亲情联系记录", "household": "家庭情况调查表", "archive": "留守儿童档案",
+    "conduct": "三好学生及违纪情况汇总", "register": "留守儿童信息统计表",
+}
+#: The post a pairing list gives for each helper type (职务).
+HELPER_POSTS = {"teacher": ("班主任", "任课教师"), "caring_mother": ("爱心妈妈",), "volunteer": ("志愿者",),
+                "peer": ("小老师",), "group_3211": ("3+2+1+1小组",)}
 GRADE_JUNIOR = {7: "初一", 8: "初二", 9: "初三"}
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ABSENCE_MARKERS = ["缺考", "缺", "Q", "-"]
@@ -221,12 +235,18 @@ class Context:
     data: dict[str, pd.DataFrame]
     #: School number of every pupil (peer helpers are pupils).
     student_no_of: pd.Series
+    #: The school keeps its files the office way (see :data:`OFFICE_NAMES`).
+    kept: bool = False
 
     @property
     def title_prefix(self) -> str:
+        return f"{self.school.school_name}{self.term_words}"
+
+    @property
+    def term_words(self) -> str:
         t = self.term
         y = self.county.start_year + int(t.year_index)
-        return f"{self.school.school_name}{y}-{y + 1}学年{SEMESTER_ZH[int(t.semester)]}"
+        return f"{y}-{y + 1}学年{SEMESTER_ZH[int(t.semester)]}"
 
 
 def slice_term(county: County, pupils: pd.DataFrame, term: pd.Series) -> dict[int, dict[str, pd.DataFrame]]:
@@ -262,12 +282,17 @@ def _present(ctx: Context) -> pd.DataFrame:
     return ctx.data["present"]
 
 
-def _class_labels(mess: FileMess, d: pd.DataFrame, rows) -> np.ndarray:
-    """Class names as typed: 七年级2班, 七(2)班, 初一2班 ..., some full-width."""
+def _class_labels(mess: FileMess, d: pd.DataFrame, rows, alone: bool = False) -> np.ndarray:
+    """Class names as typed: 七年级2班, 七(2)班, 初一2班 ..., some full-width;
+    ``alone``: the class without its grade (2班, (2)班, 02), as an office
+    writes it beside a 年级 column."""
     style = mess.rng.integers(0, 3)
     grade, k = d.grade.reset_index(drop=True), d.class_no.astype(str).reset_index(drop=True)
-    names = [grade.map(GRADE_ZH) + "年级" + k + "班", grade.map(GRADE_ZH) + "(" + k + ")班",
-             grade.map(GRADE_JUNIOR) + k + "班"][style]
+    if alone:
+        names = [k + "班", "(" + k + ")班", k.str.zfill(2)][style]
+    else:
+        names = [grade.map(GRADE_ZH) + "年级" + k + "班", grade.map(GRADE_ZH) + "(" + k + ")班",
+                 grade.map(GRADE_JUNIOR) + k + "班"][style]
     return mess.fullwidth(names.to_numpy(dtype=object), rows, mess.header("class"))
 
 
@@ -280,7 +305,10 @@ def _identity(ctx: Context, mess: FileMess, d: pd.DataFrame, class_column: bool 
     f[h("student_no")] = mess.student_ids(d.student_no, rows, h("student_no"), ctx.ids_numeric)
     f[h("name")] = (mess.names(d.name, rows, h("name"), np.zeros(len(d), bool)) if status_in_name
                     else d.name.to_numpy())
-    if class_column:
+    if class_column and ctx.kept:  # an office writes the grade in its own column and the class alone
+        f[h("grade")] = [f"{GRADE_ZH[g]}年级" for g in d.grade]
+        f[h("class")] = _class_labels(mess, d, rows, alone=True)
+    elif class_column:
         f[h("class")] = _class_labels(mess, d, rows)
     return f, rows
 
@@ -387,6 +415,8 @@ def build_scores(ctx: Context, mess: FileMess, grade: int) -> list[Sheet]:
         f[class_leaf] = _rank_cells(mess, d["total:class_rank"], scored, rows, class_leaf)
         f[school_leaf] = _rank_cells(mess, d["total:school_rank"], scored, rows, school_leaf)
     title = f"{ctx.title_prefix}期末考试{GRADE_ZH[grade]}年级成绩表"
+    if ctx.kept:  # an office's title names the term and grade, not the school
+        title = f"{ctx.term_words}{GRADE_ZH[grade]}年级期末考试成绩表"
     if not per_class:
         return [layout(mess, f, f"{GRADE_ZH[grade]}年级", None if ctx.as_csv else title, groups)]
     sheets = []
@@ -394,14 +424,22 @@ def build_scores(ctx: Context, mess: FileMess, grade: int) -> list[Sheet]:
     for k in sorted(d.class_no.unique()):
         part = f[(d.class_no == k).to_numpy()]
         name = [f"{GRADE_ZH[grade]}({k})班", f"{grade}.{k}", f"{GRADE_ZH[grade]}年级{k}班"][style]
+        if ctx.kept:  # the grade is in the file's name and title
+            name = f"{k}班"
         if mess.pick(1, mess.rates.sheet_trailing_space_share)[0]:
             name += " " * int(mess.rng.integers(1, 3))
         sheets.append(layout(mess, part, name, f"{title}（{k}班）", groups))
     return sheets
 
 
+def _surveyed(ctx: Context) -> pd.DataFrame:
+    return _present(ctx).merge(ctx.data["households"].drop(columns="school_id"), on=["pupil_uid", "year_index"])
+
+
 def build_household(ctx: Context, mess: FileMess) -> list[Sheet]:
-    d = _present(ctx).merge(ctx.data["households"].drop(columns="school_id"), on=["pupil_uid", "year_index"])
+    d = _surveyed(ctx)
+    if ctx.kept:  # the left-behind pupils are in the register instead
+        d = d[~(d.father_away | d.mother_away)]
     f, rows = _identity(ctx, mess, d)
     h = mess.header
     f[h("family_type")] = mess.labels("family_type", d.family_type.to_numpy(), rows, h("family_type"), 0.3)
@@ -519,17 +557,90 @@ def build_conduct(ctx: Context, mess: FileMess) -> list[Sheet]:
     return [layout(mess, f, "评优及违纪", None if ctx.as_csv else f"{ctx.title_prefix}三好学生及违纪情况汇总")]
 
 
+_LEFT_BEHIND_TYPE = {(True, True): "父母双方外出", (True, False): "父亲外出", (False, True): "母亲外出"}
+
+
+def build_register(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """The official 留守儿童信息统计表 of an office-kept school: its left-behind
+    pupils, without 学号, with the ID number, one 外出时间 for the parents
+    (the shorter time of the parents away, as when they left or how long
+    ago) and 留守类型 instead of a yes/no column per parent."""
+    d = _surveyed(ctx)
+    d = d[d.father_away | d.mother_away]
+    f = _base(d)
+    rows = f._row.to_numpy()
+    h = mess.header
+    f["序号"] = np.arange(1, len(d) + 1)
+    f["姓名"] = d.name.to_numpy()
+    f["性别"] = mess.labels("gender", d.gender.to_numpy(), rows, "性别", 0)
+    f["出生年月"] = pd.to_datetime(d.birth_date).dt.strftime("%Y.%m").to_numpy()
+    f["身份证号"] = d.id_number_recorded.to_numpy()
+    f["年级班级"] = _class_labels(mess, d, rows)
+    for who, zh in (("father", "父亲"), ("mother", "母亲")):
+        f[f"{zh}姓名"] = d[f"{who}_name"].to_numpy()
+        f[f"{zh}务工地点"] = d[f"{who}_work_province"].to_numpy()
+    months = np.fmin(np.where(d.father_away, d.father_months_away, np.nan),
+                     np.where(d.mother_away, d.mother_months_away, np.nan)).astype(int)
+    start = ctx.county.terms.semester_start.iloc[int(ctx.term.term_index)]
+    month_index = (start.year + 1) * 12 + 0 - months  # months before January of the semester's end (31 January)
+    left = pd.Series(month_index // 12).astype(str) + "年" + pd.Series(month_index % 12 + 1).astype(str) + "月"
+    as_date = mess.pick(len(d), 0.5)
+    since = np.where(as_date, left.to_numpy(dtype=object),
+                     np.where(months >= 12, "1年", pd.Series(months).astype(str) + "个月")).astype(object)
+    f["外出时间"] = since
+    mess.log(rows, "外出时间", "away_since_for_both_parents", since)
+    f["监护人姓名"] = d.guardian_name.to_numpy()
+    simple = pd.Series(d.guardian_relation.to_numpy()).str.split(";").str[0].to_numpy(dtype=object)
+    f["与监护人关系"] = mess.labels("relation", simple, rows, "与监护人关系", mess.rates.relation_variant_share,
+                                kind="relation_spelling")
+    f["监护人联系电话"] = d.guardian_phone.to_numpy()
+    f["家庭住址"] = d.address.to_numpy()
+    f["留守类型"] = [_LEFT_BEHIND_TYPE[(bool(a), bool(b))] for a, b in zip(d.father_away, d.mother_away)]
+    f["监护方式"] = mess.labels("care_type", d.care_type.to_numpy(), rows, "监护方式", 0.4)
+    f["是否寄宿"] = np.where(d.care_type == "teacher_school", "是", "否")
+    f["帮扶责任人"] = ""
+    title = f"{ctx.school.school_name}农村留守儿童信息统计表"
+    return [layout(mess, f, "留守儿童", title, shuffle_rows=False)]
+
+
+def build_office_pairings(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """A pairing list as an office keeps it: helpers by name and post (职务),
+    the pupil by name and class, no school numbers."""
+    c = ctx.county
+    d = ctx.data["pairings"].merge(c.helpers.drop(columns=["helper_type", "school_id"]), on="helper_id")
+    d = d.merge(_present(ctx), on=["pupil_uid", "school_id"])
+    d = d.sort_values(["helper_type", "helper_id", "class_no", "student_no"])
+    f = _base(d)
+    rows = f._row.to_numpy()
+    f["序号"] = np.arange(1, len(d) + 1)
+    f["帮扶人"] = d.helper_name.to_numpy()
+    posts = [HELPER_POSTS[t][int(mess.rng.integers(len(HELPER_POSTS[t])))] for t in d.helper_type]
+    f["职务"] = posts
+    f["联系电话"] = np.where(d.helper_type == "peer", "", d.helper_phone)
+    f["小组名称"] = d.group_name.to_numpy()
+    f["帮扶对象"] = d.name.to_numpy()
+    f["班级"] = _class_labels(mess, d, rows)
+    f["结对时间"] = pd.to_datetime(d.pairing_date).dt.strftime("%Y.%m").to_numpy()
+    return [layout(mess, f, "结对名单", None, shuffle_rows=False)]
+
+
 BUILDERS = {
     "roster": build_roster, "classes": build_classes, "pairings": build_pairings, "contacts": build_contacts,
-    "household": build_household, "archive": build_archive, "conduct": build_conduct,
+    "household": build_household, "archive": build_archive, "conduct": build_conduct, "register": build_register,
 }
 
 
-def tables_for_semester(semester: int) -> list[str]:
-    """Which tables a school exports in a semester (scores are per grade)."""
+def tables_for_semester(semester: int, kept: bool = False) -> list[str]:
+    """Which tables a school exports in a semester (scores are per grade);
+    an office-kept school also keeps the register in semester 1."""
     names = ["roster", "classes", "scores", "pairings", "contacts"]
     if semester == 1:
-        names += ["household", "archive"]
+        names += ["household", "archive"] + (["register"] if kept else [])
     else:
         names += ["conduct"]
     return names
+
+
+def builder(table: str, kept: bool):
+    """The builder of a table's export (an office-kept school's pairing list has its own shape)."""
+    return build_office_pairings if (kept and table == "pairings") else BUILDERS[table]

@@ -3,6 +3,8 @@
 Layout written under ``out``::
 
     <term>/<school>_<table>[_<grade>].xlsx|csv   one term's exports
+    <term>/<school>/<office name>.xlsx|xls       an office-kept school's exports
+                                                 (and its folder litter)
     _truth/*.parquet                             clean values (validation only)
     _truth/messiness.parquet                     every defect put into a file
     _truth/files.parquet                         each file's format and layout
@@ -22,9 +24,9 @@ import pandas as pd
 from .. import __version__
 from . import exports, people
 from .calibration import Calibration, Messiness
-from .exports import BUILDERS, Context, FileMess, build_scores, slice_term, tables_for_semester
+from .exports import Context, FileMess, build_scores, builder, slice_term, tables_for_semester
 from .model import SUBJECTS_BY_GRADE, County, build_county, stream
-from .writers import write_csv, write_xlsx
+from .writers import write_csv, write_html_xls, write_xlsx
 
 TRUTH_DIR = "_truth"
 
@@ -64,6 +66,27 @@ def _file_plan(county: County, mess_rates: Messiness, term, school, table: str, 
     return rng, as_csv, encoding, line_end, ids_numeric
 
 
+#: What an office-kept school's folder also collects: file name -> bytes.
+LITTER = {"Thumbs.db": b"\x00\x01", "~$学生花名册.xlsx": b"\x00" * 165, "工作安排.docx": b"PK\x03\x04 (not a table)"}
+
+
+def kept_schools(county: County, rates: Messiness) -> set[int]:
+    """The schools that keep their files the office way: a seeded share, at least one."""
+    if rates.school_kept_share <= 0:
+        return set()
+    ids = county.schools.school_id.to_numpy()
+    rng = stream(county.seed, "office_kept_schools")
+    k = max(1, int(round(rates.school_kept_share * len(ids))))
+    return {int(s) for s in rng.permutation(ids)[:k]}
+
+
+def _office_path(ctx: Context, table: str, grade: int | None, fmt: str) -> str:
+    """``<term>/<school>/<name>``: names as an office gives them, in a school folder."""
+    name = (f"{ctx.term_words}{exports.GRADE_ZH[grade]}年级期末考试成绩表" if grade
+            else exports.OFFICE_NAMES[table])
+    return f"{ctx.term.term}/{ctx.school.school_name}/{name}.{'xlsx' if fmt == 'xlsx' else 'xls'}"
+
+
 def write_county(county: County, out: Path, messiness: Messiness | None = None, progress=None) -> dict:
     """Write every term's exports and the truth under ``out`` (replacing it)."""
     rates = messiness or Messiness()
@@ -78,6 +101,7 @@ def write_county(county: County, out: Path, messiness: Messiness | None = None, 
     student_no_of = pupils.set_index("pupil_uid").student_no
     files, events = [], []
     n_schools = len(county.schools)
+    kept = kept_schools(county, rates)
     for _, term in county.terms.iterrows():
         tdir = out / term.term
         tdir.mkdir()
@@ -85,28 +109,42 @@ def write_county(county: County, out: Path, messiness: Messiness | None = None, 
         for i, (_, school) in enumerate(county.schools.iterrows(), start=1):
             if i == 1 or i % 20 == 0 or i == n_schools:
                 say(f"writing term {term.term}: school {i}/{n_schools}")
-            for table in tables_for_semester(int(term.semester)):
+            office = int(school.school_id) in kept
+            for table in tables_for_semester(int(term.semester), office):
                 grades = (7, 8, 9) if table == "scores" else (None,)
                 for grade in grades:
                     rng, as_csv, enc, eol, numeric = _file_plan(county, rates, term, school, table, grade)
                     ctx = Context(county, school, term, as_csv, numeric, slices[int(school.school_id)],
-                                  student_no_of)
+                                  student_no_of, kept=office)
                     mess = FileMess(rng, rates)
-                    sheets = build_scores(ctx, mess, grade) if grade else BUILDERS[table](ctx, mess)
+                    sheets = build_scores(ctx, mess, grade) if grade else builder(table, office)(ctx, mess)
                     if sum(len(s.frame) for s in sheets) == 0:
                         continue
-                    stem = f"{school.school_name}_{exports.TABLE_ZH[table]}"
-                    if grade:
-                        stem += f"_{exports.GRADE_ZH[grade]}年级"
-                    rel = f"{term.term}/{stem}.{'csv' if as_csv else 'xlsx'}"
-                    if as_csv:
-                        pos, used = write_csv(out / rel, sheets[0], enc, eol)
+                    # an office-kept school's text exports are HTML or tab-separated text saved as .xls
+                    fmt = ("html" if rng.random() < 0.5 else "tsv") if (office and as_csv) else \
+                        ("csv" if as_csv else "xlsx")
+                    if office:
+                        rel = _office_path(ctx, table, grade, fmt)
+                    else:
+                        stem = f"{school.school_name}_{exports.TABLE_ZH[table]}"
+                        if grade:
+                            stem += f"_{exports.GRADE_ZH[grade]}年级"
+                        rel = f"{term.term}/{stem}.{'csv' if as_csv else 'xlsx'}"
+                    (out / rel).parent.mkdir(exist_ok=True)
+                    if fmt == "html":
+                        pos, used = write_html_xls(out / rel, sheets[0], enc)
+                    elif as_csv:
+                        pos, used = write_csv(out / rel, sheets[0], enc, eol, "\t" if fmt == "tsv" else ",")
                     else:
                         pos, used = write_xlsx(out / rel, sheets), ""
-                    files.append(_file_record(rel, table, term, school, grade, as_csv, used, eol, numeric, sheets, pos))
+                    files.append(_file_record(rel, table, term, school, grade, as_csv, used, eol, numeric, sheets, pos,
+                                              fmt))
                     ev = _locate(mess.events, pos, sheets, rel)
                     if len(ev):
                         events.append(ev)
+            if office:
+                for name, data in LITTER.items():
+                    (tdir / school.school_name / name).write_bytes(data)
     say("writing the truth file")
     truth = out / TRUTH_DIR
     truth.mkdir()
@@ -126,10 +164,10 @@ def write_county(county: County, out: Path, messiness: Messiness | None = None, 
     return {"pupils": len(county.pupils), "files": len(files_df), "defects": len(mess_df)}
 
 
-def _file_record(rel, table, term, school, grade, as_csv, encoding, eol, numeric, sheets, pos):
+def _file_record(rel, table, term, school, grade, as_csv, encoding, eol, numeric, sheets, pos, fmt):
     return {
         "file": rel, "table": table, "term": term.term, "school_id": int(school.school_id),
-        "grade": int(grade) if grade else 0, "format": "csv" if as_csv else "xlsx",
+        "grade": int(grade) if grade else 0, "format": fmt,
         "encoding": encoding, "line_end": ("crlf" if eol == "\r\n" else "lf") if as_csv else "",
         "sheets": "|".join(s.name for s in sheets) if not as_csv else "",
         "rows_written": int(len(pos)),

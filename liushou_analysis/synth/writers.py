@@ -141,10 +141,10 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> pd.DataFrame:
     return pd.concat(placed, ignore_index=True)
 
 
-def csv_text(sheet: Sheet, line_end: str) -> tuple[str, pd.DataFrame]:
+def csv_text(sheet: Sheet, line_end: str, delimiter: str = ",") -> tuple[str, pd.DataFrame]:
     """A sheet as CSV text (one flat header row), and each row's line number."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator=line_end)
+    w = csv.writer(buf, lineterminator=line_end, delimiter=delimiter)
     w.writerow(sheet.columns)
     pos, _ = sheet.physical_rows(2)
     values = sheet.frame[sheet.columns].astype(object).to_numpy()
@@ -169,13 +169,15 @@ def _csv_value(v) -> str:
     return str(v)
 
 
-def write_csv(path: Path, sheet: Sheet, encoding: str, line_end: str) -> tuple[pd.DataFrame, str]:
-    """Write CSV; return row positions and the encoding actually used.
+def write_csv(path: Path, sheet: Sheet, encoding: str, line_end: str, delimiter: str = ",") -> tuple[pd.DataFrame, str]:
+    """Write CSV (or, with a tab ``delimiter``, the tab-separated text some
+    school systems save as .xls); return row positions and the encoding
+    actually used.
 
     A GBK export cannot hold characters outside GBK: such a file is written
     as GB18030 instead (as Excel on a Chinese system would offer).
     """
-    text, pos = csv_text(sheet, line_end)
+    text, pos = csv_text(sheet, line_end, delimiter)
     used = encoding
     try:
         data = text.encode(encoding)
@@ -184,3 +186,36 @@ def write_csv(path: Path, sheet: Sheet, encoding: str, line_end: str) -> tuple[p
         data = text.encode(used)
     path.write_bytes(data)
     return pos, used
+
+
+def write_html_xls(path: Path, sheet: Sheet, encoding: str) -> tuple[pd.DataFrame, str]:
+    """Write a sheet as the HTML table many school systems save as .xls:
+    an optional title row spanning the table, one flat header row, then the
+    rows (blank and duplicated ones as laid out). Returns row positions (the
+    row within the table, 1-based) and the encoding used."""
+    from html import escape
+
+    ncol = len(sheet.columns)
+    first = 3 if sheet.title else 2
+    pos, _ = sheet.physical_rows(first)
+    values = sheet.frame[sheet.columns].astype(object).to_numpy()
+    dup_rows = set(pos.loc[pos.copy_no == 1, "_row"])
+    blank_rows = set(sheet.blank_after.tolist())
+    declared = "gbk" if encoding.lower() in ("gbk", "gb18030") else "utf-8"
+    lines = [f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={declared}"></head>',
+             "<body><table border=1>"]
+    if sheet.title:
+        lines.append(f"<tr><td colspan={ncol}><b>{escape(sheet.title)}</b></td></tr>")
+    lines.append("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in sheet.columns) + "</tr>")
+    for key, vals in zip(sheet.frame["_row"].to_numpy(), values):
+        row = "<tr>" + "".join(f"<td>{'' if _cell(v) is None else escape(_csv_value(v))}</td>" for v in vals) + "</tr>"
+        lines.append(row)
+        if key in dup_rows:
+            lines.append(row)
+        if key in blank_rows:
+            lines.append("<tr>" + "<td></td>" * ncol + "</tr>")
+    lines.append("</table></body></html>")
+    text = "\r\n".join(lines)
+    used = "gb18030" if declared == "gbk" else "utf-8"
+    path.write_bytes(text.encode(used))
+    return pos.assign(sheet=""), used

@@ -24,3 +24,13 @@ def test_lookups():
     assert set(codebook.codes("helper_role")) == {"teacher", "caring_mother", "peer", "volunteer", "group_3211"}
     with pytest.raises(KeyError):
         codebook.labels("relation", "cousin")
+
+
+def test_docs_forms_lists_every_header_label_and_subject():
+    """docs/forms.md is what users read to name their columns: it must not fall behind the codebook."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "forms.md").read_text(encoding="utf-8")
+    cb = codebook.load_codebook()
+    missing = [lab for lab in cb.label[cb.domain.isin(["header", "subject"])] if lab not in text]
+    assert not missing, f"docs/forms.md lacks {missing}: regenerate its tables from the codebook"

@@ -335,11 +335,19 @@ def test_an_unknown_optional_value_loses_the_field_and_liushou_toml_can_teach_it
     assert manifest["field_issues"]["by_reason"] == {"unmapped_label": 1}
     assert manifest["files"][0]["unknown_columns"] == ["家长务工地"]
     (tmp_path / "h" / "liushou.toml").write_text(
-        '[headers]\n"家长务工地" = "father_work_province"\n\n[labels.health]\n"患有高血压" = "poor"\n', encoding="utf-8")
+        '[headers]\n"家长务工地" = "father_work_province"\n"品德" = "score:morality_law"\n\n'
+        '[labels.health]\n"患有高血压" = "poor"\n', encoding="utf-8")
     manifest = clean_dataset(tmp_path / "h", tmp_path / "o")
     h = pd.read_parquet(tmp_path / "o" / "households.parquet").sort_values("pupil_key")
     assert sorted(h.guardian_health) == ["good", "poor"] and set(h.father_work_province) == {"广东", "浙江"}
     assert manifest["field_issues"]["fields"] == 0 and manifest["files"][0]["unknown_columns"] == []
+    # a subject the package does not know, taught by the same file
+    _exam(tmp_path / "h" / "2024-2025-1" / "成绩.xlsx", [("1", "甲一")], titles=["东山中学七年级期末成绩"])
+    book = tmp_path / "h" / "2024-2025-1" / "品德成绩.xlsx"
+    sf.xlsx(book, ["学号", "姓名", "班级", "品德"], [["1", "甲一", "七年级1班", 90]], titles=["东山中学期末成绩"])
+    clean_dataset(tmp_path / "h", tmp_path / "o")
+    exams = pd.read_parquet(tmp_path / "o" / "exams.parquet")
+    assert set(exams.subject) == {"chinese", "total", "morality_law"}
 
 
 @pytest.mark.parametrize("text, message", [

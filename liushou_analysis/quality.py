@@ -64,6 +64,36 @@ def quarantine_reasons(clean_dir: Path, term: str) -> pd.DataFrame:
     return q.groupby(["table", "reason"]).size().rename("rows").reset_index()
 
 
+def field_issues(clean_dir: Path, term: str) -> pd.DataFrame:
+    """Fields set to unknown in rows that were kept, per table, column and
+    reason (an unknown label, a number out of range ...): the row stays and
+    the field counts as missing in :func:`missingness_by_school`."""
+    path = Path(clean_dir) / "field_issues.parquet"
+    cols = ["table", "column", "reason", "fields"]
+    if not path.exists():
+        return pd.DataFrame(columns=cols)
+    issues = pd.read_parquet(path)
+    manifest = read_manifest(clean_dir)
+    terms = {f["file"]: file_term(f) for f in manifest["files"]}
+    issues = issues[issues.file.map(terms) == term]
+    return issues.groupby(["table", "column", "reason"]).size().rename("fields").reset_index()[cols]
+
+
+def files_not_used(manifest: dict, term: str) -> pd.DataFrame:
+    """Files of ``term`` that were not used, and files skipped as folder litter, with the reason."""
+    rows = [{"file": f["file"], "reason": f["reason"]} for f in manifest.get("files_not_used", [])
+            + manifest.get("files_skipped", []) if file_term(f) == term]
+    return pd.DataFrame(rows, columns=["file", "reason"])
+
+
+def schools_of_files(manifest: dict, term: str) -> pd.DataFrame:
+    """How each file's school was found this term: files per school and source."""
+    rows = [{"school": f.get("school") or "(学校列 school column)", "resolved_from": f.get("school_from", "")}
+            for f in _term_files(manifest, term)]
+    frame = pd.DataFrame(rows, columns=["school", "resolved_from"])
+    return frame.groupby(["school", "resolved_from"]).size().rename("files").reset_index()
+
+
 def unknown_columns(manifest: dict, term: str) -> pd.DataFrame:
     """Columns the codebook does not know, per file of ``term`` (they were not read)."""
     rows = [{"file": f["file"], "column": c} for f in _term_files(manifest, term) for c in f["unknown_columns"]]

@@ -110,6 +110,8 @@ class RawSheet:
     cells: pd.DataFrame
     empty_rows: int = 0
     title: str = ""
+    #: signature lines below the table (制表人：…), dropped
+    footer_rows: int = 0
 
 
 @dataclass
@@ -389,12 +391,30 @@ def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet 
     frame["source_row"] = [number for number, _ in data]
     blank = _blank_mask(frame.drop(columns="source_row"))
     empty_row = blank.all(axis=1).to_numpy()
-    frame = frame[~empty_row].reset_index(drop=True)
-    blank = blank[~empty_row]
+    footer = _footer_rows(frame.drop(columns="source_row"), blank)
+    frame = frame[~empty_row & ~footer].reset_index(drop=True)
+    blank = blank[~empty_row & ~footer]
     keep = [j for j in range(width) if labels[j] or not blank[j].all()]
     cells = frame[keep + ["source_row"]].set_axis(list(range(len(keep))) + ["source_row"], axis=1)
     return RawSheet(file=rel, sheet=sheet, labels=[labels[j] for j in keep], cells=cells,
-                    empty_rows=int(empty_row.sum()), title=title)
+                    empty_rows=int(empty_row.sum()), title=title, footer_rows=int(footer.sum()))
+
+
+#: A signature line below a table: 制表人：…, 审核人：…, 填表日期：…, 校长签字：…
+_FOOTER = re.compile(r"^\s*(?:制表|填表|填报|审核|审批|校长|负责人|经办人|联系人|统计人|日期|时间|备注|说明|注)[^:：]{0,8}[:：]")
+
+
+def _footer_rows(frame: pd.DataFrame, blank: pd.DataFrame) -> np.ndarray:
+    """Rows at the bottom of a table whose filled cells are all signature
+    lines (制表人：张三  审核人：李四  填表日期：2024年9月): not data rows."""
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    cells = frame.to_numpy(dtype=object)
+    signed = np.vectorize(lambda v: isinstance(v, str) and bool(_FOOTER.match(v)), otypes=[bool])(cells)
+    is_footer = ((signed | blank.to_numpy()).all(axis=1) & signed.any(axis=1))
+    # only a run at the end of the table: a signature line between data rows is a data problem
+    tail = np.flip(np.logical_and.accumulate(np.flip(is_footer | blank.to_numpy().all(axis=1))))
+    return is_footer & tail
 
 
 def _blank_mask(frame: pd.DataFrame) -> pd.DataFrame:

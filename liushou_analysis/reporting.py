@@ -123,8 +123,9 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
     current = {p.relative_to(raw_dir).as_posix(): p for folder in term_folders(raw_dir).values()
                for p in data_files(folder)[0]}
     settings = raw_dir / SETTINGS_FILE
-    if settings.is_file():
+    if settings.is_file() or manifest.get("settings"):
         recorded[SETTINGS_FILE] = manifest.get("settings_sha256")
+    if settings.is_file():
         current[SETTINGS_FILE] = settings
     if set(recorded) != set(current):
         return "raw files were added or removed since they were made"

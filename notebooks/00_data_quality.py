@@ -48,6 +48,24 @@ reasons = quality.quarantine_reasons(ctx["clean_dir"], ctx["term"])
 pub.table(reasons, "quarantine_reasons");
 
 # %% [markdown]
+# ## 文件与学校 Files and their schools
+# Each file's school comes from a school column, its title or 填报单位 line, a school folder, liushou.toml,
+# or a file-name prefix that another file confirms (docs/your_own_data.md). Files that could not be used are
+# listed with the reason; folder litter is skipped.
+
+# %%
+pub.table(quality.schools_of_files(manifest, ctx["term"]), "schools_of_files");
+pub.table(quality.files_not_used(manifest, ctx["term"]), "files_not_used");
+
+# %% [markdown]
+# ## 置为未知的字段 Fields set to unknown
+# A value the codebook does not know (or a number out of range) makes that field unknown; the row is kept and
+# the field counts as missing below.
+
+# %%
+pub.table(quality.field_issues(ctx["clean_dir"], ctx["term"]), "field_issues");
+
+# %% [markdown]
 # ## 未知列 Unknown columns
 # Columns the codebook does not know are listed, not read.
 

@@ -193,6 +193,13 @@ def test_stale_clean_tables_are_detected(tmp_path, sample_dir, sample_clean):
     victim.unlink()
     assert "added or removed" in stale_reason(raw, copy)
     assert "no clean tables" in stale_reason(raw, tmp_path / "empty")
+    # folder litter does not make the tables stale; the dataset's settings do
+    shutil.copy(sample_dir / victim.relative_to(raw), victim)
+    (raw / "2024-2025-2" / "Thumbs.db").write_bytes(b"\0")
+    (raw / "2024-2025-2" / "~$学生名册.xlsx").write_bytes(b"\0")
+    assert stale_reason(raw, copy) is None
+    (raw / "liushou.toml").write_text('[labels.relation]\n"干妈" = "friend_neighbour"\n', encoding="utf-8")
+    assert stale_reason(raw, copy) is not None
 
 
 def _browser():

@@ -370,3 +370,34 @@ def test_the_manifest_records_each_files_school_and_link_rates(school):
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert all(f["school"] == SCHOOL and f["school_from"] for f in m["files"])
     assert set(m["linkage"]) == {"enrolment", "exams", "households", "pairings", "conduct"}
+
+
+def test_a_roster_with_left_behind_columns_and_signature_lines(tmp_path):
+    """A 学生花名册 that also records 留守类型 feeds enrolment and households; the signature
+    lines under it (制表人, 审核人) are not rows."""
+    t = tmp_path / "r" / "2024秋"
+    rows = [["1", "甲一", "男", "七年级1班", "父母双方外出", "2023年9月", "是"],
+            ["2", "乙二", "女", "七年级1班", "非留守", "", "否"],
+            ["3", "丙三", "女", "七年级1班", "", "", "否"],
+            ["制表人：王五", None, None, None, "审核人：赵六", None, None],
+            [None, None, None, None, None, "填表日期：2024年9月", None]]
+    sf.xlsx(t / "学生花名册.xlsx", ["学号", "姓名", "性别", "班级", "留守类型", "外出时间", "是否寄宿"], rows,
+            titles=["东山中学学生花名册"])
+    manifest = clean_dataset(tmp_path / "r", tmp_path / "o")
+    (entry,) = manifest["files"]
+    assert entry["forms"] == ["roster_register"] and entry["footer_rows_dropped"] == 2
+    assert manifest["totals"]["enrolment"] == {"rows_read": 3, "rows_kept": 3, "rows_quarantined": 0}
+    h = pd.read_parquet(tmp_path / "o" / "households.parquet").sort_values("father_away")
+    assert h.father_away.tolist() == [False, True] and h.mother_away.tolist() == [False, True]
+    assert h.father_months_away.tolist()[1] == 12 and h.boarding.tolist() == [False, True]
+    assert manifest["terms"] == ["2024-2025-1"]
+
+
+def test_each_parents_own_time_away(tmp_path):
+    t = tmp_path / "p" / "2024-2025-1"
+    sf.xlsx(t / "留守儿童登记表.xlsx", ["学号", "姓名", "班级", "留守类型", "父亲外出时间", "母亲外出时间"],
+            [["1", "甲一", "七年级1班", "父母双方外出", "2020年", "2个月"]], titles=["东山中学留守儿童登记表"])
+    clean_dataset(tmp_path / "p", tmp_path / "o")
+    h = pd.read_parquet(tmp_path / "o" / "households.parquet")
+    assert (h.father_months_away.item(), h.mother_months_away.item()) == (12, 2)
+    assert not strict_both_3m(h).item() and either_parent(h).item()

@@ -53,6 +53,10 @@ def _needs(*sets: tuple[str, ...]) -> tuple[frozenset[str], ...]:
 #: are met wins. Exam tables are recognised by any score column.
 FORMS: tuple[Form, ...] = (
     Form("exam", "考试成绩表", ("exams",), _needs(("score:total",))),
+    # a roster that also says who is left behind (是否留守 / 留守类型 columns): both tables
+    Form("roster_register", "学生花名册（含留守情况）", ("enrolment", "households", "pairings"),
+         _needs(("left_behind_type", "student_no", "gender"), ("left_behind_type", "student_no", "id_number")),
+         feeds_when={"households": "left_behind_type", "pairings": "helper_name"}),
     Form("register", "留守儿童信息统计表", ("households", "pairings"), _needs(("left_behind_type",)),
          aliases={"联系电话": "guardian_phone", "电话": "guardian_phone"},
          feeds_when={"pairings": "helper_name"}),

@@ -207,7 +207,8 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
                  "sheets": [s.sheet for s, _, _ in sheets], "sheets_without_a_table": raw.skipped_sheets,
                  "sheets_not_recognised": unrecognised, "forms": sorted({f.name for _, _, f in sheets}),
                  "school": decision.school, "school_from": decision.how,
-                 "empty_rows_dropped": sum(s.empty_rows for s, _, _ in sheets), "unknown_columns": unknown}
+                 "empty_rows_dropped": sum(s.empty_rows for s, _, _ in sheets),
+                 "footer_rows_dropped": sum(s.footer_rows for s, _, _ in sheets), "unknown_columns": unknown}
         stem = Path(raw.file).stem
         for sheet, columns, form in sheets:
             hint = V.grade_in_text(sheet.title) or V.grade_in_text(sheet.sheet) or V.grade_in_text(stem)

@@ -348,8 +348,9 @@ def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
     A register says which parents work away in one 留守类型 cell (父亲外出,
     母亲外出, 父母双方外出): a parent it names is away, the other at home,
-    and both are listed. Its 外出时间 (when they left, or for how long)
-    gives the away parents' months, capped at 12.
+    and both are listed. Its 外出时间 (when they left, or for how long; or
+    父亲外出时间 and 母亲外出时间 apart) gives the away parents' months,
+    capped at 12.
     """
     out, checks = _start(job)
     _class(job, checks, out, required=False)
@@ -357,9 +358,14 @@ def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     _label(job, checks, out, "left_behind_type", "left_behind_type")
     lb = out.left_behind_type
     away_by_type = {"father": lb.isin(["father_away", "both_away"]), "mother": lb.isin(["mother_away", "both_away"])}
-    months, problem = V.months_away(job.cell("away_since"), _term_ends(job))
+    ends = _term_ends(job)
+    months, problem = V.months_away(job.cell("away_since"), ends)
     out["_months_since"] = months
     checks.lose(problem.notna(), "away_since", "unparseable_date", out, "_months_since")
+    for who in ("father", "mother"):  # a parent's own 外出时间 column, where the form has one
+        own, problem = V.months_away(job.cell(f"{who}_away_since"), ends)
+        out[f"_{who}_months_since"] = own.where(job.present(f"{who}_away_since"), out._months_since)
+        checks.lose(problem.notna(), f"{who}_away_since", "unparseable_date", out, f"_{who}_months_since")
     for who in ("father", "mother"):
         listed = V.text(job.cell(f"{who}_name")).notna() | V.text(job.cell(f"{who}_phone")).notna()
         # a register without a column for this parent's name lists both parents by its 留守类型
@@ -371,7 +377,7 @@ def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
         _number(job, checks, out, f"{who}_months_away", 0, 12, integer=True)
         from_since = ~job.present(f"{who}_months_away") & out[f"{who}_away"].fillna(False).astype(bool)
         out[f"{who}_months_away"] = out[f"{who}_months_away"].astype("Float64").mask(
-            from_since, out._months_since.round()).astype("Int64")
+            from_since, out[f"_{who}_months_since"].round()).astype("Int64")
         out[f"{who}_work_province"] = V.text(job.cell(f"{who}_work_province"))
     _yes_no(job, checks, out, "parent_unable_to_guard")
     _yes_no(job, checks, out, "boarding")

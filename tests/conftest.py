@@ -34,8 +34,8 @@ def truth(sample_dir):
 def sample_views(sample_dir):
     """Every sheet of every raw file in the sample, read from disk."""
     views, facts = [], {}
-    for path in sorted(sample_dir.glob("*/*")):
-        if path.parent.name.startswith("_") or path.suffix not in (".csv", ".xlsx"):
+    for path in sorted(sample_dir.glob("20*/**/*")):  # office-kept schools' files are in school folders
+        if path.suffix not in (".csv", ".xlsx") or path.name.startswith("~$"):
             continue
         v, f = read_file(path, sample_dir)
         views.extend(v)

@@ -25,7 +25,7 @@ def _content(path: Path):
     """What a file holds, independent of container details: a workbook's
     unzipped parts (zip compression can differ between zlib builds), a
     Parquet file's table, any other file's bytes."""
-    if path.suffix == ".xlsx":
+    if path.suffix == ".xlsx" and zipfile.is_zipfile(path):  # not an Excel lock file (~$...) left as litter
         with zipfile.ZipFile(path) as z:
             return {n: hashlib.sha256(z.read(n)).hexdigest() for n in sorted(z.namelist())}
     if path.suffix == ".parquet":

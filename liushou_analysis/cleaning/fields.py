@@ -1,7 +1,8 @@
 """Map header labels to canonical fields, and tell which table a sheet holds.
 
-Labels map through the codebook's ``header`` domain (学号, 考号, 学籍号 ->
-``student_no``). Score columns combine a subject and a leaf: 语文, 语文分数,
+Labels map through the codebook's ``header`` domain (学号 -> ``student_no``,
+考号 -> ``exam_no``, 学籍号 -> ``registry_no``; a sheet's pupil number is the
+first of the three it has). Score columns combine a subject and a leaf: 语文, 语文分数,
 语文班名 give ``score:chinese`` and ``class_rank:chinese``; the total is
 ``score:total`` whether headed 总分, 总分分数 or 总成绩. A label the codebook
 does not know maps to nothing and is reported as an unknown column.
@@ -42,7 +43,7 @@ def field_of(label: str) -> str | None:
     """The canonical field of a header label, or None when unknown.
 
     >>> field_of("考号"), field_of("数学班名"), field_of("总成绩"), field_of("班排")
-    ('student_no', 'class_rank:math', 'score:total', 'class_rank:total')
+    ('exam_no', 'class_rank:math', 'score:total', 'class_rank:total')
     """
     headers, subjects, leaves = _lookups()
     label = normalise_label(label)

@@ -233,7 +233,12 @@ def link_pupils(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
         amb = todo & ~hit & key.isin(ambiguous)
         reason = reason.where(~amb, "ambiguous_pupil")
         todo = todo & ~hit & ~amb
-    # Rows known only by a registry or ID number that no numbered row carries are their own pupil.
+    # Rows known only by a registry or ID number that no numbered row carries are their own pupil
+    # (a 学籍号 that was the row's number keeps its school, as a number does).
+    kept_number = todo & unconfirmed
+    identity = identity.where(~kept_number, own)
+    how = how.where(~kept_number, "学籍号 (own)")
+    todo = todo & ~kept_number
     for label, key, prefix in (("学籍号 (own)", registry_no, "R|"), ("身份证号 (own)", rows["_id_number"], "I|")):
         own_key = todo & key.notna()
         identity = identity.where(~own_key, prefix + key.astype(str))

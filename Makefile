@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## Create or update .venv from pyproject.toml
 
-test: $(STAMP) ## Run the test suite (quick versions of simulation studies)
-	$(BIN)/python -m pytest
+test: $(STAMP) ## Run the test suite (quick versions of simulation studies), a test file per core
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 report: $(STAMP) ## Run the main job on the bundled sample: its latest term's report
 	$(BIN)/liushou report --data data_raw/sample

@@ -207,7 +207,10 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
         schools.setdefault((f["school"] or "(school column)", f["school_from"]), []).append(f["file"])
     lines.append("Schools:")
     for (school, how), files in sorted(schools.items()):
-        lines.append(f"  {school}: {len(files)} file(s), resolved from: {how} (e.g. {files[0]})")
+        lines.append(f"  {school}: {len(files)} file(s), resolved from: {how}"
+                     + (f" (e.g. {files[0]}; every file is listed in manifest.json)" if len(files) > 5 else ""))
+        if len(files) <= 5:
+            lines += [f"    {file}" for file in files]
     unknown = sorted({c for f in manifest["files"] for c in f["unknown_columns"]})
     lines.append(f"Unknown columns (not read): {', '.join(unknown) if unknown else 'none'}.")
     if manifest["quarantine"]["rows"]:

@@ -112,12 +112,11 @@ def key(monkeypatch):
 
 @pytest.fixture(scope="module")
 def school(tmp_path_factory):
-    import os
-
-    os.environ.setdefault("LIUSHOU_KEY", KEY)
     root = build_school(tmp_path_factory.mktemp("raw") / "hongyan")
     out = tmp_path_factory.mktemp("clean") / "hongyan"
-    manifest = clean_dataset(root, out)
+    with pytest.MonkeyPatch.context() as mp:  # the key only for this clean: later tests use their own
+        mp.setenv("LIUSHOU_KEY", KEY)
+        manifest = clean_dataset(root, out)
     tables = {p.stem: pd.read_parquet(p) for p in out.glob("*.parquet")}
     return root, out, manifest, tables
 

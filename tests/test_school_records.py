@@ -400,3 +400,14 @@ def test_each_parents_own_time_away(tmp_path):
     h = pd.read_parquet(tmp_path / "o" / "households.parquet")
     assert (h.father_months_away.item(), h.mother_months_away.item()) == (12, 2)
     assert not strict_both_3m(h).item() and either_parent(h).item()
+
+
+def test_classes_named_by_entry_year(tmp_path):
+    """2024级1班 is the class that entered in 2024: grade 7 in 2024-2025, grade 8 a year later."""
+    for term, label in (("2024秋", "2024级1班"), ("2025秋", "初2024级(1)班")):
+        sf.xlsx(tmp_path / "c" / term / "花名册.xlsx", ["学号", "姓名", "性别", "班级"],
+                [["1", "甲一", "男", label], ["2", "乙二", "女", label]], titles=["东山中学学生花名册"])
+    manifest = clean_dataset(tmp_path / "c", tmp_path / "o")
+    e = pd.read_parquet(tmp_path / "o" / "enrolment.parquet").groupby("term").grade.unique()
+    assert {k: list(v) for k, v in e.items()} == {"2024-2025-1": [7], "2025-2026-1": [8]}
+    assert manifest["totals"]["enrolment"]["rows_quarantined"] == 0

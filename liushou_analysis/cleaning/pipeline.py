@@ -222,6 +222,7 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     quarantine: list[pd.DataFrame] = []
     issues: list[pd.DataFrame] = []
     for table in sorted(inputs):
+        say(f"cleaning {table}")
         job = SheetJob.stack(table, inputs[table], school_of=settings.canonical_school)
         if table == "exams":
             rows, checks, read, quarantined = clean_scores(job)
@@ -320,7 +321,14 @@ def _link(tables: dict[str, pd.DataFrame], quarantine: list, counts) -> dict:
                         keys=pupil_tables, names=["_table", "_i"])
     restored, _ = V.restore_leading_zeros(stacked.student_no, stacked.student_no_was_number, stacked.school)
     stacked["student_no"] = restored
-    identity, how, reason = link_pupils(stacked)
+    # link each distinct set of identifiers once (an exam row repeats its pupil for every subject)
+    link_cols = ["school", "term", "grade", "class_no", "student_no", "number_source", "registry_no", "_id_number",
+                 "_name", "_birth"]
+    group = stacked.groupby(link_cols, dropna=False, sort=False).ngroup().to_numpy()
+    first = stacked[~pd.Series(group).duplicated().to_numpy()]
+    linked = link_pupils(first)
+    order = np.argsort(group[~pd.Series(group).duplicated().to_numpy()])
+    identity, how, reason = (pd.Series(s.to_numpy()[order][group], index=stacked.index) for s in linked)
     linkage = {}
     for name in pupil_tables:
         frame = tables[name]

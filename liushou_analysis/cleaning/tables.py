@@ -84,9 +84,13 @@ class SheetJob:
         frames, labels, forms = [], {}, {}
         for s in sheets:
             raw, columns = s.sheet, s.columns
-            f = pd.DataFrame({name: raw.cells[pos] for name, pos in columns.items()}, index=raw.cells.index)
-            f["_file"], f["_sheet"], f["_row"] = raw.file, raw.sheet, raw.cells.source_row
-            f["_school"], f["_term"], f["_grade_hint"] = s.school, str(s.term), s.grade_hint
+            n = len(raw.cells)
+            data = {name: raw.cells[pos].to_numpy(dtype=object) for name, pos in columns.items()}
+            data.update(_file=np.full(n, raw.file, dtype=object), _sheet=np.full(n, raw.sheet, dtype=object),
+                        _row=raw.cells.source_row.to_numpy(), _school=np.full(n, s.school, dtype=object),
+                        _term=np.full(n, str(s.term), dtype=object),
+                        _grade_hint=np.full(n, np.nan if s.grade_hint is None else s.grade_hint))
+            f = pd.DataFrame(data)  # built in one go: a column at a time costs more than the data
             when = s.form.feeds_when.get(table)
             if when:  # e.g. a register row feeds pairings only where it names a helper
                 f = f[V.text(f[when]).notna()] if when in f else f.iloc[:0]
@@ -111,11 +115,16 @@ class SheetJob:
             return pd.Series(None, index=self.cells.index, dtype=object)
         return self.cells[name]
 
+    def sheets_where(self, holds) -> pd.Series:
+        """True for rows whose (file, sheet) satisfies ``holds(key)``; one test per sheet."""
+        keys = pd.MultiIndex.from_arrays([self.cells._file, self.cells._sheet])
+        chosen = [key for key in self.labels if holds(key)]
+        return pd.Series(keys.isin(chosen) if chosen else np.zeros(len(keys), dtype=bool), index=self.cells.index,
+                         dtype=bool)
+
     def present(self, name: str) -> pd.Series:
         """True for rows whose sheet has the field as a column."""
-        have = {key for key, cols in self.labels.items() if name in cols}
-        return pd.Series([k in have for k in zip(self.cells._file, self.cells._sheet, strict=True)],
-                         index=self.cells.index, dtype=bool)
+        return self.sheets_where(lambda key: name in self.labels[key])
 
     def label(self, name: str | None, index: pd.Index) -> list[str]:
         """The header label each row's sheet used for a field."""
@@ -265,12 +274,15 @@ def _pupil_identifiers(job: SheetJob, checks: RowChecks, out: pd.DataFrame) -> N
 
 
 def _class(job: SheetJob, checks: RowChecks, out: pd.DataFrame, required: bool = True) -> None:
-    """Grade and class number from the class column (else the sheet name);
-    a class given alone ("1班", "01") takes its grade from a 年级 column,
-    else the sheet's title, sheet name or file name."""
+    """Grade and class number from the class column (else the sheet name),
+    or from the entry year (2024级1班) and the term; a class given alone
+    ("1班", "01") takes its grade from a 年级 column, else the sheet's
+    title, sheet name or file name."""
     in_sheet = job.present("class")
     source = job.cell("class").where(in_sheet, job.cells._sheet)
     grade, class_no = V.class_labels(source)
+    cohort_grade, cohort_class = V.cohort_classes(source, job.cells._term.str[:4].astype(int))
+    grade, class_no = grade.fillna(cohort_grade), class_no.fillna(cohort_class)
     if job.has("grade"):
         grade = grade.fillna(V.grades(job.cell("grade")))
     grade = grade.fillna(job.cells._grade_hint.astype("Int64"))
@@ -294,9 +306,7 @@ def _yes_no(job, checks, out, name) -> None:
     cells = job.cell(name)
     codes, unmapped = V.labels_to_codes(cells, "yes_no")
     value = codes.map({"yes": True, "no": False}).astype("boolean")
-    sheets = zip(job.cells._file, job.cells._sheet, strict=True)
-    marked = pd.Series([name in job.forms[k].marked for k in sheets], index=value.index, dtype=bool)
-    marked &= job.present(name)
+    marked = job.sheets_where(lambda key: name in job.forms[key].marked and name in job.labels[key])
     if marked.any():
         sheet = job.cells._file + "\0" + job.cells._sheet
         has_no = (codes == "no").groupby(sheet).transform("any") | unmapped.notna().groupby(sheet).transform("any")

@@ -37,7 +37,28 @@ def text(cells: pd.Series) -> pd.Series:
             v = int(v)
         s = unicodedata.normalize("NFKC", str(v)).strip()
         return s if s else np.nan
-    return cells.map(one).astype(object)
+    return _per_distinct(cells, one)
+
+
+def _per_distinct(cells: pd.Series, one) -> pd.Series:
+    """``cells.map(one)``, calling ``one`` once per distinct value (a column
+    repeats its values: classes, labels, small counts)."""
+    values = cells.to_numpy(dtype=object)
+    if pd.isna(values).all():  # a field the sheet does not have
+        out = np.empty(len(values), dtype=object)
+        out[:] = [one(None)] * len(values) if len(values) else []
+        return pd.Series(out, index=cells.index, dtype=object)
+    kinds = np.fromiter((type(v).__name__ for v in values), dtype=object, count=len(values))
+    # factorize within each type, so 1, 1.0 and True (equal as Python values) stay apart
+    out = np.empty(len(values), dtype=object)
+    for kind in pd.unique(kinds):
+        where = np.flatnonzero(kinds == kind)
+        codes, uniques = pd.factorize(values[where], use_na_sentinel=True)
+        mapped = np.empty(len(uniques) + 1, dtype=object)  # filled one by one: results may be tuples
+        for i, u in enumerate(list(uniques) + [None]):
+            mapped[i] = one(u)
+        out[where] = mapped[codes]  # code -1 (missing) takes the last entry, one(None)
+    return pd.Series(out, index=cells.index, dtype=object)
 
 
 def student_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -46,7 +67,9 @@ def student_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns the ids and a boolean Series: True where the cell was a number
     (its leading zeros may have been lost; see :func:`restore_leading_zeros`).
     """
-    was_number = cells.map(lambda v: isinstance(v, int | float | np.integer | np.floating) and not pd.isna(v))
+    was_number = pd.Series(np.fromiter((isinstance(v, int | float | np.integer | np.floating) and v == v
+                                        for v in cells.to_numpy(dtype=object)), dtype=bool, count=len(cells)),
+                           index=cells.index)
     ids = text(cells).str.lstrip("'‘’`").str.strip()
     ids = ids.where(ids.notna(), np.nan)
     return ids, was_number.astype(bool)
@@ -142,7 +165,7 @@ def dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
                 except ValueError:
                     return failed
         return failed
-    parsed = cells.map(one).astype(object)
+    parsed = _per_distinct(cells, one)
     bad = parsed.map(lambda x: isinstance(x, str)).astype(bool)
     problem = pd.Series(np.where(bad, "unparseable_date", None), index=cells.index, dtype=object)
     return pd.to_datetime(parsed.where(~bad, pd.NaT)), problem
@@ -170,14 +193,18 @@ def relation_codes(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     the whole cell to ``unmapped``.
     """
     t = text(cells)
-    parts = t.str.split(r"\s*[、,，和/及]\s*", regex=True)
-    flat = parts.explode()
-    codes, unmapped = labels_to_codes(flat, "relation")
-    joined = codes.groupby(level=0).agg(lambda s: ";".join(s) if s.notna().all() else np.nan)
-    bad = unmapped.notna().groupby(level=0).any()
-    joined = joined.reindex(t.index)
-    unmapped_cells = t.where(bad.reindex(t.index, fill_value=False))
-    return joined.where(t.notna()).astype(object), unmapped_cells.astype(object)
+
+    def one(cell):  # each distinct cell once (see _per_distinct)
+        if not isinstance(cell, str):
+            return (np.nan, False)
+        parts = pd.Series(re.split(r"\s*[、,，和/及]\s*", cell))
+        codes, unmapped = labels_to_codes(parts, "relation")
+        return (";".join(codes) if codes.notna().all() else np.nan, bool(unmapped.notna().any()))
+
+    pairs = _per_distinct(t, one)
+    joined = pairs.map(lambda p: p[0])
+    bad = pairs.map(lambda p: p[1]).astype(bool)
+    return joined.where(t.notna()).astype(object), t.where(bad).astype(object)
 
 
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
@@ -303,6 +330,35 @@ def class_labels(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     grade = keys.map(lambda k: parsed.get(k, (None, None))[0])
     class_no = keys.map(lambda k: parsed.get(k, (None, None))[1])
     return grade.astype("Int64"), class_no.astype("Int64")
+
+
+_COHORT = re.compile(r"^(?P<stage>初|高|小)?中?(?P<y>(?:19|20)\d{2})级[\-.·_]?\(?(?P<c>\d{1,2})\)?班?$")
+#: First grade of each stage, and how many grades it has.
+_STAGES = {"初": (7, 3), "高": (10, 3), "小": (1, 6)}
+
+
+def cohort_classes(cells: pd.Series, start_years: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Classes named by the year their pupils entered: 2024级1班, 初2024级(1)班,
+    高2023级3班. The grade is the stage's first grade plus the school years
+    since (a junior middle school unless 高 or 小 says otherwise); missing
+    outside the stage's grades.
+
+    >>> g, c = cohort_classes(pd.Series(["2024级1班", "初2023级(2)班", "高2024级3班", "2015级1班"]),
+    ...                       pd.Series([2024, 2024, 2025, 2024]))
+    >>> g.tolist(), c.tolist()
+    ([7, 8, 11, <NA>], [1, 2, 3, <NA>])
+    """
+    t = text(cells)
+    distinct = pd.Series(t.dropna().unique(), dtype=object)
+    found = distinct.str.extract(_COHORT).set_axis(distinct.to_numpy())
+    m = found.reindex(t.to_numpy()).set_axis(t.index) if len(found) else pd.DataFrame(
+        {"stage": np.nan, "y": np.nan, "c": np.nan}, index=t.index)
+    stage = m.stage.where(m.stage.notna(), "初")  # a junior middle school unless the label says otherwise
+    first = stage.map({k: v[0] for k, v in _STAGES.items() if k})
+    size = stage.map({k: v[1] for k, v in _STAGES.items() if k})
+    grade = first + (start_years - pd.to_numeric(m.y, errors="coerce"))
+    valid = (grade >= first) & (grade < first + size)
+    return grade.where(valid).astype("Int64"), pd.to_numeric(m.c, errors="coerce").where(valid).astype("Int64")
 
 
 _GRADE_IN_TEXT = re.compile(r"初[一二三]|高[一二三]|(?:[一二三四五六七八九]|[1-9])年级")

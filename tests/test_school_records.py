@@ -411,3 +411,18 @@ def test_classes_named_by_entry_year(tmp_path):
     e = pd.read_parquet(tmp_path / "o" / "enrolment.parquet").groupby("term").grade.unique()
     assert {k: list(v) for k, v in e.items()} == {"2024-2025-1": [7], "2025-2026-1": [8]}
     assert manifest["totals"]["enrolment"]["rows_quarantined"] == 0
+
+
+@pytest.mark.parametrize("title, school", [
+    ("红岩镇中学农村留守儿童信息统计表", "红岩镇中学"),
+    ("填报单位（盖章）：红岩镇中心小学　　填报人：　　日期：", "红岩镇中心小学"),
+    ("李家湾教学点2024年秋季学期学生名册", "李家湾教学点"),
+    ("全镇留守儿童名册（红岩镇中学）", "红岩镇中学"),
+    ("2024-2025学年第一学期七年级期末考试成绩表", None),
+    ("全县中小学留守儿童统计表", None),
+    ("本校学生花名册", None),
+])
+def test_the_school_a_title_names(title, school):
+    from liushou_analysis.cleaning.identity import school_in_text
+
+    assert school_in_text(title) == school

@@ -426,3 +426,19 @@ def test_the_school_a_title_names(title, school):
     from liushou_analysis.cleaning.identity import school_in_text
 
     assert school_in_text(title) == school
+
+
+def test_a_blank_student_number_is_not_filled_from_the_exam_number(tmp_path):
+    """考号 are seat numbers: a row whose 学号 is blank must not become the pupil whose 学号 equals its 考号."""
+    t = tmp_path / "k" / "2024-2025-1"
+    sf.xlsx(t / "成绩.xlsx", ["学号", "考号", "姓名", "班级", "语文", "总分"],
+            [["1", "3", "甲一", "七年级1班", 80, 80], ["2", "1", "乙二", "七年级1班", 70, 70],
+             [None, "2", "丙三", "七年级1班", 60, 60]], titles=["东山中学七年级期末成绩"])
+    sf.xlsx(t / "花名册.xlsx", ["学号", "姓名", "性别", "班级"],
+            [["1", "甲一", "男", "七年级1班"], ["2", "乙二", "女", "七年级1班"], ["3", "丙三", "女", "七年级1班"]],
+            titles=["东山中学学生花名册"])
+    manifest = clean_dataset(tmp_path / "k", tmp_path / "o")
+    assert manifest["linkage"]["exams"]["by"] == {"name and class": 2, "number": 4}
+    exams = pd.read_parquet(tmp_path / "o" / "exams.parquet")
+    key3 = pseudonyms(pd.Series(["东山中学|3"]), KEY.encode(), "P").item()
+    assert exams[exams.pupil_key == key3].score.tolist() == [60.0, 60.0]

@@ -250,17 +250,21 @@ NUMBER_FIELDS = (("student_no", "学号"), ("exam_no", "考号"), ("registry_no"
 
 
 def _pupil_identifiers(job: SheetJob, checks: RowChecks, out: pd.DataFrame) -> None:
-    """The row's number (学号, else 考号, else 学籍号), a 学籍号 beside it,
-    and the name, ID number and birth date used to link rows without one."""
+    """The row's number from its sheet's number column (学号, else 考号, else
+    学籍号: a blank 学号 is no number, not a cue to read the 考号), a 学籍号
+    beside it, and the name, ID number and birth date used to link rows
+    without one."""
     number = pd.Series(np.nan, index=out.index, dtype=object)
     source = pd.Series(None, index=out.index, dtype=object)
     was_number = pd.Series(False, index=out.index)
+    decided = pd.Series(False, index=out.index)
     for name, label in NUMBER_FIELDS:
         ids, numeric = V.student_ids(job.cell(name))
-        take = number.isna() & ids.notna()
+        take = ~decided & job.present(name)
         number = number.where(~take, ids)
-        source = source.where(~take, label)
+        source = source.where(~(take & ids.notna()), label)
         was_number = was_number.where(~take, numeric)
+        decided |= take
     checks.fail(number.notna() & ~number.str.fullmatch(r"[0-9A-Za-z]+").fillna(False).astype(bool),
                 "student_no", "malformed_student_no", number)
     out["student_no"] = number

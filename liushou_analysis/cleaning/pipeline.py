@@ -129,33 +129,41 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = Fa
         return _clean(raw_dir, Path(out_dir), progress or (lambda msg: None), strict, settings)
 
 
-def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
-    folders = term_folders(raw_dir)
-    terms = list(folders)
-    key, key_source = load_key(raw_dir)
-    not_used: list[dict] = []
-    skipped: list[dict] = []
+class _Unused:
+    """Files not used (with the reason) and folder litter skipped; under
+    ``strict`` the first file not used stops the clean instead."""
 
-    def refuse(rel: str, sha: str | None, reason: str, term) -> None:
-        if strict:
+    def __init__(self, strict: bool, say):
+        self.strict, self.say = strict, say
+        self.not_used: list[dict] = []
+        self.skipped: list[dict] = []
+
+    def refuse(self, rel: str, sha: str | None, reason: str, term) -> None:
+        if self.strict:
             raise UserError(reason)
-        not_used.append({"file": rel, "term": str(term), "sha256": sha, "reason": reason})
-        say(f"not used: {reason}")
+        self.not_used.append({"file": rel, "term": str(term), "sha256": sha, "reason": reason})
+        self.say(f"not used: {reason}")
 
-    found = []  # (raw, term, [(sheet, columns, form)], unknown columns, unrecognised sheets)
-    for term in terms:
-        paths, litter = data_files(folders[term])
+    def skip(self, rel: str, reason: str, term) -> None:
+        self.skipped.append({"file": rel, "term": str(term), "reason": reason})
+        self.say(f"skipped {rel}: {reason}")
+
+
+def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say) -> list[tuple]:
+    """Read every data file of every term and recognise the form of each
+    sheet: (raw file, term, [(sheet, columns, form)], unknown columns,
+    sentences for sheets not recognised) per file that can be used."""
+    found = []
+    for term, folder in folders.items():
+        paths, litter = data_files(folder)
         for path, reason in litter:
-            rel = path.relative_to(raw_dir).as_posix()
-            skipped.append({"file": rel, "term": str(term), "reason": reason})
-            say(f"skipped {rel}: {reason}")
+            unused.skip(path.relative_to(raw_dir).as_posix(), reason, term)
         say(f"reading {len(paths)} files of term {term}")
         for path in paths:
-            rel = path.relative_to(raw_dir).as_posix()
             try:
                 raw = read_raw_file(path, raw_dir)
             except UserError as err:
-                refuse(rel, _sha256(path), str(err), term)
+                unused.refuse(path.relative_to(raw_dir).as_posix(), _sha256(path), str(err), term)
                 continue
             sheets, unknown, unrecognised = [], [], []
             try:
@@ -174,23 +182,28 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
                     unknown += [u for u in unknown_here if u not in unknown]
                     sheets.append((sheet, columns, form))
             except UserError as err:
-                refuse(raw.file, raw.sha256, str(err), term)
+                unused.refuse(raw.file, raw.sha256, str(err), term)
                 continue
             if not sheets:
-                refuse(raw.file, raw.sha256, unrecognised[0], term)
+                unused.refuse(raw.file, raw.sha256, unrecognised[0], term)
                 continue
-            if unrecognised and strict:
+            if unrecognised and unused.strict:
                 raise UserError(unrecognised[0])
             found.append((raw, term, sheets, unknown, unrecognised))
+    return found
 
-    say("resolving schools")
+
+def _plan(found: list[tuple], settings, unused: _Unused):
+    """Resolve each file's school and plan the tables: the sheets each clean
+    table stacks, the accounting entry of every (file, table), the manifest
+    entry of every file used, and the rows lost with files whose school is
+    unresolved (per table)."""
     evidence = []
     for raw, term, sheets, _, _ in found:
         column_values = [v for sheet, columns, _ in sheets if "school" in columns
                          for v in V.text(sheet.cells[columns["school"]]).dropna().unique()]
         evidence.append(evidence_of(raw.file, str(term), [s.title for s, _, _ in sheets], column_values, settings))
     decisions = resolve_schools(evidence, settings)
-
     inputs: dict[str, list[SheetInput]] = defaultdict(list)
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (file, table) -> read, quarantined
     manifest_files = []
@@ -199,25 +212,29 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
         decision = decisions[raw.file]
         if decision.problem:
             for sheet, _, form in sheets:
-                for table in form.tables[:1]:
-                    unresolved_rows[table] += len(sheet.cells)
-            refuse(raw.file, raw.sha256, decision.problem, term)
+                unresolved_rows[form.tables[0]] += len(sheet.cells)
+            unused.refuse(raw.file, raw.sha256, decision.problem, term)
             continue
-        entry = {"file": raw.file, "term": str(term), "sha256": raw.sha256, "format": raw.format, "encoding": raw.encoding,
-                 "sheets": [s.sheet for s, _, _ in sheets], "sheets_without_a_table": raw.skipped_sheets,
-                 "sheets_not_recognised": unrecognised, "forms": sorted({f.name for _, _, f in sheets}),
-                 "school": decision.school, "school_from": decision.how,
-                 "empty_rows_dropped": sum(s.empty_rows for s, _, _ in sheets),
-                 "footer_rows_dropped": sum(s.footer_rows for s, _, _ in sheets), "unknown_columns": unknown}
+        manifest_files.append({
+            "file": raw.file, "term": str(term), "sha256": raw.sha256, "format": raw.format,
+            "encoding": raw.encoding, "sheets": [s.sheet for s, _, _ in sheets],
+            "sheets_without_a_table": raw.skipped_sheets, "sheets_not_recognised": unrecognised,
+            "forms": sorted({f.name for _, _, f in sheets}), "school": decision.school, "school_from": decision.how,
+            "empty_rows_dropped": sum(s.empty_rows for s, _, _ in sheets),
+            "footer_rows_dropped": sum(s.footer_rows for s, _, _ in sheets), "unknown_columns": unknown})
         stem = Path(raw.file).stem
         for sheet, columns, form in sheets:
             hint = V.grade_in_text(sheet.title) or V.grade_in_text(sheet.sheet) or V.grade_in_text(stem)
             for table in form.tables:
                 inputs[table].append(SheetInput(sheet, columns, form, decision.school, term, hint))
                 counts[(raw.file, table)]  # a file with no data rows still has its table entry
-        manifest_files.append(entry)
+    return inputs, counts, manifest_files, unresolved_rows
 
-    say("cleaning")
+
+def _clean_tables(inputs: dict, counts, settings, say):
+    """Run each table's cleaner on its stacked sheets: the rows kept, the
+    quarantine and field-issue frames; ``counts`` gains rows read and
+    quarantined per file."""
     parts: dict[str, pd.DataFrame] = {}
     quarantine: list[pd.DataFrame] = []
     issues: list[pd.DataFrame] = []
@@ -236,6 +253,19 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
             counts[(file, table)][0] += int(n)
         for file, n in quarantined.items():
             counts[(file, table)][1] += int(n)
+    return parts, quarantine, issues
+
+
+def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
+    folders = term_folders(raw_dir)
+    terms = list(folders)
+    key, key_source = load_key(raw_dir)
+    unused = _Unused(strict, say)
+    found = _read_forms(raw_dir, folders, settings, unused, say)
+    say("resolving schools")
+    inputs, counts, manifest_files, unresolved_rows = _plan(found, settings, unused)
+    say("cleaning")
+    parts, quarantine, issues = _clean_tables(inputs, counts, settings, say)
 
     say("linking rows to pupils")
     tables = dict(parts)
@@ -289,8 +319,8 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
         "linkage": linkage,
         "totals": totals,
         "files": manifest_files,
-        "files_not_used": sorted(not_used, key=lambda f: f["file"]),
-        "files_skipped": skipped,
+        "files_not_used": sorted(unused.not_used, key=lambda f: f["file"]),
+        "files_skipped": unused.skipped,
         "incomplete": incomplete,
         "analyses_without_data": without,
     }

@@ -33,13 +33,14 @@ keyed hash.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
 
-from .settings import DatasetSettings, normalise_school
+from .settings import DatasetSettings
 
 _SCHOOL_SUFFIX = ("九年一贯制学校|中心小学|中心学校|初级中学|完全小学|实验学校|学校|中学|小学|初中|完小|中心校|教学点")
 _SCHOOL = re.compile(rf"[\u4e00-\u9fff]{{2,20}}?(?:{_SCHOOL_SUFFIX})")
@@ -61,19 +62,13 @@ def school_in_text(text: str) -> str | None:
     """
     if not text:
         return None
-    text = normalise_school_text(text)
+    text = unicodedata.normalize("NFKC", str(text))
     m = _FIELD_LINE.search(text)
     if m:
         named = _first_school(m.group(1))
         if named:
             return named
     return _first_school(text)
-
-
-def normalise_school_text(text: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFKC", str(text))
 
 
 def _first_school(text: str) -> str | None:

@@ -53,7 +53,7 @@ from .forms import recognise
 from .identity import evidence_of, link_pupils, resolve_schools
 from .pseudonym import is_synthetic, load_key, pseudonyms
 from .settings import load_settings
-from .tables import CLEANERS, PERSONAL_FIELDS, SheetInput, SheetJob, clean_scores
+from .tables import CLEANERS, SheetInput, SheetJob, clean_scores
 
 TABLES = ["pupils", "enrolment", "classes", "exams", "households", "archive", "pairings", "contacts", "conduct"]
 #: What identifies one row of each clean table (beyond the term).

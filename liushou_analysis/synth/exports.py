@@ -571,7 +571,6 @@ def build_register(ctx: Context, mess: FileMess) -> list[Sheet]:
     d = d[d.father_away | d.mother_away]
     f = _base(d)
     rows = f._row.to_numpy()
-    h = mess.header
     f["序号"] = np.arange(1, len(d) + 1)
     f["姓名"] = d.name.to_numpy()
     f["性别"] = mess.labels("gender", d.gender.to_numpy(), rows, "性别", 0)

@@ -146,12 +146,12 @@ def resolve_schools(files: list[FileEvidence], settings: DatasetSettings) -> dic
             out[f.file] = SchoolDecision(None, "unresolved", (
                 f"{f.file}: the files of term {f.term} name {len(by_term[f.term])} schools ({names}) and this file "
                 "names none; put each school's files in a folder of its own "
-                f"({f.term}/<school>/) or set school = \"...\" in {settings.where}."))
+                f"({PurePosixPath(f.file).parts[0]}/<school>/) or set school = \"...\" in {settings.where}."))
         else:
             out[f.file] = SchoolDecision(None, "unresolved", (
                 f"{f.file}: no school is named in this file (a 学校 column, its title or a 填报单位 line), its "
                 f"folder or liushou.toml; add school = \"...\" to {settings.where}, or put the files in a "
-                f"folder named after the school ({f.term}/<school>/)."))
+                f"folder named after the school ({PurePosixPath(f.file).parts[0]}/<school>/)."))
     return out
 
 

@@ -211,8 +211,9 @@ def _plan(found: list[tuple], settings, unused: _Unused):
     for raw, term, sheets, unknown, unrecognised in found:
         decision = decisions[raw.file]
         if decision.problem:
-            for sheet, _, form in sheets:
-                unresolved_rows[form.tables[0]] += len(sheet.cells)
+            for sheet, columns, form in sheets:  # exams count pupil-subject cells
+                cells = sum(f.startswith("score:") for f in columns) if form.tables[0] == "exams" else 1
+                unresolved_rows[form.tables[0]] += len(sheet.cells) * cells
             unused.refuse(raw.file, raw.sha256, decision.problem, term)
             continue
         manifest_files.append({

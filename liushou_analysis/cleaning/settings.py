@@ -80,6 +80,12 @@ def load_settings(dataset_dir: Path) -> DatasetSettings:
     if extra:
         raise UserError(f"{path}: unknown setting(s) {', '.join(extra)}; the settings are "
                         f"{', '.join(sorted(known))}.")
+    misplaced = [name for name in ("school_aliases", "headers") if "school" in data.get(name, {})]
+    misplaced += [f"labels.{d}" for d, labels in data.get("labels", {}).items()
+                  if isinstance(labels, dict) and "school" in labels]
+    if misplaced and "school" not in data:
+        raise UserError(f"{path}: school = ... is inside the [{misplaced[0]}] section; move the school line above the "
+                        "first [section] of the file (TOML reads every line below a [section] as part of it).")
     settings = DatasetSettings(path=path)
     if "school" in data:
         if not isinstance(data["school"], str) or not data["school"].strip():

@@ -444,3 +444,15 @@ def test_a_blank_student_number_is_not_filled_from_the_exam_number(tmp_path):
     exams = pd.read_parquet(tmp_path / "o" / "exams.parquet")
     key3 = pseudonyms(pd.Series(["东山中学|3"]), KEY.encode(), "P").item()
     assert exams[exams.pupil_key == key3].score.tolist() == [60.0, 60.0]
+
+
+def test_report_stops_on_incomplete_clean_tables(tmp_path):
+    t = tmp_path / "x" / "2024-2025-1"
+    _exam(t / "成绩.xlsx", [("1", "甲一"), ("2", "乙二")], titles=["东山中学期末成绩"], klass="实验班")
+    liushou = Path(sys.executable).parent / "liushou"
+    run = subprocess.run([str(liushou), "report", "--data", str(tmp_path / "x"), "--clean", str(tmp_path / "c"),
+                          "--out", str(tmp_path / "r")], capture_output=True, text=True,
+                         env={"LIUSHOU_KEY": KEY, "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 3, run.stderr
+    assert "Incomplete: exams: 4 rows read but none kept" in run.stderr and "--allow-incomplete" in run.stderr
+    assert not (tmp_path / "r").exists() and "Traceback" not in run.stderr

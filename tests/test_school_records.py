@@ -456,3 +456,16 @@ def test_report_stops_on_incomplete_clean_tables(tmp_path):
     assert run.returncode == 3, run.stderr
     assert "Incomplete: exams: 4 rows read but none kept" in run.stderr and "--allow-incomplete" in run.stderr
     assert not (tmp_path / "r").exists() and "Traceback" not in run.stderr
+
+
+def test_a_file_per_class_without_a_class_column(tmp_path):
+    """Teachers keep one file per class: 七年级1班期末成绩.xlsx, or a title ending （2班）."""
+    t = tmp_path / "f" / "2024-2025-1"
+    sf.xlsx(t / "七年级1班期末成绩.xlsx", ["学号", "姓名", "语文", "总分"], [["1", "甲一", 80, 80]],
+            titles=["东山中学期末成绩"])
+    sf.xlsx(t / "成绩2.xlsx", ["学号", "姓名", "语文", "总分"], [["2", "乙二", 70, 70]],
+            titles=["东山中学2024-2025学年第一学期七年级期末成绩表（2班）"])
+    manifest = clean_dataset(tmp_path / "f", tmp_path / "o")
+    exams = pd.read_parquet(tmp_path / "o" / "exams.parquet").drop_duplicates("pupil_key")
+    assert sorted(zip(exams.grade, exams.class_no)) == [(7, 1), (7, 2)]
+    assert manifest["quarantine"]["rows"] == 0

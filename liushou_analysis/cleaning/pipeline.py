@@ -226,8 +226,9 @@ def _plan(found: list[tuple], settings, unused: _Unused):
         stem = Path(raw.file).stem
         for sheet, columns, form in sheets:
             hint = V.grade_in_text(sheet.title) or V.grade_in_text(sheet.sheet) or V.grade_in_text(stem)
+            class_hint = V.class_in_text(sheet.title) or V.class_in_text(stem)
             for table in form.tables:
-                inputs[table].append(SheetInput(sheet, columns, form, decision.school, term, hint))
+                inputs[table].append(SheetInput(sheet, columns, form, decision.school, term, hint, class_hint))
                 counts[(raw.file, table)]  # a file with no data rows still has its table entry
     return inputs, counts, manifest_files, unresolved_rows
 

@@ -61,7 +61,7 @@ def mask(field_name: str | None, value) -> str:
 
 
 #: Provenance columns of a job's cells.
-PROVENANCE = ["_file", "_sheet", "_row", "_school", "_term", "_grade_hint"]
+PROVENANCE = ["_file", "_sheet", "_row", "_school", "_term", "_grade_hint", "_class_hint"]
 
 
 @dataclass
@@ -89,7 +89,8 @@ class SheetJob:
             data.update(_file=np.full(n, raw.file, dtype=object), _sheet=np.full(n, raw.sheet, dtype=object),
                         _row=raw.cells.source_row.to_numpy(), _school=np.full(n, s.school, dtype=object),
                         _term=np.full(n, str(s.term), dtype=object),
-                        _grade_hint=np.full(n, np.nan if s.grade_hint is None else s.grade_hint))
+                        _grade_hint=np.full(n, np.nan if s.grade_hint is None else s.grade_hint),
+                        _class_hint=np.full(n, np.nan if s.class_hint is None else s.class_hint))
             f = pd.DataFrame(data)  # built in one go: a column at a time costs more than the data
             when = s.form.feeds_when.get(table)
             if when:  # e.g. a register row feeds pairings only where it names a helper
@@ -98,7 +99,8 @@ class SheetJob:
             labels[(raw.file, raw.sheet)] = {name: raw.labels[pos] for name, pos in columns.items()}
             forms[(raw.file, raw.sheet)] = s.form
         cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROVENANCE)
-        cells["_grade_hint"] = cells["_grade_hint"].astype("Int64") if len(cells) else pd.Series(dtype="Int64")
+        for hint in ("_grade_hint", "_class_hint"):
+            cells[hint] = cells[hint].astype("Int64") if len(cells) else pd.Series(dtype="Int64")
         return cls(cells.astype({c: object for c in cells.columns if c not in PROVENANCE}), table, labels, forms,
                    school_of)
 
@@ -146,6 +148,8 @@ class SheetInput:
     school: str | None
     term: Term
     grade_hint: int | None = None
+    #: the one class the sheet's title or the file name names (for sheets without a class column)
+    class_hint: int | None = None
 
 
 @dataclass
@@ -230,7 +234,8 @@ def _base(job: SheetJob, checks: RowChecks) -> pd.DataFrame:
     out = pd.DataFrame({"_file": cells._file, "_sheet": cells._sheet, "_row": cells._row,
                         "school": school, "term": cells._term}, index=cells.index)
     checks.fail(school.isna(), "school", "missing_school")
-    duplicate = cells.drop(columns=["_row", "_school", "_term", "_grade_hint"]).astype(str).duplicated(keep="first")
+    duplicate = cells.drop(columns=["_row", "_school", "_term", "_grade_hint", "_class_hint"]).astype(str).duplicated(
+        keep="first")
     checks.fail(duplicate, None, "duplicate_row")
     return out
 
@@ -278,7 +283,8 @@ def _pupil_identifiers(job: SheetJob, checks: RowChecks, out: pd.DataFrame) -> N
 
 
 def _class(job: SheetJob, checks: RowChecks, out: pd.DataFrame, required: bool = True) -> None:
-    """Grade and class number from the class column (else the sheet name),
+    """Grade and class number from the class column (else the sheet name,
+    else the one class a sheet's title or file name names: 七年级1班成绩.xlsx),
     or from the entry year (2024级1班) and the term; a class given alone
     ("1班", "01") takes its grade from a 年级 column, else the sheet's
     title, sheet name or file name."""
@@ -287,6 +293,7 @@ def _class(job: SheetJob, checks: RowChecks, out: pd.DataFrame, required: bool =
     grade, class_no = V.class_labels(source)
     cohort_grade, cohort_class = V.cohort_classes(source, job.cells._term.str[:4].astype(int))
     grade, class_no = grade.fillna(cohort_grade), class_no.fillna(cohort_class)
+    class_no = class_no.fillna(job.cells._class_hint.astype("Int64").where(~in_sheet))
     if job.has("grade"):
         grade = grade.fillna(V.grades(job.cell("grade")))
     grade = grade.fillna(job.cells._grade_hint.astype("Int64"))

@@ -361,6 +361,28 @@ def cohort_classes(cells: pd.Series, start_years: pd.Series) -> tuple[pd.Series,
     return grade.where(valid).astype("Int64"), pd.to_numeric(m.c, errors="coerce").where(valid).astype("Int64")
 
 
+_CLASS_IN_TEXT = re.compile(r"(?:\(|（)?(\d{1,2})(?:\)|）)?班")
+
+
+def class_in_text(text: str | None) -> int | None:
+    """The one class number a title or file name names ("七年级1班期末成绩",
+    "...成绩表（2班）"), or None (none, or several).
+
+    >>> class_in_text("七年级（2）班期末成绩表"), class_in_text("七年级成绩表（3班）"), class_in_text("1班、2班")
+    (2, 3, None)
+    >>> class_in_text("七年级1-6班期末成绩") is None
+    True
+    """
+    if not text:
+        return None
+    text = unicodedata.normalize("NFKC", str(text))
+    if re.search(r"\d\s*[-~—至、,]\s*\(?\d{1,2}\)?\s*班", text):  # 1-6班: a range of classes, not one
+        return None
+    found = {int(n) for n in _CLASS_IN_TEXT.findall(text)}
+    found.discard(0)
+    return found.pop() if len(found) == 1 else None
+
+
 _GRADE_IN_TEXT = re.compile(r"初[一二三]|高[一二三]|(?:[一二三四五六七八九]|[1-9])年级")
 
 

@@ -82,3 +82,17 @@ def test_status_words_are_split_from_names():
     names, status = V.split_status_from_names(pd.Series(["张三（转入）", "李四(休学)", "王五"]))
     assert names.tolist() == ["张三", "李四", "王五"]
     assert status.tolist()[:2] == ["transferred_in", "suspended"] and pd.isna(status[2])
+
+
+def test_dates_typed_as_numbers_and_year_months():
+    """201203 and 20120305 typed into Excel as numbers, and 201203 as text, are dates; 123 is not."""
+    parsed, problem = V.dates(pd.Series([201203, 20120305.0, "201203", 123, "2012.3"]))
+    assert parsed.dt.strftime("%Y-%m-%d").tolist()[:3] == ["2012-03-01", "2012-03-05", "2012-03-01"]
+    assert pd.isna(parsed[3]) and problem[3] == "unparseable_date" and parsed[4] == pd.Timestamp("2012-03-01")
+
+
+def test_gender_and_crosses_in_their_school_spellings():
+    codes, unmapped = V.labels_to_codes(pd.Series(["男生", "女生", "男"]), "gender")
+    assert codes.tolist() == ["male", "female", "male"] and unmapped.isna().all()
+    codes, _ = V.labels_to_codes(pd.Series(["×", "√"]), "yes_no")
+    assert codes.tolist() == ["no", "yes"]

@@ -130,6 +130,7 @@ _DATE_PATTERNS = [
     (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), "ymd"),
     (re.compile(r"^(\d{4})年(\d{1,2})月$"), "ym"),
     (re.compile(r"^(\d{4})[.\-/](\d{1,2})$"), "ym"),
+    (re.compile(r"^(\d{4})(\d{2})$"), "ym"),  # 201203
 ]
 
 
@@ -154,7 +155,9 @@ def dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
             serial = float(s)
             if SERIAL_RANGE[0] <= serial <= SERIAL_RANGE[1]:
                 return EXCEL_EPOCH + pd.Timedelta(days=int(serial))
-            return failed
+            if not (serial.is_integer() and len(str(int(serial))) in (6, 8)):  # else 201203 or 20120305 typed as a number
+                return failed
+            s = str(int(serial))
         for pattern, kind in _DATE_PATTERNS:
             m = pattern.match(s)
             if m:

@@ -125,7 +125,7 @@ def _care_label(code: str) -> str:
 
 
 def reference_figures() -> pd.DataFrame:
-    """The reference figures quoted in the seeds (DOMAIN.md section 2), each
+    """The reference figures quoted in the seeds (docs/domain.md section 2), each
     with the definition it is compared under and what it measures."""
     return pd.read_csv(Path(__file__).with_name("data") / "reference_figures.csv")
 

@@ -33,7 +33,7 @@ def class_rank(data: pd.DataFrame, score: str, by: str | Sequence[str], method: 
         Group columns (for a class rank: class and exam).
     method : {"min", "dense", "average"}
         Ties: "min" is competition ranking (1, 2, 2, 4), the school custom
-        (DOMAIN.md section 6); "dense" gives 1, 2, 2, 3; "average" gives
+        (docs/domain.md section 6); "dense" gives 1, 2, 2, 3; "average" gives
         1, 2.5, 2.5, 4.
 
     Returns

@@ -1,7 +1,7 @@
 """The reward-point scheme (考核及奖励) of the school plan, clause by clause.
 
-Source: ../shared/seeds/001 篇6 and 篇8, quoted and translated in DOMAIN.md
-section 6. Part one pays helpers (牵手扶助志愿者 and other helpers) and head
+Source: 001 篇6 and 篇8 (docs/sources.md), set out clause by clause in
+docs/domain.md section 6. Part one pays helpers (牵手扶助志愿者 and other helpers) and head
 teachers for their pupils' class ranks; part two pays pupils awards.
 
 Part one, per pupil and school year (the person assessed gets):

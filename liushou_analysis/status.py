@@ -162,7 +162,7 @@ def care_arrangement(households: pd.DataFrame) -> pd.DataFrame:
     else ``parents`` (not left behind). With no guardian named, the care type
     the school reported is used; with neither, missing. Flags
     ``single_parent`` and ``orphan`` come from the family type
-    (DOMAIN.md section 2).
+    (docs/domain.md section 2).
     """
     h = households
     rel = h.guardian_relation.astype(object)

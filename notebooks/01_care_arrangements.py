@@ -80,7 +80,7 @@ pub.figure(fig, "care_by_school");
 
 # %% [markdown]
 # ## 与文献数字比较 Comparison with the reference figures
-# Each figure the source documents quote (DOMAIN.md), beside this term's estimate under the matching definition.
+# Each figure the source documents quote (docs/domain.md section 2), beside this term's estimate under the matching definition.
 
 # %%
 reference = pub.table(care.compare_with_reference(frame), "reference_comparison",

@@ -125,7 +125,7 @@ pub.figure(fig, "plan_vs_pay_for_percentile");
 
 # %% [markdown]
 # ## 开放选择的影响 Sensitivity to the open choices
-# The plan's wording leaves choices open (DOMAIN.md); the total cost with each switched, one at a time,
+# The plan's wording leaves choices open (docs/domain.md section 6); the total cost with each switched, one at a time,
 # over every school year in the data.
 
 # %%

@@ -1,5 +1,5 @@
 """The reward-point scheme (liushou_analysis/scoring.py): hand-worked examples
-from the plan text (001 篇6, 篇8; DOMAIN.md section 6) with the arithmetic
+from the plan text (001 篇6, 篇8; docs/domain.md section 6) with the arithmetic
 in the comments, each open choice in both settings, and hypothesis invariants.
 """
 

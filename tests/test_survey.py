@@ -1,11 +1,14 @@
 """Design-based estimates (liushou_analysis/survey.py).
 
-References: the R `survey` results published in ../shared/reference/README.md
-(api data), checks derived from them, and coverage of the population value
-(apipop) by simulation.
+References: the results R's `survey` package publishes and prints for its
+api data (the data are in tests/reference/api, see tests/reference/README.md),
+checks derived from them, and coverage of the population value (apipop) by
+simulation.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,15 +16,12 @@ import pytest
 
 from liushou_analysis.survey import SurveyDesign
 
-REF = "/work/shared/reference/api/"
+REF = Path(__file__).resolve().parent / "reference" / "api"
 
 
 @pytest.fixture(scope="module")
 def api():
-    from pathlib import Path
-    ref = Path(__file__).resolve().parents[2] / "shared" / "reference" / "api"
-    if not ref.exists():
-        ref = Path(REF)
+    ref = REF
     return {name: pd.read_csv(ref / f"{name}.csv") for name in ("apiclus1", "api_strat", "apiclus2", "apipop")}
 
 

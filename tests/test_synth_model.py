@@ -1,7 +1,7 @@
 """The sample county's realised shares match the calibration targets.
 
 Reference: the targets in liushou_analysis/synth/calibration.py, which come
-from ../shared/DOMAIN.md (001 篇10 national figures; 001 篇3 and 004 school
+from docs/domain.md (001 篇10 national figures; 001 篇3 and 004 school
 censuses). A realised share passes when it is within 3.29 binomial standard
 errors of its target (a two-sided 99.9% band), so a correct generator fails
 a given check about once in a thousand seeds, and this seed is fixed.

@@ -1,7 +1,7 @@
 """Calibration targets of the synthetic county, with their sources.
 
 Every number the generator draws from is here, next to where it comes from
-(``../shared/DOMAIN.md`` and the seed documents it quotes). Tests compare the
+(docs/domain.md and the source documents of docs/sources.md). Tests compare the
 realised shares of the committed sample with these targets.
 """
 

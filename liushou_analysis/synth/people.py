@@ -1,7 +1,7 @@
 """Generated personal data: names, phone numbers, ID numbers, addresses, dates.
 
 Everything here is made up by a seeded random generator. It looks like the
-personal data a school archive holds (DOMAIN.md section 5) so that the
+personal data a school archive holds (docs/domain.md section 5) so that the
 cleaning pipeline can be tested on realistic strings, but it belongs to
 nobody. ID numbers use the fictional area code :data:`AREA_CODE`.
 

@@ -1,8 +1,8 @@
 # Reference figures for tests/test_survey.py::test_matches_r_survey_run.
 # Run with R 4.2.2 and survey 4.1.1 (Debian bookworm: apt-get install r-cran-survey):
-#   Rscript tests/reference/api_survey.R ../shared/reference/api
+#   Rscript tests/reference/api_survey.R tests/reference/api
 args <- commandArgs(trailingOnly = TRUE)
-ref <- if (length(args)) args[1] else "../shared/reference/api"
+ref <- if (length(args)) args[1] else "tests/reference/api"
 library(survey)
 d1 <- read.csv(file.path(ref, "apiclus1.csv"))
 dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = d1, fpc = ~fpc)

@@ -47,6 +47,14 @@ NOT_TABLES = {".doc": "a Word document", ".docx": "a Word document", ".wps": "a 
               ".mp4": "a video", ".mp3": "a recording", ".lnk": "a shortcut"}
 
 
+def file_sha256(path: Path) -> str | None:
+    """A file's SHA-256 (None if it cannot be read): the manifest records it, staleness compares it."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def litter_reason(path: Path) -> str | None:
     """Why a file in a term folder is not a data table, or None if it may be one.
 

@@ -17,7 +17,6 @@ every number a report shows is also a file an analyst can take away.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import shutil
@@ -102,10 +101,6 @@ class Publisher:
 
 # --- cleaning when stale ------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
     """Why ``clean_dir`` must be rebuilt from ``raw_dir`` (None when it is current)."""
     manifest_path = clean_dir / "manifest.json"
@@ -118,6 +113,7 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
         return "the codebook changed since they were made"
     from .cleaning.pipeline import data_files
     from .cleaning.settings import SETTINGS_FILE
+    from .rawread import file_sha256
 
     recorded = {f["file"]: f["sha256"] for f in manifest["files"] + manifest.get("files_not_used", [])}
     current = {p.relative_to(raw_dir).as_posix(): p for folder in term_folders(raw_dir).values()
@@ -129,7 +125,7 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
         current[SETTINGS_FILE] = settings
     if set(recorded) != set(current):
         return "raw files were added or removed since they were made"
-    changed = [name for name, path in current.items() if _sha256(path) != recorded[name]]
+    changed = [name for name, path in current.items() if file_sha256(path) != recorded[name]]
     if changed:
         return f"{len(changed)} raw file(s) changed since they were made (e.g. {changed[0]})"
     return None

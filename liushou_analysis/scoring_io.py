@@ -37,6 +37,7 @@ from . import codebook
 from .cleaning import values as V
 from .errors import UserError
 from .rawread import csv_rows, header_row, normalise_label, workbook_rows
+from .terms import SEMESTER_WORDS
 from .xlsxio import save_workbook
 
 CONTRACT = {
@@ -115,14 +116,12 @@ def read_table(spec: str, kind: str) -> pd.DataFrame:
     return frame
 
 
-_SEMESTERS = {"1": 1, "一": 1, "第一学期": 1, "第1学期": 1, "上学期": 1, "秋季学期": 1, "秋季": 1, "秋": 1,
-              "2": 2, "二": 2, "第二学期": 2, "第2学期": 2, "下学期": 2, "春季学期": 2, "春季": 2, "春": 2}
 _CALENDAR_YEAR = r"^(?P<y>(?:19|20)\d{2})(?:\s*[-—~至/]\s*(?:19|20)?\d{2,4})?(?:学年|年|学年度)?(?:第?[一二12上下]学期)?$"
 
 
 def _semester(frame, problems, kind):
     t = V.text(frame.semester).str.replace(r"\.0$", "", regex=True)
-    value = t.map(_SEMESTERS)
+    value = t.map(SEMESTER_WORDS)
     problems.add(frame, value.isna(), f"{kind}: semester must be 1 or 2 (or 第一学期/上学期/秋季学期, "
                                       "第二学期/下学期/春季学期)")
     return value.astype("Int64")

@@ -18,6 +18,11 @@ from .errors import UserError
 
 _TERM = re.compile(r"^(\d{4})-(\d{4})-([12])$")
 _YEAR_SEMESTER = re.compile(r"^(\d{4})\s*[-—~至]\s*(\d{4})\s*(?:学年度?)?\s*(?:第\s*)?(?P<s>[一二12上下])\s*学?期?$")
+#: How schools write a semester: 1 and 2, 第一学期, 上学期, 秋季学期 (the autumn
+#: semester is semester 1), 第二学期, 下学期, 春季学期.
+SEMESTER_WORDS = {"1": 1, "一": 1, "第一学期": 1, "第1学期": 1, "上学期": 1, "上": 1, "秋季学期": 1, "秋季": 1,
+                  "秋": 1, "2": 2, "二": 2, "第二学期": 2, "第2学期": 2, "下学期": 2, "下": 2, "春季学期": 2,
+                  "春季": 2, "春": 2}
 _SEASON = re.compile(r"^(\d{4})\s*年?\s*(?P<s>秋|春)(?:季)?(?:学期)?$")
 
 
@@ -63,7 +68,7 @@ class Term:
             return cls(int(m.group(1)), int(m.group(3)))
         m = _YEAR_SEMESTER.match(text)
         if m and int(m.group(2)) == int(m.group(1)) + 1:
-            return cls(int(m.group(1)), 1 if m.group("s") in "一1上" else 2)
+            return cls(int(m.group(1)), SEMESTER_WORDS[m.group("s")])
         m = _SEASON.match(text)
         if m:
             year = int(m.group(1))

@@ -45,7 +45,7 @@ import pandas as pd
 from .. import codebook
 from .._version import __version__
 from ..errors import UserError
-from ..rawread import litter_reason, normalise_label, read_raw_file
+from ..rawread import file_sha256, litter_reason, normalise_label, read_raw_file
 from ..terms import term_folders
 from . import schemas, values as V
 from .fields import field_of
@@ -163,7 +163,7 @@ def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say) ->
             try:
                 raw = read_raw_file(path, raw_dir)
             except UserError as err:
-                unused.refuse(path.relative_to(raw_dir).as_posix(), _sha256(path), str(err), term)
+                unused.refuse(path.relative_to(raw_dir).as_posix(), file_sha256(path), str(err), term)
                 continue
             sheets, unknown, unrecognised = [], [], []
             try:
@@ -307,7 +307,7 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
         "package_version": __version__,
         "codebook_version": codebook.codebook_version(),
         "settings": str(settings.path.relative_to(raw_dir)) if settings.path else None,
-        "settings_sha256": _sha256(settings.path) if settings.path else None,
+        "settings_sha256": file_sha256(settings.path) if settings.path else None,
         "dataset": raw_dir.name,
         "synthetic": is_synthetic(raw_dir),
         "pseudonym_key": key_source,
@@ -329,15 +329,6 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8")
     return manifest
-
-
-def _sha256(path: Path) -> str | None:
-    import hashlib
-
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def _link(tables: dict[str, pd.DataFrame], quarantine: list, counts) -> dict:

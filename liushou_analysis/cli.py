@@ -5,9 +5,11 @@ the input or the command is reported as one sentence (exit code 2); add
 ``--verbose`` to see the full traceback of an unexpected error.
 
 Exit codes: 0 the results are usable; 1 an unexpected error; 2 a mistake
-in the input or the command; 3 ``liushou clean`` finished but the data are
-incomplete (a table read rows but kept none, or lost its school, class or
-left-behind status for at least half of its rows; see ``--allow-incomplete``).
+in the input or the command; 3 the command finished but its results are not
+usable: ``liushou clean`` (and ``report``) when a table read rows but kept
+none, or lost its school, class or left-behind status for at least half of
+its rows (see ``--allow-incomplete``); ``liushou score`` when nothing was
+scored.
 """
 
 from __future__ import annotations
@@ -262,6 +264,9 @@ def run_score(args) -> None:
             print(f"  {line}")
     frames = {n: f.drop(columns=["_file", "_line"]) for n, f in checked.items()}
     out = score_scheme(frames["scores"], frames["pairings"], frames["conduct"], frames["classes"], rules)
+    if out["pupil_points"].empty and out["pupil_awards"].empty:
+        raise Incomplete("nothing to score: no paired pupil has a school year with scores (the pairings input has "
+                         f"{len(frames['pairings'])} usable rows); check the pairings and their school years.")
     if len(problems):
         out["skipped_rows"] = problems
     written = write_outputs(out, args.out)

@@ -283,3 +283,10 @@ def test_no_year_end_score_or_a_year_without_scores_never_crashes(tmp_path):
     paths = write(tmp_path, scores=only, pairings=PAIRINGS, conduct=CONDUCT, classes=CLASSES)
     out = run(*inputs(paths), "--out", tmp_path / "out3")
     assert out.returncode == 0, out.stderr
+
+
+def test_nothing_to_score_is_not_a_success(tmp_path):
+    paths = write(tmp_path, scores=SCORES, pairings="helper_id,helper_role,pupil_id,school_year\n", conduct=CONDUCT,
+                  classes=CLASSES)
+    out = run(*inputs(paths), "--out", tmp_path / "out")
+    assert out.returncode == 3 and "nothing to score" in out.stderr and "Traceback" not in out.stderr

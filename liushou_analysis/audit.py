@@ -51,24 +51,32 @@ SIZE_LABELS = ["<40", "40-49", "50-59", "60+"]
 
 def year_frame(inputs: dict[str, pd.DataFrame], school_year: int, rules: RewardRules = RewardRules()) -> pd.DataFrame:
     """One row per pupil ranked at both the plan's baseline and end exam of
-    ``school_year``: class at the end, grade group, baseline and end scores,
-    their percentiles within the grade group, class size, paired flag."""
+    ``school_year`` (the baseline each pupil's own, as
+    :func:`scoring.plan_exams` finds it): class at the end, grade group,
+    baseline and end scores, their percentiles within the grade group, class
+    size, paired flag."""
     s = inputs["scores"]
-    base_exam = (school_year, 1) if school_year == 1 else (school_year - 1, 2)
-
-    def exam(year, semester):
-        e = s[(s.school_year == year) & (s.semester == semester)].drop_duplicates("pupil_id")
-        return e.set_index("pupil_id")[["class_id", "grade_group", "total_score"]]
-
-    base, end = exam(*base_exam), exam(school_year, 2)
-    d = end.merge(base, left_index=True, right_index=True, suffixes=("", "_base"))
-    d = d.dropna(subset=["total_score", "total_score_base"]).rename_axis("pupil_id").reset_index().rename(columns={"total_score": "end_score", "total_score_base": "base_score"})
-    d["base_pct"] = percentile_rank(d, "base_score", by="grade_group_base").to_numpy()
-    d["end_pct"] = percentile_rank(d, "end_score", by="grade_group").to_numpy()
-    if d.empty:
+    end = s[(s.school_year == school_year) & (s.semester == 2)].drop_duplicates("pupil_id")
+    if end.empty:
         years = sorted(s.school_year.dropna().unique().tolist())
         raise UserError(f"school year {school_year} has no pupil ranked at both its baseline and its end exam "
                         f"(the scores hold school years {years}); choose a year that has ended.")
+    exams = scoring.plan_exams(s, end[["pupil_id", "school_year"]], rules)
+    if rules.baseline_before_data == "exclude":
+        exams = exams[~exams.baseline_before_data]
+    base = s.drop_duplicates(["pupil_id", "school_year", "semester"]).rename(
+        columns={"school_year": "base_year", "semester": "base_semester"})
+    base = exams.merge(base, on=["pupil_id", "base_year", "base_semester"])
+    d = end.merge(base[["pupil_id", "class_id", "grade_group", "total_score"]], on="pupil_id", suffixes=("", "_base"))
+    d = d.dropna(subset=["total_score", "total_score_base"])[
+        ["pupil_id", "class_id", "grade_group", "total_score", "class_id_base", "grade_group_base", "total_score_base"]
+    ].rename(columns={"total_score": "end_score", "total_score_base": "base_score"}).reset_index(drop=True)
+    d["base_pct"] = percentile_rank(d, "base_score", by="grade_group_base").to_numpy()
+    d["end_pct"] = percentile_rank(d, "end_score", by="grade_group").to_numpy()
+    if d.empty:
+        raise UserError(f"school year {school_year} has no pupil ranked at both their baseline (their own grade-7 "
+                        "semester-1 final, or the end of the year before) and the year's end exam; choose a later "
+                        "school year.")
     d["class_size"] = d.groupby("class_id").pupil_id.transform("size")
     pr = inputs["pairings"]
     d["paired"] = d.pupil_id.isin(pr.loc[pr.school_year == school_year, "pupil_id"])
@@ -114,7 +122,13 @@ def _replayed_points(frame: pd.DataFrame, end: np.ndarray, inputs, rules: Reward
     conduct = pd.DataFrame({"pupil_id": ids, "school_year": 1,
                             "serious_violation": co.serious_violation.reindex(pupil).to_numpy(),
                             "three_good": co.three_good.reindex(pupil).to_numpy()})
-    points, _ = scoring.pupil_points(scores, pairings, conduct, rules)
+    status = inputs.get("pupils")
+    if status is not None:
+        status = scoring.counted_pupils(frame[["pupil_id", "school_year"]], status, rules)
+        status = pd.DataFrame({"pupil_id": ids, "school_year": 1,
+                               **{c: pd.array(np.tile(status.counted.to_numpy(), reps), dtype="boolean")
+                                  for c in scoring.STATUS_COLUMNS}})
+    points, _ = scoring.pupil_points(scores, pairings, conduct, rules, pupils=status)
     split = points.pupil_id.str.split("|", n=1)
     points["rep"] = split.str[0].astype(int)
     points["pupil_id"] = split.str[1].map(dict(zip(frame.pupil_id.astype(str), frame.pupil_id)))
@@ -140,10 +154,11 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     frame = year_frame(inputs, school_year, rules)
     end = simulate_end(frame, reps, seed, effect)
     pts = _replayed_points(frame, end, inputs, rules)
-    pts["rank_yuan"] = (pts.points_rise + pts.points_top5) * rules.yuan_per_point
-    pts["yuan"] = pts.points_total * rules.yuan_per_point
+    pts["rank_yuan"] = (pts.points_rise + pts.points_top5).where(pts.counted, 0.0) * rules.yuan_per_point
+    pts["yuan"] = pts.points_paid * rules.yuan_per_point
     expected = pts.groupby("pupil_id")[["rank_yuan", "yuan"]].mean()
-    actual, _ = scoring.pupil_points(inputs["scores"], inputs["pairings"], inputs["conduct"], rules)
+    actual, _ = scoring.pupil_points(inputs["scores"], inputs["pairings"], inputs["conduct"], rules,
+                                     pupils=inputs.get("pupils"))
     actual = actual[actual.school_year == school_year].set_index("pupil_id")
     paired = frame[frame.paired].set_index("pupil_id")
     pupils = pd.DataFrame({
@@ -152,8 +167,9 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
         "size_band": pd.cut(paired.class_size, SIZE_BANDS, labels=SIZE_LABELS, right=False),
         "expected_rank_yuan": expected.rank_yuan.reindex(paired.index),
         "expected_yuan": expected.yuan.reindex(paired.index),
-        "actual_rank_yuan": ((actual.points_rise + actual.points_top5) * rules.yuan_per_point).reindex(paired.index),
-        "actual_yuan": (actual.points_total * rules.yuan_per_point).reindex(paired.index),
+        "actual_rank_yuan": ((actual.points_rise + actual.points_top5).where(actual.counted, 0.0)
+                             * rules.yuan_per_point).reindex(paired.index),
+        "actual_yuan": (actual.points_paid * rules.yuan_per_point).reindex(paired.index),
     }).reset_index()
 
     def by(col):
@@ -169,6 +185,9 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     helpers = h.groupby("helper_id").agg(helper_role=("helper_role", "first"), n_pupils=("pupil_id", "size"),
                                          mean_base_pct=("base_pct", "mean"), expected_yuan=("expected_yuan", "sum"),
                                          actual_yuan=("actual_yuan", "sum")).reset_index()
+    paid = scoring.paid_role(helpers.helper_role, rules)
+    helpers["paid"] = paid.to_numpy()
+    helpers[["expected_yuan", "actual_yuan"]] = helpers[["expected_yuan", "actual_yuan"]].where(paid, 0.0)
     summary = pd.DataFrame([{
         "school_year": school_year, "paired_pupils": len(pupils), "helpers": len(helpers), "replays": reps,
         "effect_sd": float(np.mean(effect)), "retest_slope": retest_regression(
@@ -257,7 +276,8 @@ def cost_sensitivity(inputs: dict[str, pd.DataFrame], rules: RewardRules = Rewar
     awards) on the actual records under ``rules`` and with each open choice
     switched to each of its other values, one at a time."""
     def cost(r: RewardRules) -> dict:
-        out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"], r)
+        out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"], r,
+                                   pupils=inputs.get("pupils"))
         helpers = out["helper_points"].yuan.sum()
         heads = out["head_teacher_points"].yuan.sum()
         awards = out["pupil_awards"].award_total_yuan.sum()

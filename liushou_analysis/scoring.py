@@ -1,22 +1,25 @@
 """The reward-point scheme (考核及奖励) of the school plan, clause by clause.
 
 Source: 001 篇6 and 篇8 (docs/sources.md), set out clause by clause in
-docs/domain.md section 6. Part one pays helpers (牵手扶助志愿者 and other helpers) and head
-teachers for their pupils' class ranks; part two pays pupils awards.
+docs/domain.md section 6. Part one pays the helpers (牵手扶助志愿者) and head
+teachers for the left-behind and single-parent pupils they take on; part
+two pays pupils awards.
 
 Part one, per pupil and school year (the person assessed gets):
 
-1. baseline: class rank by total score at the end of semester 1 of
-   school year 1 (初一第一学期期末); from school year 2 on, at the end of
-   semester 2 of the previous year (a full year's comparison: kept as
-   written, and said in the audit);
+1. baseline: each pupil's assessed years count from the pupil's own grade 7
+   (初一): in year 1 the class rank by total score at the grade-7
+   semester-1 final (初一第一学期期末), in year n the rank at the end of year
+   n-1 (a full year's comparison: kept as written, and said in the audit);
+   a baseline before the data begin is an open choice;
 2. ``points_per_place`` (10) per place risen by the end of semester 2;
 3. ``top_points`` (10) for staying in the class top 5;
 4. ``conduct_points`` (20) for no serious violation of discipline or law;
 5. ``three_good_points`` (10) for a three-good-student title;
-6. a helper's score is the SUM over the pupils they are responsible for; a
-   head teacher's is the MEAN over the relevant (paired) pupils of the class;
-   one point is paid as ``yuan_per_point`` (1) yuan.
+6. a helper's score is the SUM over the pupils they are responsible for
+   (包保) who count (left behind or single-parent); a head teacher's is the
+   MEAN over the class's paired pupils who count; one point is paid as
+   ``yuan_per_point`` (1) yuan. Pupils who help a classmate are not paid.
 
 Part two, per pupil and school year, at the semester-2 final: rank 1 wins
 100 yuan, ranks 2-5 win 30 (excellence); rising 5 places or more from the
@@ -68,6 +71,22 @@ class RewardRules:
     #: Who is ranked: "sat_exam" (pupils who sat that exam) or "class_list"
     #: (everyone on the class list; absent pupils share the last place).
     ranked_population: str = "sat_exam"
+    #: The plan's baseline lies before the data begin (a pupil already in
+    #: grade 8 when the records start): "exclude" (no rank points, flagged
+    #: ``baseline_before_data``) or "earliest_exam" (the first exam in the
+    #: data stands in for it).
+    baseline_before_data: str = "exclude"
+    #: Whom part one pays (一块为牵手扶助志愿者、班主任): "adults" (every helper
+    #: who is not a pupil, and head teachers) or "all" (pupils who help a
+    #: classmate too). Helpers not paid are listed with their points and 0 yuan.
+    paid_helpers: str = "adults"
+    #: Which paired pupils count (包保留守、单亲儿童): "left_behind_or_single_parent",
+    #: "left_behind", "single_parent" or "all_paired"; left behind under
+    #: ``left_behind_definition``; a pupil with no status record is counted
+    #: or excluded by ``status_unknown``.
+    assessed_pupils: str = "left_behind_or_single_parent"
+    left_behind_definition: str = "either_parent"
+    status_unknown: str = "count"
     #: Part-two awards for "paired" pupils only, or "all" pupils in the class.
     award_population: str = "paired"
     #: Progress award compares the two semesters of the "same_year" (as
@@ -83,7 +102,11 @@ class RewardRules:
     _CHOICES = {"fall_in_rank": ("zero", "negative"), "top_rule": ("both", "end"),
                 "missing_conduct": ("withhold", "assume_no_violation"), "tie_method": ("min", "dense", "average"),
                 "ranked_population": ("sat_exam", "class_list"), "award_population": ("paired", "all"),
-                "progress_compare": ("same_year", "baseline")}
+                "progress_compare": ("same_year", "baseline"),
+                "baseline_before_data": ("exclude", "earliest_exam"), "paid_helpers": ("adults", "all"),
+                "assessed_pupils": ("left_behind_or_single_parent", "left_behind", "single_parent", "all_paired"),
+                "left_behind_definition": ("either_parent", "strict_both_3m", "official_2016"),
+                "status_unknown": ("count", "exclude")}
 
     def __post_init__(self):
         for name, allowed in self._CHOICES.items():
@@ -133,35 +156,197 @@ def _exam(ranks: pd.DataFrame, year, semester) -> pd.DataFrame:
     return e.set_index("pupil_id")[["class_id", "rank", "total_score"]]
 
 
+# --- who is assessed -----------------------------------------------------------------
+
+#: Helper roles that are pupils or may be (a classmate; a neighbour, whom the
+#: documents list beside class cadres and strong pupils). The plan pays
+#: 牵手扶助志愿者 and 班主任: with ``paid_helpers = "adults"`` these roles are
+#: listed with their points but paid nothing.
+PUPIL_HELPER_ROLES = ("peer", "neighbour")
+#: Left-behind definitions a rule may name (see status.DEFINITIONS).
+LEFT_BEHIND_DEFINITIONS = ("either_parent", "strict_both_3m", "official_2016")
+#: Columns of the optional pupil-status input: left-behind under each
+#: definition and single-parent (or orphaned), per pupil and school year.
+STATUS_COLUMNS = tuple(f"left_behind_{d}" for d in LEFT_BEHIND_DEFINITIONS) + ("single_parent",)
+
+
+def _status(pupils: pd.DataFrame | None, keys: pd.DataFrame) -> pd.DataFrame:
+    """The status columns for each (pupil_id, school_year) of ``keys``
+    (missing where unknown). A pupil without a record in that school year
+    keeps the status of their latest earlier record."""
+    out = keys[["pupil_id", "school_year"]].copy()
+    if pupils is None or pupils.empty:
+        for c in STATUS_COLUMNS:
+            out[c] = pd.array([pd.NA] * len(out), dtype="boolean")
+        return out
+    p = pupils.copy()
+    for c in STATUS_COLUMNS:
+        p[c] = p[c].astype("boolean") if c in p else pd.array([pd.NA] * len(p), dtype="boolean")
+    p = p[["pupil_id", "school_year", *STATUS_COLUMNS]].astype({"school_year": "int64"})
+    p = p.sort_values(["school_year", "pupil_id"], kind="stable")
+    o = out.reset_index().astype({"school_year": "int64"}).sort_values(["school_year", "pupil_id"], kind="stable")
+    got = pd.merge_asof(o, p, on="school_year", by="pupil_id", direction="backward")
+    got = got.set_index("index").reindex(out.index)
+    for c in STATUS_COLUMNS:
+        out[c] = got[c].astype("boolean")
+    return out
+
+
+def counted_pupils(keys: pd.DataFrame, pupils: pd.DataFrame | None, rules: "RewardRules") -> pd.DataFrame:
+    """Whether each paired pupil-year counts for part one (the plan pays for
+    the 「留守、单亲儿童」 a helper takes on), and why not when not.
+
+    Returns ``keys`` with ``counted`` (bool) and ``status_unknown`` (bool)
+    and ``not_counted_reason`` ('' when counted).
+    """
+    s = _status(pupils, keys)
+    lb = s[f"left_behind_{rules.left_behind_definition}"]
+    single = s["single_parent"]
+    which = rules.assessed_pupils
+    if which == "all_paired":
+        status = pd.array([True] * len(s), dtype="boolean")
+    elif which == "left_behind":
+        status = lb
+    elif which == "single_parent":
+        status = single
+    else:
+        status = lb | single
+    status = pd.Series(status, index=s.index, dtype="boolean")
+    unknown = status.isna()
+    counted = status.fillna(rules.status_unknown == "count").astype(bool)
+    wanted = {"left_behind": f"left behind ({rules.left_behind_definition})", "single_parent": "single-parent",
+              "left_behind_or_single_parent": f"left behind ({rules.left_behind_definition}) or single-parent"}
+    reason = np.where(counted, "", np.where(
+        unknown, "no left-behind or family record for the pupil (status_unknown = exclude)",
+        "not " + wanted.get(which, "") + f": the plan pays for 留守、单亲儿童 (assessed_pupils = {which})"))
+    return keys.assign(counted=counted.to_numpy(), status_unknown=unknown.to_numpy(), not_counted_reason=reason)
+
+
+def paid_role(roles: pd.Series, rules: "RewardRules") -> pd.Series:
+    """True where part one pays a helper of this role."""
+    if rules.paid_helpers == "all":
+        return pd.Series(True, index=roles.index)
+    return ~roles.isin(PUPIL_HELPER_ROLES)
+
+
+# --- the exams each assessment compares -------------------------------------------------
+
+def _exam_index(year, semester):
+    """Exams in time order: school year 1 semester 1 is 0, semester 2 is 1, ..."""
+    return 2 * (year - 1) + (semester - 1)
+
+
+def _grades(scores: pd.DataFrame, keys: pd.DataFrame) -> pd.Series:
+    """Each pupil's grade in each school year of ``keys``: from their exams
+    that year (the later semester first), else from another year's grade
+    moved by the years between; missing without a ``grade`` column."""
+    if "grade" not in scores or scores.grade.isna().all():
+        return pd.Series(np.nan, index=keys.index)
+    s = scores.dropna(subset=["grade"]).astype({"grade": "float64"})
+    per_year = (s.sort_values(["semester"], kind="stable")
+                .drop_duplicates(["pupil_id", "school_year"], keep="last")
+                .set_index(["pupil_id", "school_year"]).grade)
+    key = pd.MultiIndex.from_frame(keys[["pupil_id", "school_year"]])
+    grade = pd.Series(per_year.reindex(key).to_numpy(), index=keys.index)
+    offset = (s.grade - s.school_year).groupby(s.pupil_id).last()
+    guess = keys.pupil_id.map(offset).astype("float64") + keys.school_year.astype("float64")
+    return grade.fillna(guess)
+
+
+def plan_exams(scores: pd.DataFrame, keys: pd.DataFrame, rules: "RewardRules") -> pd.DataFrame:
+    """The baseline and end exams the plan compares for each pupil-year.
+
+    Each pupil's assessed years are numbered from their own grade 7 (初一):
+    in year 1 the baseline is the grade-7 semester-1 final
+    (以初一第一学期期末学习成绩总分名次为考核基数), in year n the end of year
+    n-1 (第二学年的考核就以第一学年第二学期期末学生考试成绩名次为依据); the end
+    is the semester-2 final. A primary pupil's year 1 is grade 1. Without a
+    grade, the school years are the scheme's years as given.
+
+    Where the baseline exam lies before the data begin (the first exam of
+    the pupil's school, or of the scores when there is no school column),
+    ``baseline_before_data`` is True and ``rules.baseline_before_data``
+    decides: "exclude" keeps no baseline (no rank points), "earliest_exam"
+    takes the first exam of the data instead.
+
+    Returns ``keys`` (pupil_id, school_year) with grade, scheme_year,
+    base_year, base_semester, baseline_before_data.
+    """
+    d = keys[["pupil_id", "school_year"]].copy()
+    d["grade"] = _grades(scores, d).to_numpy()
+    first_grade = np.where(d.grade >= 7, 7, 1)
+    d["scheme_year"] = (d.grade - first_grade + 1).where(d.grade.notna(), d.school_year)
+    first = d.scheme_year <= 1
+    d["base_year"] = np.where(first, d.school_year, d.school_year - 1)
+    d["base_semester"] = np.where(first, 1, 2)
+    exam = _exam_index(scores.school_year, scores.semester)
+    if "school" in scores:
+        school = scores.drop_duplicates("pupil_id", keep="last").set_index("pupil_id").school
+        start = d.pupil_id.map(school).map(exam.groupby(scores.school).min()).fillna(exam.min())
+    else:
+        start = pd.Series(exam.min(), index=d.index)
+    base = _exam_index(d.base_year, d.base_semester)
+    before = base < start
+    d["baseline_before_data"] = before.to_numpy()
+    if rules.baseline_before_data == "earliest_exam":
+        use = before & (start < _exam_index(d.school_year, 2))
+        d["base_year"] = np.where(use, start // 2 + 1, d.base_year)
+        d["base_semester"] = np.where(use, start % 2 + 1, d.base_semester)
+    return d
+
+
+def _successor_class(ranks: pd.DataFrame, d: pd.DataFrame) -> pd.Series:
+    """The class each pupil's baseline class became by the end exam: the end
+    class of most of the baseline class's pupils (ties to the first by name).
+    A pupil whose end class is another class really moved."""
+    cls = ranks[["pupil_id", "school_year", "semester", "class_id"]]
+    pairs = d[["base_year", "base_semester", "school_year"]].drop_duplicates()
+    m = pairs.merge(cls.rename(columns={"school_year": "base_year", "semester": "base_semester",
+                                        "class_id": "base_class"}), on=["base_year", "base_semester"])
+    m = m.merge(cls[cls.semester == 2].drop(columns="semester").rename(columns={"class_id": "end_class"}),
+                on=["pupil_id", "school_year"])
+    keys = ["base_year", "base_semester", "school_year", "base_class"]
+    n = m.groupby([*keys, "end_class"]).size().rename("n").reset_index()
+    succ = n.sort_values(["n", "end_class"], ascending=[False, True], kind="stable").drop_duplicates(keys)
+    got = d[keys].merge(succ, on=keys, how="left")
+    return pd.Series(got.end_class.to_numpy(), index=d.index)
+
+
 # --- part one -------------------------------------------------------------------------
 
 def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataFrame,
-                 rules: RewardRules = RewardRules()) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 rules: RewardRules = RewardRules(), pupils: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Part-one points of every paired pupil and school year, and the audit.
 
-    Returns ``(points, audit)``: points has pupil_id, school_year, class_id,
-    base_rank, end_rank, places_risen, points_rise, points_top5,
-    points_conduct, points_three_good, points_total, flags; the audit has one
-    row per clause applied with its points and the reason in plain words.
+    ``pupils`` (optional): pupil_id, school_year and the STATUS_COLUMNS, for
+    deciding which pupils count (``assessed_pupils``).
+
+    Returns ``(points, audit)``: points has pupil_id, school_year, grade,
+    scheme_year, class_id, base_exam, base_rank, end_rank, places_risen,
+    points_rise, points_top5, points_conduct, points_three_good,
+    points_total (the clauses' sum), counted, points_paid (points_total
+    when the pupil counts, else 0) and flags; the audit has one row per
+    clause applied with its points and the reason in plain words.
     """
     ranks = exam_ranks(scores, rules)
-    rows = []
-    for year in sorted(pairings.school_year.unique()):  # one pass per school year, not per pupil
-        pupils = pd.Index(pairings.loc[pairings.school_year == year, "pupil_id"].unique(), name="pupil_id")
-        base_exam = (year, 1) if year == 1 else (year - 1, 2)
-        base = _exam(ranks, *base_exam).reindex(pupils)
-        end = _exam(ranks, year, 2).reindex(pupils)
-        d = pd.DataFrame(index=pupils)
-        d["school_year"] = year
-        d["class_id"] = end.class_id.fillna(base.class_id)
-        d["base_rank"] = base["rank"]
-        d["end_rank"] = end["rank"]
-        d["base_class"] = base.class_id
-        d["base_exam"] = f"school year {base_exam[0]} semester {base_exam[1]}"
-        rows.append(d.reset_index())
-    d = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["pupil_id", "school_year", "class_id", "base_rank", "end_rank", "base_class", "base_exam"])
-    missed_base, missed_end = d.base_rank.isna(), d.end_rank.isna()
+    keys = pairings[["pupil_id", "school_year"]].drop_duplicates().reset_index(drop=True)
+    d = plan_exams(scores, keys, rules)
+    at = ranks.drop_duplicates(["pupil_id", "school_year", "semester"]).set_index(
+        ["pupil_id", "school_year", "semester"])[["class_id", "rank"]]
+    base_key = pd.MultiIndex.from_arrays([d.pupil_id, d.base_year, d.base_semester])
+    end_key = pd.MultiIndex.from_arrays([d.pupil_id, d.school_year, np.full(len(d), 2)])
+    base, end = at.reindex(base_key), at.reindex(end_key)
+    excluded = d.baseline_before_data & (rules.baseline_before_data == "exclude")
+    d["base_rank"] = np.where(excluded, np.nan, base["rank"].to_numpy())
+    d["base_class"] = base.class_id.to_numpy()
+    d["end_rank"] = end["rank"].to_numpy()
+    d["class_id"] = pd.Series(end.class_id.to_numpy(), index=d.index).fillna(d.base_class)
+    d["base_exam"] = ("school year " + d.base_year.astype(int).astype(str) + " semester "
+                      + d.base_semester.astype(int).astype(str))
+    successor = _successor_class(ranks, d) if len(d) else pd.Series(dtype=object)
+    missed_base = d.base_rank.isna() & ~excluded
+    missed_end = d.end_rank.isna()
     d["places_risen"] = d.base_rank - d.end_rank
     risen = d.places_risen.fillna(0)
     rise = rules.points_per_place * risen.clip(lower=0)
@@ -172,7 +357,7 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     top = np.where(in_top.fillna(False), rules.top_points, 0.0)
     if not rules.top_adds_to_rise:
         rise = rise.where(top == 0, 0.0)
-    ranked = ~(missed_base | missed_end)
+    ranked = d.base_rank.notna() & d.end_rank.notna()
     d["points_rise"] = rise.where(ranked, 0.0)
     d["points_top5"] = pd.Series(top, index=d.index).where(ranked, 0.0)
     c = conduct.drop_duplicates(["pupil_id", "school_year"]).set_index(["pupil_id", "school_year"])
@@ -185,15 +370,21 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
                                    np.where(violation == 1, 0.0, rules.conduct_points))
     d["points_three_good"] = np.where(~pd.isna(three_good) & (three_good == 1), rules.three_good_points, 0.0)
     d["points_total"] = d[["points_rise", "points_top5", "points_conduct", "points_three_good"]].sum(axis=1)
+    who = counted_pupils(d[["pupil_id", "school_year"]], pupils, rules)
+    d["counted"] = who.counted.to_numpy()
+    d["points_paid"] = d.points_total.where(d.counted, 0.0)
     flags = pd.DataFrame({
+        "baseline_before_data": d.baseline_before_data,
         "missed_base_exam": missed_base, "missed_end_exam": missed_end,
         "conduct_missing_withheld": no_record & (not assume), "conduct_missing_assumed": no_record & assume,
-        "class_changed": d.base_class.notna() & d.class_id.notna() & (d.base_class != d.class_id),
+        "class_changed": d.base_class.notna() & d.class_id.notna() & successor.notna() & (d.class_id != successor),
+        "status_unknown": who.status_unknown.to_numpy(), "not_counted": ~d.counted,
     })
     d["flags"] = _join_flags(flags)
-    audit = _part_one_audit(d, flags, rules)
-    out = d[["pupil_id", "school_year", "class_id", "base_rank", "end_rank", "places_risen", "points_rise",
-             "points_top5", "points_conduct", "points_three_good", "points_total", "flags"]]
+    audit = _part_one_audit(d, flags, who.not_counted_reason.to_numpy(), rules)
+    out = d[["pupil_id", "school_year", "grade", "scheme_year", "class_id", "base_exam", "base_rank", "end_rank",
+             "places_risen", "points_rise", "points_top5", "points_conduct", "points_three_good", "points_total",
+             "counted", "points_paid", "flags"]]
     return out.sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True), audit
 
 
@@ -214,15 +405,27 @@ def _text(values: pd.Series, missing: str) -> pd.Series:
     return pd.Series([missing if pd.isna(v) else f"{v:g}" for v in values], index=values.index, dtype=object)
 
 
-def _part_one_audit(d: pd.DataFrame, flags: pd.DataFrame, rules: RewardRules) -> pd.DataFrame:
+def _part_one_audit(d: pd.DataFrame, flags: pd.DataFrame, not_counted: np.ndarray,
+                    rules: RewardRules) -> pd.DataFrame:
     base, end = _rank_text(d.base_rank), _rank_text(d.end_rank)
     missed = flags.missed_base_exam | flags.missed_end_exam
-    rank_reason = ("class rank " + base + " at the baseline (" + d.base_exam.astype(str) + "), " + end
+    before = flags.baseline_before_data
+    baseline = pd.Series(np.where(
+        before, "the earliest exam in the data, " + d.base_exam.astype(str) + ", as the plan's baseline lies before "
+        "the data begin (baseline_before_data = earliest_exam)",
+        np.where(d.scheme_year <= 1, "the grade-7 semester-1 final, " + d.base_exam.astype(str),
+                 "the end of the previous school year, " + d.base_exam.astype(str))), index=d.index)
+    rank_reason = ("class rank " + base + " at the baseline (" + baseline + "), " + end
                    + " at the end of school year " + d.school_year.astype(str) + " semester 2")
-    rise_reason = np.where(missed, "no rank points: the pupil missed the baseline or end exam (" + rank_reason + ")",
-                           rank_reason + ": " + _text(d.places_risen, "nan")
-                           + f" places x {rules.points_per_place:g} points"
-                           + (" (falls count 0)" if rules.fall_in_rank == "zero" else " (falls count negative)"))
+    rise_reason = np.where(
+        before & d.base_rank.isna() & (rules.baseline_before_data == "exclude"),
+        "no rank points: the plan's baseline (" + d.base_exam.astype(str) + ") lies before the data begin "
+        "(baseline_before_data = exclude)",
+        np.where(missed, "no rank points: the pupil missed the baseline or end exam (" + rank_reason + ")",
+                 rank_reason + ": " + _text(d.places_risen, "nan") + f" places x {rules.points_per_place:g} points"
+                 + (" (falls count 0)" if rules.fall_in_rank == "zero" else " (falls count negative)")))
+    rise_reason = np.where(flags.class_changed, rise_reason + "; the pupil moved class since the baseline",
+                           rise_reason)
     top_reason = np.where(d.points_top5 > 0, f"in the class top {rules.top_n} "
                           + ("at baseline and end" if rules.top_rule == "both" else "at the end"),
                           f"not in the class top {rules.top_n} "
@@ -234,35 +437,57 @@ def _part_one_audit(d: pd.DataFrame, flags: pd.DataFrame, rules: RewardRules) ->
     good_reason = np.where(d.points_three_good > 0, "three-good student title",
                            np.where(flags.conduct_missing_withheld | flags.conduct_missing_assumed,
                                     "no conduct record: no title", "no three-good title"))
+    counted = d.counted.to_numpy()
     parts = []
     for clause, col, reason in (("rank_rise", "points_rise", rise_reason), ("top5", "points_top5", top_reason),
                                 ("conduct", "points_conduct", conduct_reason),
                                 ("three_good", "points_three_good", good_reason)):
-        parts.append(pd.DataFrame({"pupil_id": d.pupil_id, "school_year": d.school_year, "part": "helpers",
-                                   "clause": clause, "points": d[col], "yuan": d[col] * rules.yuan_per_point,
-                                   "reason": reason}))
+        parts.append(pd.DataFrame({"pupil_id": d.pupil_id, "helper_id": None, "school_year": d.school_year,
+                                   "part": "helpers", "clause": clause, "points": d[col],
+                                   "yuan": d[col].where(counted, 0.0) * rules.yuan_per_point,
+                                   "reason": np.where(counted, reason, "(not counted) " + pd.Series(reason,
+                                                      index=d.index).astype(str))}))
+    out = d[~counted]
+    parts.append(pd.DataFrame({"pupil_id": out.pupil_id, "helper_id": None, "school_year": out.school_year,
+                               "part": "helpers", "clause": "pupil_counted", "points": 0.0, "yuan": 0.0,
+                               "reason": not_counted[~counted]}))
     return pd.concat(parts, ignore_index=True)
 
 
 def helper_points(points: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRules = RewardRules()) -> pd.DataFrame:
-    """A helper's score: the SUM of the points of the pupils they are
-    responsible for in the school year (001 篇6); yuan = points x rate."""
+    """A helper's score: the SUM of the points of the counted pupils they
+    are responsible for in the school year (牵手扶助人员所得总分等于包保留守、
+    单亲儿童各自所得考核分的总和, 001 篇6); yuan = points x rate when the
+    helper's role is paid (``paid_helpers``), else 0."""
     p = pairings.drop_duplicates(["helper_id", "pupil_id", "school_year"])
-    m = p.merge(points[["pupil_id", "school_year", "points_total"]], on=["pupil_id", "school_year"], how="left")
+    m = p.merge(points[["pupil_id", "school_year", "points_paid", "counted"]], on=["pupil_id", "school_year"],
+                how="left")
+    m["counted_id"] = m.pupil_id.where(m.counted.fillna(False).astype(bool))
     out = m.groupby(["helper_id", "school_year"], as_index=False).agg(
         helper_role=("helper_role", "first"), n_pupils=("pupil_id", "nunique"),
-        points=("points_total", "sum"))
-    out = out.astype({"n_pupils": "int64", "points": "float64"})
-    out["yuan"] = out.points * rules.yuan_per_point
-    return out[["helper_id", "helper_role", "school_year", "n_pupils", "points", "yuan"]].sort_values(
-        ["school_year", "helper_id"], kind="stable").reset_index(drop=True)
+        n_counted=("counted_id", "nunique"), points=("points_paid", "sum"))
+    out = out.astype({"n_pupils": "int64", "n_counted": "int64", "points": "float64"})
+    out["paid"] = paid_role(out.helper_role, rules).to_numpy()
+    out["yuan"] = out.points.where(out.paid, 0.0) * rules.yuan_per_point
+    return out[["helper_id", "helper_role", "school_year", "n_pupils", "n_counted", "points", "paid", "yuan"]
+               ].sort_values(["school_year", "helper_id"], kind="stable").reset_index(drop=True)
+
+
+def unpaid_helper_audit(helpers: pd.DataFrame, rules: RewardRules) -> pd.DataFrame:
+    """One audit row per helper-year that part one does not pay, saying why."""
+    h = helpers[~helpers.paid]
+    return pd.DataFrame({"pupil_id": None, "helper_id": h.helper_id, "school_year": h.school_year,
+                         "part": "helpers", "clause": "helper_paid", "points": h.points, "yuan": 0.0,
+                         "reason": h.helper_role + " helper: not paid; part one pays 牵手扶助志愿者 and 班主任, and a "
+                         f"pupil helping a classmate is neither (paid_helpers = {rules.paid_helpers})"})
 
 
 def head_teacher_points(points: pd.DataFrame, classes: pd.DataFrame,
                         rules: RewardRules = RewardRules()) -> pd.DataFrame:
-    """A head teacher's score: the MEAN points of the relevant (paired)
-    pupils of the class (学校班主任按本班相关学生所得考核均分, 001 篇6)."""
-    m = classes.drop_duplicates(["class_id", "school_year"]).merge(points, on=["class_id", "school_year"])
+    """A head teacher's score: the MEAN points of the relevant pupils of the
+    class, the paired pupils who count (学校班主任按本班相关学生所得考核均分, 001 篇6)."""
+    counted = points[points.counted] if "counted" in points else points
+    m = classes.drop_duplicates(["class_id", "school_year"]).merge(counted, on=["class_id", "school_year"])
     out = m.groupby(["head_teacher_id", "class_id", "school_year"], as_index=False).agg(
         n_pupils=("pupil_id", "nunique"), points=("points_total", "mean"))
     out["yuan"] = out.points * rules.yuan_per_point
@@ -313,10 +538,10 @@ def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame,
                    + (_text(rise, "no comparison") + " places").str.replace("no comparison places", "no comparison")
                    + f" (award from {rules.award_progress_places})")
     audit = pd.concat([
-        pd.DataFrame({"pupil_id": d.pupil_id, "school_year": d.school_year, "part": "pupils",
+        pd.DataFrame({"pupil_id": d.pupil_id, "helper_id": None, "school_year": d.school_year, "part": "pupils",
                       "clause": "award_excellence", "points": 0.0, "yuan": d.award_excellence_yuan,
                       "reason": exc_reason}),
-        pd.DataFrame({"pupil_id": d.pupil_id, "school_year": d.school_year, "part": "pupils",
+        pd.DataFrame({"pupil_id": d.pupil_id, "helper_id": None, "school_year": d.school_year, "part": "pupils",
                       "clause": "award_progress", "points": 0.0, "yuan": d.award_progress_yuan,
                       "reason": prog_reason}),
     ], ignore_index=True)
@@ -325,13 +550,17 @@ def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame,
     return out.sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True), audit
 
 
-def score_scheme(scores, pairings, conduct, classes, rules: RewardRules = RewardRules()) -> dict[str, pd.DataFrame]:
-    """Both parts: every output table of ``liushou score`` by name."""
-    points, audit1 = pupil_points(scores, pairings, conduct, rules)
+def score_scheme(scores, pairings, conduct, classes, rules: RewardRules = RewardRules(),
+                 pupils: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Both parts: every output table of ``liushou score`` by name.
+    ``pupils`` is the optional pupil status (see :func:`pupil_points`)."""
+    points, audit1 = pupil_points(scores, pairings, conduct, rules, pupils=pupils)
+    helpers = helper_points(points, pairings, rules)
     awards, audit2 = pupil_awards(scores, pairings, rules)
-    audit = pd.concat([audit1, audit2], ignore_index=True).sort_values(
-        ["school_year", "pupil_id", "part", "clause"], kind="stable").reset_index(drop=True)
-    return {"pupil_points": points, "helper_points": helper_points(points, pairings, rules),
+    audit = pd.concat([audit1, unpaid_helper_audit(helpers, rules), audit2], ignore_index=True).sort_values(
+        ["school_year", "pupil_id", "helper_id", "part", "clause"], kind="stable", na_position="last"
+    ).reset_index(drop=True)
+    return {"pupil_points": points, "helper_points": helpers,
             "head_teacher_points": head_teacher_points(points, classes, rules), "pupil_awards": awards,
             "audit": audit, "rules": rules.table()}
 
@@ -344,12 +573,13 @@ def payout_summary(tables: dict[str, pd.DataFrame], school_year: int) -> dict[st
     year = {name: (frame[frame.school_year == school_year] if "school_year" in frame else frame)
             for name, frame in tables.items()}
     helpers, heads, awards = year["helper_points"], year["head_teacher_points"], year["pupil_awards"]
-    totals = pd.Series({"school_year": school_year, "helpers": len(helpers), "helpers_yuan": helpers.yuan.sum(),
+    totals = pd.Series({"school_year": school_year, "helpers": int(helpers.paid.sum()),
+                        "helpers_not_paid": int((~helpers.paid).sum()), "helpers_yuan": helpers.yuan.sum(),
                         "head_teachers": len(heads), "head_teachers_yuan": heads.yuan.sum(),
                         "pupils_awarded": int((awards.award_total_yuan > 0).sum()),
                         "awards_yuan": awards.award_total_yuan.sum()})
     totals["total_yuan"] = totals.helpers_yuan + totals.head_teachers_yuan + totals.awards_yuan
-    by_role = helpers.groupby("helper_role").agg(helpers=("helper_id", "size"), pupils=("n_pupils", "sum"),
+    by_role = helpers.groupby(["helper_role", "paid"]).agg(helpers=("helper_id", "size"), pupils=("n_pupils", "sum"),
                                                  yuan=("yuan", "sum"), mean_yuan=("yuan", "mean")).reset_index()
     by_clause = (year["audit"].groupby(["part", "clause"])
                  .agg(rows=("pupil_id", "size"), points=("points", "sum"), yuan=("yuan", "sum")).reset_index())

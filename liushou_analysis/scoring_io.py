@@ -305,13 +305,18 @@ def ranked_totals(exams: pd.DataFrame) -> pd.DataFrame:
 
 
 def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
-    """The four inputs from ``liushou clean`` tables.
+    """The scoring inputs from ``liushou clean`` tables.
 
-    School year 1 is the dataset's first school year; a class is one
-    school's grade and class number in a school year; the total of a pupil
-    who missed any subject is treated as absent, as schools do (缺考，不计排名).
-    ``scores`` also carries ``grade_group`` (school, school year and grade),
-    which the audit uses to compare pupils across classes.
+    School years are numbered from the dataset's first school year; each
+    pupil's scheme years come from their grade (``scores.grade``), so the
+    plan's baseline is the pupil's own 初一 (:func:`scoring.plan_exams`). A
+    class is one school's grade and class number in a school year; the total
+    of a pupil who missed any subject is treated as absent, as schools do
+    (缺考，不计排名). ``scores`` also carries ``school`` and ``grade_group``
+    (school, school year and grade), which the audit uses to compare pupils
+    across classes. ``pupils`` holds each pupil's left-behind status under
+    every definition and single-parent status per school year (from the
+    households table; missing where the dataset has none).
     """
     t = read_clean(clean_dir, ["exams", "pairings", "conduct", "classes"])
     years = sorted({term[:9] for term in t["exams"].term})
@@ -324,7 +329,7 @@ def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
     class_id = total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str) + "-" + total.class_no.astype(str)
     scores = pd.DataFrame({"pupil_id": total.pupil_key, "class_id": class_id, "school_year": school_year(total.term),
                            "semester": total.term.str[-1].astype(int),
-                           "total_score": total.score,
+                           "total_score": total.score, "grade": total.grade.astype("float64"), "school": total.school,
                            "grade_group": total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str)})
     pr = t["pairings"]
     pairings = pd.DataFrame({"helper_id": pr.helper_key, "helper_role": pr.helper_role, "pupil_id": pr.pupil_key,
@@ -340,7 +345,29 @@ def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
                                                                                      keep="last")
     return {"scores": scores, "pairings": pairings, "conduct": conduct.astype({"serious_violation": float,
                                                                               "three_good": float}),
-            "classes": classes}
+            "classes": classes, "pupils": pupil_status(clean_dir, year_of)}
+
+
+def pupil_status(clean_dir: Path, year_of: dict[str, int]) -> pd.DataFrame | None:
+    """Left behind under each definition and single-parent (or orphaned),
+    per pupil and school year, from the clean households and pupils tables;
+    a pupil counts as left behind in a school year when any record of that
+    year says so. None when the dataset has no households table."""
+    from . import status
+
+    if not (Path(clean_dir) / "households.parquet").exists():
+        return None
+    t = read_clean(clean_dir, ["households", "pupils"])
+    h = t["households"]
+    lb = status.left_behind_status(h, t["pupils"])
+    care = status.care_arrangement(h)
+    frame = pd.DataFrame({"pupil_id": h.pupil_key, "school_year": h.term.str[:9].map(year_of)})
+    for d in status.DEFINITIONS:
+        frame[f"left_behind_{d}"] = lb[d].astype("boolean")
+    frame["single_parent"] = (care.single_parent | care.orphan).astype("boolean")
+    frame = frame.dropna(subset=["school_year"]).astype({"school_year": "int64"})
+    # any record of the year saying True wins; all missing stays missing
+    return frame.groupby(["pupil_id", "school_year"], as_index=False).max()
 
 
 def write_outputs(tables: dict[str, pd.DataFrame], out: Path, book: str = "reward_points.xlsx",

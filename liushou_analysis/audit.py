@@ -62,8 +62,7 @@ def year_frame(inputs: dict[str, pd.DataFrame], school_year: int, rules: RewardR
         raise UserError(f"school year {school_year} has no pupil ranked at both its baseline and its end exam "
                         f"(the scores hold school years {years}); choose a year that has ended.")
     exams = scoring.plan_exams(s, end[["pupil_id", "school_year"]], rules)
-    if rules.baseline_before_data == "exclude":
-        exams = exams[~exams.baseline_before_data]
+    exams = exams[exams.baseline_from != "none"]
     base = s.drop_duplicates(["pupil_id", "school_year", "semester"]).rename(
         columns={"school_year": "base_year", "semester": "base_semester"})
     base = exams.merge(base, on=["pupil_id", "base_year", "base_semester"])

@@ -31,7 +31,8 @@ DEFINITION_LABELS = {
     "either_parent": "父母一方或双方外出 (either parent away)",
     "official_2016": "2016年国务院定义 (State Council 2016)",
 }
-CARE_ORDER = ["grandparents", "one_parent", "relatives", "teacher_school", "none_self", "parents"]
+CARE_ORDER = ["grandparents", "one_parent", "relatives", "teacher_school", "none_self", "single_parent_orphan",
+              "parents"]
 
 
 def survey_term(term: str, survey_terms) -> str | None:

@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     for name in ("scores", "pairings", "conduct", "classes"):
         score.add_argument(f"--{name}", help=f"the {name} input (.csv or .xlsx)")
+    score.add_argument("--pupils", help="optional: pupil status (pupil_id, left_behind, single_parent), which decides "
+                                        "which paired pupils count (the plan pays for 留守、单亲儿童)")
     score.add_argument("--data", type=Path, help="a clean dataset folder (data_clean/<dataset>) instead of the four")
     score.add_argument("--out", type=Path, required=True, help="folder for the outputs")
     score.add_argument("--rules", type=Path, help="a TOML file of rules (name = value) that differ from the plan's")
@@ -235,25 +237,31 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
 
 def run_score(args) -> None:
     from .scoring import RewardRules, score_scheme
-    from .scoring_io import check_inputs, drop_problem_rows, from_clean, problem_lines, read_table, write_outputs
+    from .scoring_io import (check_inputs, drop_problem_rows, from_clean, problem_lines, read_table, scheme_year_note,
+                             write_outputs)
 
     names = ("scores", "pairings", "conduct", "classes")
     given = [n for n in names if getattr(args, n)]
-    if args.data and given:
+    if args.data and (given or args.pupils):
         raise UserError("give either --data or the four inputs (--scores, --pairings, --conduct, --classes), "
                         "not both.")
     if args.data:
-        tables = from_clean(args.data)
+        tables = {n: f for n, f in from_clean(args.data).items() if f is not None}
         for name, frame in tables.items():
             frame["_file"] = str(args.data / f"{name} (from the clean tables)")
             frame["_line"] = range(2, len(frame) + 2)
     elif len(given) == 4:
         tables = {n: read_table(getattr(args, n), n) for n in names}
+        if args.pupils:
+            tables["pupils"] = read_table(args.pupils, "pupils")
+        note = scheme_year_note(tables["scores"])
+        if note:
+            print(note)
     else:
         missing = ", ".join(f"--{n}" for n in names if n not in given)
         raise UserError(f"missing input(s) {missing}: give all four files, or --data with a clean dataset folder.")
     rules = RewardRules.from_toml(args.rules) if args.rules else RewardRules()
-    checked, problems = check_inputs(*(tables[n] for n in names))
+    checked, problems = check_inputs(*(tables[n] for n in names), pupils=tables.get("pupils"))
     if len(problems) and not args.skip_bad_rows:
         raise UserError(f"{len(problems)} row problem(s) in the inputs; nothing was scored. Fix them, or rerun with "
                         "--skip-bad-rows to score without those rows:\n" + "\n".join(problem_lines(problems)))
@@ -263,7 +271,8 @@ def run_score(args) -> None:
         for line in problem_lines(problems):
             print(f"  {line}")
     frames = {n: f.drop(columns=["_file", "_line"]) for n, f in checked.items()}
-    out = score_scheme(frames["scores"], frames["pairings"], frames["conduct"], frames["classes"], rules)
+    out = score_scheme(frames["scores"], frames["pairings"], frames["conduct"], frames["classes"], rules,
+                       pupils=frames.get("pupils"))
     if out["pupil_points"].empty and out["pupil_awards"].empty:
         raise Incomplete("nothing to score: no paired pupil has a school year with scores (the pairings input has "
                          f"{len(frames['pairings'])} usable rows); check the pairings and their school years.")
@@ -271,9 +280,11 @@ def run_score(args) -> None:
         out["skipped_rows"] = problems
     written = write_outputs(out, args.out)
     helpers, heads, awards = out["helper_points"], out["head_teacher_points"], out["pupil_awards"]
-    print(f"Scored {len(out['pupil_points'])} pupil-years: {len(helpers)} helper-years paid "
-          f"{helpers.yuan.sum():,.0f} yuan, {len(heads)} head-teacher-years {heads.yuan.sum():,.0f} yuan, "
-          f"pupils' awards {awards.award_total_yuan.sum():,.0f} yuan.")
+    points = out["pupil_points"]
+    print(f"Scored {len(points)} pupil-years ({int(points.counted.sum())} counted as 留守、单亲儿童): "
+          f"{int(helpers.paid.sum())} helper-years paid {helpers.yuan.sum():,.0f} yuan "
+          f"({int((~helpers.paid).sum())} pupil helper-years not paid), {len(heads)} head-teacher-years "
+          f"{heads.yuan.sum():,.0f} yuan, pupils' awards {awards.award_total_yuan.sum():,.0f} yuan.")
     print(f"Wrote {len(written)} files to {args.out} (CSV tables and reward_points.xlsx).")
 
 

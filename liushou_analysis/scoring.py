@@ -180,6 +180,8 @@ def _status(pupils: pd.DataFrame | None, keys: pd.DataFrame) -> pd.DataFrame:
             out[c] = pd.array([pd.NA] * len(out), dtype="boolean")
         return out
     p = pupils.copy()
+    if "school_year" not in p:  # one status for every year
+        p["school_year"] = 0
     for c in STATUS_COLUMNS:
         p[c] = p[c].astype("boolean") if c in p else pd.array([pd.NA] * len(p), dtype="boolean")
     p = p[["pupil_id", "school_year", *STATUS_COLUMNS]].astype({"school_year": "int64"})
@@ -219,6 +221,8 @@ def counted_pupils(keys: pd.DataFrame, pupils: pd.DataFrame | None, rules: "Rewa
     reason = np.where(counted, "", np.where(
         unknown, "no left-behind or family record for the pupil (status_unknown = exclude)",
         "not " + wanted.get(which, "") + f": the plan pays for 留守、单亲儿童 (assessed_pupils = {which})"))
+    reason = np.char.replace(reason.astype(str), "not left behind (" + rules.left_behind_definition + ") or",
+                             "neither left behind (" + rules.left_behind_definition + ") nor")
     return keys.assign(counted=counted.to_numpy(), status_unknown=unknown.to_numpy(), not_counted_reason=reason)
 
 
@@ -288,11 +292,24 @@ def plan_exams(scores: pd.DataFrame, keys: pd.DataFrame, rules: "RewardRules") -
     base = _exam_index(d.base_year, d.base_semester)
     before = base < start
     d["baseline_before_data"] = before.to_numpy()
-    if rules.baseline_before_data == "earliest_exam":
-        use = before & (start < _exam_index(d.school_year, 2))
-        d["base_year"] = np.where(use, start // 2 + 1, d.base_year)
-        d["base_semester"] = np.where(use, start % 2 + 1, d.base_semester)
+    use = before & (start < _exam_index(d.school_year, 2)) & (rules.baseline_before_data == "earliest_exam")
+    d["base_year"] = np.where(use, start // 2 + 1, d.base_year)
+    d["base_semester"] = np.where(use, start % 2 + 1, d.base_semester)
+    #: where the baseline comes from: the plan's own exam, the earliest exam
+    #: standing in for it, or none (before the data, nothing stands in)
+    d["baseline_from"] = np.where(~before, "plan", np.where(use, "earliest_exam", "none"))
     return d
+
+
+def _exam_name(grade: pd.Series, year: pd.Series, semester: pd.Series) -> pd.Series:
+    """'grade 7 semester 1 (school year 2)'; 'school year 2 semester 1'
+    without a grade; a year before the first reads 'before the data'."""
+    sem = " semester " + semester.astype(int).astype(str)
+    when = np.where(year >= 1, "school year " + year.astype(int).astype(str), "before the data")
+    g = grade.astype("Float64")
+    return pd.Series(np.where(g.notna().to_numpy(dtype=bool),
+                              "grade " + g.fillna(0).astype(int).astype(str) + sem + " (" + when + ")",
+                              when + sem), index=grade.index)
 
 
 def _successor_class(ranks: pd.DataFrame, d: pd.DataFrame) -> pd.Series:
@@ -314,6 +331,11 @@ def _successor_class(ranks: pd.DataFrame, d: pd.DataFrame) -> pd.Series:
 
 # --- part one -------------------------------------------------------------------------
 
+POINT_COLUMNS = ["pupil_id", "school_year", "grade", "scheme_year", "class_id", "base_exam", "base_rank", "end_rank",
+                 "places_risen", "points_rise", "points_top5", "points_conduct", "points_three_good", "points_total",
+                 "counted", "points_paid", "flags"]
+
+
 def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataFrame,
                  rules: RewardRules = RewardRules(), pupils: pd.DataFrame | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -331,19 +353,22 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     """
     ranks = exam_ranks(scores, rules)
     keys = pairings[["pupil_id", "school_year"]].drop_duplicates().reset_index(drop=True)
+    if keys.empty:
+        return (pd.DataFrame(columns=POINT_COLUMNS),
+                pd.DataFrame(columns=["pupil_id", "helper_id", "school_year", "part", "clause", "points", "yuan",
+                                      "reason"]))
     d = plan_exams(scores, keys, rules)
     at = ranks.drop_duplicates(["pupil_id", "school_year", "semester"]).set_index(
         ["pupil_id", "school_year", "semester"])[["class_id", "rank"]]
     base_key = pd.MultiIndex.from_arrays([d.pupil_id, d.base_year, d.base_semester])
     end_key = pd.MultiIndex.from_arrays([d.pupil_id, d.school_year, np.full(len(d), 2)])
     base, end = at.reindex(base_key), at.reindex(end_key)
-    excluded = d.baseline_before_data & (rules.baseline_before_data == "exclude")
+    excluded = pd.Series(d.baseline_from == "none", index=d.index)
     d["base_rank"] = np.where(excluded, np.nan, base["rank"].to_numpy())
     d["base_class"] = base.class_id.to_numpy()
     d["end_rank"] = end["rank"].to_numpy()
     d["class_id"] = pd.Series(end.class_id.to_numpy(), index=d.index).fillna(d.base_class)
-    d["base_exam"] = ("school year " + d.base_year.astype(int).astype(str) + " semester "
-                      + d.base_semester.astype(int).astype(str))
+    d["base_exam"] = _exam_name(d.grade - (d.school_year - d.base_year), d.base_year, d.base_semester)
     successor = _successor_class(ranks, d) if len(d) else pd.Series(dtype=object)
     missed_base = d.base_rank.isna() & ~excluded
     missed_end = d.end_rank.isna()
@@ -382,9 +407,7 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     })
     d["flags"] = _join_flags(flags)
     audit = _part_one_audit(d, flags, who.not_counted_reason.to_numpy(), rules)
-    out = d[["pupil_id", "school_year", "grade", "scheme_year", "class_id", "base_exam", "base_rank", "end_rank",
-             "places_risen", "points_rise", "points_top5", "points_conduct", "points_three_good", "points_total",
-             "counted", "points_paid", "flags"]]
+    out = d[POINT_COLUMNS]
     return out.sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True), audit
 
 
@@ -409,18 +432,17 @@ def _part_one_audit(d: pd.DataFrame, flags: pd.DataFrame, not_counted: np.ndarra
                     rules: RewardRules) -> pd.DataFrame:
     base, end = _rank_text(d.base_rank), _rank_text(d.end_rank)
     missed = flags.missed_base_exam | flags.missed_end_exam
-    before = flags.baseline_before_data
     baseline = pd.Series(np.where(
-        before, "the earliest exam in the data, " + d.base_exam.astype(str) + ", as the plan's baseline lies before "
-        "the data begin (baseline_before_data = earliest_exam)",
+        d.baseline_from == "earliest_exam", "the earliest exam in the data, " + d.base_exam.astype(str)
+        + ", as the plan's baseline lies before the data begin (baseline_before_data = earliest_exam)",
         np.where(d.scheme_year <= 1, "the grade-7 semester-1 final, " + d.base_exam.astype(str),
                  "the end of the previous school year, " + d.base_exam.astype(str))), index=d.index)
     rank_reason = ("class rank " + base + " at the baseline (" + baseline + "), " + end
                    + " at the end of school year " + d.school_year.astype(str) + " semester 2")
     rise_reason = np.where(
-        before & d.base_rank.isna() & (rules.baseline_before_data == "exclude"),
+        d.baseline_from == "none",
         "no rank points: the plan's baseline (" + d.base_exam.astype(str) + ") lies before the data begin "
-        "(baseline_before_data = exclude)",
+        f"(baseline_before_data = {rules.baseline_before_data})",
         np.where(missed, "no rank points: the pupil missed the baseline or end exam (" + rank_reason + ")",
                  rank_reason + ": " + _text(d.places_risen, "nan") + f" places x {rules.points_per_place:g} points"
                  + (" (falls count 0)" if rules.fall_in_rank == "zero" else " (falls count negative)")))

@@ -15,6 +15,18 @@ and 第二学期 / 下学期 / 春季学期:
 - pairings: helper_id, helper_role, pupil_id, school_year
 - conduct: pupil_id, school_year, serious_violation, three_good (0/1, or 是/否)
 - classes: class_id, school_year, head_teacher_id
+- pupils (optional): pupil_id, and left_behind and/or single_parent (0/1
+  or 是/否), optionally by school_year; or left_behind_either_parent,
+  left_behind_strict_both_3m, left_behind_official_2016 when the records
+  say which definition. Without it every paired pupil's status is unknown
+  and ``status_unknown`` decides.
+
+The scores may also have ``grade`` (年级: 7, 七年级, 初一 ...) and
+``school``. With a grade, each pupil's scheme years start at their own
+grade 7 (初一), as the plan says; without one, the school years are taken
+as the scheme's years, and calendar school years are numbered from the
+earliest, which is right only for a single grade-7 cohort (the command
+says so).
 
 Before scoring, the inputs are checked (a pupil in two classes in one
 exam, a pairing for a pupil with no scores, duplicate rows, a semester
@@ -37,6 +49,7 @@ from . import codebook
 from .cleaning import values as V
 from .errors import UserError
 from .rawread import csv_rows, header_row, normalise_label, workbook_rows
+from .scoring import LEFT_BEHIND_DEFINITIONS
 from .terms import SEMESTER_WORDS
 from .xlsxio import save_workbook
 
@@ -45,13 +58,19 @@ CONTRACT = {
     "pairings": ["helper_id", "helper_role", "pupil_id", "school_year"],
     "conduct": ["pupil_id", "school_year", "serious_violation", "three_good"],
     "classes": ["class_id", "school_year", "head_teacher_id"],
+    "pupils": ["pupil_id"],
 }
+#: Columns an input may have beyond the contract's.
+OPTIONAL = {"scores": ["grade", "school"],
+            "pupils": ["school_year", "left_behind", "single_parent",
+                       "left_behind_either_parent", "left_behind_strict_both_3m", "left_behind_official_2016"]}
 #: Codebook header codes whose labels also name a contract column.
 _ALIASES = {"pupil_id": ["student_no", "exam_no", "registry_no"], "class_id": ["class"], "total_score": ["total_score"],
             "helper_id": ["helper_id", "helper_name"], "helper_role": ["helper_role"],
             "serious_violation": ["serious_violation"], "three_good": ["three_good"],
             "head_teacher_id": ["head_teacher_id", "head_teacher_staff_no", "head_teacher"],
-            "school_year": ["school_year"], "semester": ["semester"]}
+            "school_year": ["school_year"], "semester": ["semester"], "grade": ["grade"], "school": ["school"],
+            "left_behind": ["is_left_behind"], "single_parent": ["is_single_parent"]}
 
 
 def _column_names() -> dict[str, str]:
@@ -99,9 +118,10 @@ def read_table(spec: str, kind: str) -> pd.DataFrame:
         raise UserError(f"{path}: the {kind} file is empty; it needs a header row with "
                         f"{', '.join(CONTRACT[kind])}.")
     names = _column_names()
-    at = header_row(grid, {n for n, c in names.items() if c in CONTRACT[kind]})
+    at = header_row(grid, {n for n, c in names.items() if c in CONTRACT[kind] + OPTIONAL.get(kind, [])})
     if at is None:
-        raise UserError(f"{path}: no header row with the {kind} columns ({', '.join(CONTRACT[kind])}) in its first "
+        wanted = ", ".join(CONTRACT[kind] + OPTIONAL.get(kind, [])[1:3] if kind == "pupils" else CONTRACT[kind])
+        raise UserError(f"{path}: no header row with the {kind} columns ({wanted}) in its first "
                         "rows; put the column names in one row above the data.")
     header = [names.get(normalise_label(v), normalise_label(v)) for v in grid[at][1]]
     missing = [c for c in CONTRACT[kind] if c not in header]
@@ -110,7 +130,11 @@ def read_table(spec: str, kind: str) -> pd.DataFrame:
                         f"{', '.join(str(v) for v in grid[at][1] if v is not None)}); name them as in the contract.")
     rows = [list(r) + [None] * (len(header) - len(r)) for _, r in grid[at + 1:]]
     frame = pd.DataFrame([r[: len(header)] for r in rows], columns=header, dtype=object)
-    frame = frame.loc[:, ~frame.columns.duplicated()][CONTRACT[kind]]
+    if kind == "pupils" and not {"left_behind", "single_parent", *OPTIONAL["pupils"][3:]} & set(header):
+        raise UserError(f"{path}: the pupils file has no status column; give left_behind (是否留守儿童) and/or "
+                        "single_parent (是否单亲) as 0/1 or 是/否.")
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    frame = frame[CONTRACT[kind] + [c for c in OPTIONAL.get(kind, []) if c in frame]]
     frame["_file"] = str(path)
     frame["_line"] = [n for n, _ in grid[at + 1:]]
     return frame
@@ -164,6 +188,8 @@ def _ids(frame, column, problems, kind):
 
 
 def _flag(frame, column, problems, kind):
+    if pd.api.types.is_bool_dtype(frame[column]):  # already 0/1 (the clean tables' status)
+        return frame[column].astype("Float64").astype(float)
     codes, unmapped = V.labels_to_codes(frame[column].map(lambda v: v if not isinstance(v, int | float) or pd.isna(v)
                                                           else str(int(v))), "yes_no")
     text = V.text(frame[column])
@@ -173,10 +199,17 @@ def _flag(frame, column, problems, kind):
     return value
 
 
-def check_inputs(scores, pairings, conduct, classes) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Parse and check the four inputs; return clean frames and the problems found."""
+def check_inputs(scores, pairings, conduct, classes, pupils=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Parse and check the inputs (``pupils`` optional); return clean frames
+    and the problems found."""
     problems = Problems()
     s = scores.copy()
+    if "grade" in s:
+        grade = V.grades(s.grade)
+        problems.add(s, V.text(s.grade).notna() & grade.isna(), "scores: grade is not a grade (7, 七年级, 初一 ...)")
+        s["grade"] = grade.astype("float64")
+    if "school" in s:
+        s["school"] = V.text(s.school)
     s["pupil_id"] = _ids(s, "pupil_id", problems, "scores")
     s["class_id"] = _ids(s, "class_id", problems, "scores")
     s["school_year"] = _school_year_text(s, problems, "scores")
@@ -199,10 +232,10 @@ def check_inputs(scores, pairings, conduct, classes) -> tuple[dict[str, pd.DataF
     p["school_year"] = _school_year_text(p, problems, "pairings")
     role_text = V.text(p.helper_role)
     codes, _ = V.labels_to_codes(p.helper_role, "helper_role")
-    known_codes = set(codebook.codes("helper_role"))
+    known_codes = list(dict.fromkeys(codebook.codes("helper_role")))
     p["helper_role"] = codes.where(codes.notna(), role_text.where(role_text.isin(known_codes)))
-    problems.add(p, p.helper_role.isna(), "pairings: helper_role is not in the codebook (teacher, caring_mother, "
-                                          "peer, volunteer, group_3211, or their Chinese labels)")
+    problems.add(p, p.helper_role.isna(), f"pairings: helper_role is not in the codebook ({', '.join(known_codes)}, "
+                                          "or their Chinese labels in docs/forms.md)")
     problems.add(p, p.duplicated(["helper_id", "pupil_id", "school_year"], keep=False), "pairings: duplicate row")
     problems.add(p, p.pupil_id.notna() & ~p.pupil_id.isin(s.pupil_id), "pairings: the pupil has no scores")
 
@@ -216,12 +249,48 @@ def check_inputs(scores, pairings, conduct, classes) -> tuple[dict[str, pd.DataF
     k = classes.copy()
     k["class_id"] = _ids(k, "class_id", problems, "classes")
     k["school_year"] = _school_year_text(k, problems, "classes")
-    _number_school_years([s, p, c, k], problems)
+    u = _check_pupils(pupils, problems)
+    _number_school_years([s, p, c, k] + ([u] if u is not None and "school_year" in u else []), problems)
     problems.add(p, p.school_year.notna() & ~p.school_year.isin(s.school_year.dropna()),
                  "pairings: no scores in that school year")
     k["head_teacher_id"] = _ids(k, "head_teacher_id", problems, "classes")
     problems.add(k, k.duplicated(["class_id", "school_year"], keep=False), "classes: the class is listed twice")
-    return {"scores": s, "pairings": p, "conduct": c, "classes": k}, problems.frame()
+    out = {"scores": s, "pairings": p, "conduct": c, "classes": k}
+    if u is not None:
+        out["pupils"] = u
+    return out, problems.frame()
+
+
+def _check_pupils(pupils, problems) -> pd.DataFrame | None:
+    """The optional pupil-status input with the scoring's status columns
+    (``left_behind`` fills every definition the file does not name)."""
+    if pupils is None:
+        return None
+    u = pupils.copy()
+    u["pupil_id"] = _ids(u, "pupil_id", problems, "pupils")
+    if "school_year" in u:
+        u["school_year"] = _school_year_text(u, problems, "pupils")
+    for column in ["left_behind", "single_parent", *(f"left_behind_{d}" for d in LEFT_BEHIND_DEFINITIONS)]:
+        if column in u:
+            u[column] = _flag(u, column, problems, "pupils").astype("boolean")
+    for d in LEFT_BEHIND_DEFINITIONS:
+        if f"left_behind_{d}" not in u and "left_behind" in u:
+            u[f"left_behind_{d}"] = u.left_behind
+    problems.add(u, u.duplicated(["pupil_id"] + (["school_year"] if "school_year" in u else []), keep=False),
+                 "pupils: duplicate row")
+    return u
+
+
+def scheme_year_note(raw_scores: pd.DataFrame) -> str | None:
+    """A sentence when the scores have no grade, so the school years are the
+    scheme's years as given (right only for one grade-7 cohort)."""
+    if "grade" in raw_scores and V.text(raw_scores.grade).notna().any():
+        return None
+    calendar = V.text(raw_scores.school_year).str.contains(r"(?:19|20)\d{2}", regex=True).fillna(False).any()
+    how = ("calendar school years are numbered from the earliest" if calendar
+           else "school year 1 is taken as every pupil's grade 7")
+    return (f"Note: the scores have no grade column, so {how}; add 年级 (grade) to base each pupil on their own "
+            "初一 semester-1 final, as the plan says.")
 
 
 def drop_problem_rows(tables: dict[str, pd.DataFrame], problems: pd.DataFrame

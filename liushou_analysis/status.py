@@ -146,6 +146,7 @@ def definition_counts(status: pd.DataFrame, by: str | list[str] | None = "term")
 #: Care arrangement from the guardian named, by precedence (see care_arrangement).
 _CARER_GROUP = {"father": "parent", "mother": "parent", "grandmother": "grandparents", "grandfather": "grandparents",
                 "grandparents": "grandparents", "aunt_uncle": "relatives", "sibling": "relatives",
+                "other_relative": "relatives",
                 "friend_neighbour": "relatives", "teacher": "teacher_school", "self": "none_self"}
 _PRECEDENCE = ["parent", "grandparents", "relatives", "teacher_school", "none_self"]
 

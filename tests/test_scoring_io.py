@@ -290,3 +290,77 @@ def test_nothing_to_score_is_not_a_success(tmp_path):
                   classes=CLASSES)
     out = run(*inputs(paths), "--out", tmp_path / "out")
     assert out.returncode == 3 and "nothing to score" in out.stderr and "Traceback" not in out.stderr
+
+
+def _two_year_book(path: Path, with_grade: bool = True) -> Path:
+    """An evaluator's workbook over two calendar school years with 年级 as
+    schools type it: grade 7 (初一) in 2024-2025 and a new 七年级 in 2025-2026.
+    Pupil n01 is in 初一 in the second year, as is every pupil of 7-1 there."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "成绩"
+    ws.append(["学号", "班级", "学年", "学期", "总分"] + (["年级"] if with_grade else []))
+    for year, cls, grade, prefix in (("2024-2025", "初一(1)班", "初一", "o"), ("2025-2026", "七年级1班", "七年级", "n")):
+        for semester, bump in (("第一学期", None), ("第二学期", f"{prefix}05")):
+            for i in range(1, 7):
+                pupil = f"{prefix}0{i}"
+                total = 600 - 10 * i + (100 if pupil == bump else 0)
+                ws.append([pupil, cls, year, semester, total] + ([grade] if with_grade else []))
+    pr = wb.create_sheet("帮扶")
+    pr.append(["帮扶人编号", "帮扶人类型", "学号", "学年"])
+    pr.append(["v1", "志愿者", "n05", "2025-2026"])
+    pr.append(["k1", "爱心同学", "o05", "2024-2025"])
+    co = wb.create_sheet("操行")
+    co.append(["学号", "学年", "严重违纪", "三好学生"])
+    co.append(["n05", "2025-2026", "否", "否"])
+    co.append(["o05", "2024-2025", "否", "否"])
+    cl = wb.create_sheet("班级")
+    cl.append(["班级", "学年", "班主任编号"])
+    cl.append(["初一(1)班", "2024-2025", "h1"])
+    cl.append(["七年级1班", "2025-2026", "h2"])
+    wb.save(path)
+    return path
+
+
+def _book_args(book):
+    return ["--scores", f"{book}#成绩", "--pairings", f"{book}#帮扶", "--conduct", f"{book}#操行",
+            "--classes", f"{book}#班级"]
+
+
+def test_a_grade_column_gives_each_pupil_their_own_grade_7_baseline(tmp_path):
+    """Hand-worked from 以初一第一学期期末学习成绩总分名次为考核基数: n05 is in 七年级 in
+    2025-2026, so the baseline is that year's semester-1 final (rank 5), not the
+    2024-2025 end; rising to rank 1 earns 4 x 10 + top-5 10 + conduct 20 = 70.
+    The classmate helper k1 (爱心同学) is listed but not paid."""
+    book = _two_year_book(tmp_path / "考核.xlsx")
+    status = tmp_path / "学生.csv"
+    status.write_bytes("学号,是否留守儿童,是否单亲\nn05,是,否\no05,是,否\n".encode("gbk"))
+    r = run(*_book_args(book), "--pupils", status, "--out", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert "no grade column" not in r.stdout
+    pts = pd.read_csv(tmp_path / "out" / "pupil_points.csv", encoding="utf-8-sig").set_index("pupil_id")
+    assert (pts.loc["n05", "base_rank"], pts.loc["n05", "end_rank"], pts.loc["n05", "points_total"]) == (5, 1, 70)
+    assert pts.loc["n05", "scheme_year"] == 1 and bool(pts.loc["n05", "counted"])
+    helpers = pd.read_csv(tmp_path / "out" / "helper_points.csv", encoding="utf-8-sig").set_index("helper_id")
+    assert helpers.loc["v1", "yuan"] == 70
+    assert helpers.loc["k1", "helper_role"] == "peer" and helpers.loc["k1", "yuan"] == 0
+
+
+def test_without_a_grade_column_the_command_says_how_years_were_numbered(tmp_path):
+    book = _two_year_book(tmp_path / "考核.xlsx", with_grade=False)
+    r = run(*_book_args(book), "--out", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert "no grade column" in r.stdout and "年级" in r.stdout
+    pts = pd.read_csv(tmp_path / "out" / "pupil_points.csv", encoding="utf-8-sig").set_index("pupil_id")
+    assert pd.isna(pts.loc["n05", "base_rank"])  # numbered from 2024-2025, year 2's baseline is year 1's end
+
+
+def test_a_pupils_file_without_status_columns_is_refused(tmp_path):
+    book = _two_year_book(tmp_path / "考核.xlsx")
+    status = tmp_path / "学生.csv"
+    status.write_text("学号,姓名\nn05,张三\n", encoding="utf-8")
+    r = run(*_book_args(book), "--pupils", status, "--out", tmp_path / "out")
+    assert r.returncode == 2 and "left_behind, single_parent" in r.stderr and "Traceback" not in r.stderr
+    status.write_text("学号,学年,姓名\nn05,2025-2026,张三\n", encoding="utf-8")
+    r = run(*_book_args(book), "--pupils", status, "--out", tmp_path / "out")
+    assert r.returncode == 2 and "no status column" in r.stderr and "Traceback" not in r.stderr

@@ -21,7 +21,8 @@ def test_labels_are_unique_within_a_domain_and_one_preferred_per_code():
 def test_lookups():
     assert codebook.preferred_label("care_type", "grandparents") == "祖辈监护"
     assert "姥姥" in codebook.labels("relation", "grandmother")
-    assert set(codebook.codes("helper_role")) == {"teacher", "caring_mother", "peer", "volunteer", "group_3211"}
+    assert set(codebook.codes("helper_role")) == {"teacher", "caring_mother", "peer", "volunteer", "group_3211",
+                                                  "community_cadre", "retired_teacher", "other_parent", "neighbour"}
     with pytest.raises(KeyError):
         codebook.labels("relation", "cousin")
 

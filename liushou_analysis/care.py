@@ -61,10 +61,21 @@ def term_frame(clean_dir: Path, term: str) -> pd.DataFrame:
     guardian = lb_status.guardian_characteristics(hh)
     survey = pd.concat([status, care, guardian], axis=1)
     out = enrolled.merge(survey, on="pupil_key", how="left")
+    out["paired_caring_mother"] = _paired_with(clean_dir, term, out.pupil_key, "caring_mother")
     out["surveyed"] = out.pupil_key.isin(hh.pupil_key)
     out["survey_term"] = used
     out.attrs["survey_term"] = used
     return out.reset_index(drop=True)
+
+
+def _paired_with(clean_dir: Path, term: str, pupils: pd.Series, role: str) -> pd.Series:
+    """Whether each pupil has a helper of ``role`` this school year, by
+    ``term`` (missing when the dataset has no pairings table)."""
+    if not (Path(clean_dir) / "pairings.parquet").exists():
+        return pd.Series(pd.NA, index=pupils.index, dtype="boolean")
+    pr = read_clean(clean_dir, ["pairings"])["pairings"]
+    this_year = pr[(pr.term.str[:9] == term[:9]) & (pr.term <= term) & (pr.helper_role == role)]
+    return pupils.isin(this_year.pupil_key).astype("boolean")
 
 
 def _design(frame: pd.DataFrame) -> SurveyDesign:
@@ -126,33 +137,92 @@ def _care_label(code: str) -> str:
 
 
 def reference_figures() -> pd.DataFrame:
-    """The reference figures quoted in the seeds (docs/domain.md section 2), each
-    with the definition it is compared under and what it measures."""
-    return pd.read_csv(Path(__file__).with_name("data") / "reference_figures.csv")
+    """The figures the source documents quote (docs/domain.md section 2),
+    one row per figure: the quote, the definition the source states (or
+    ``not_stated``), whom the share is of, the indicator, the stated share and
+    counts, and the breakdown (``split``) it belongs to. ``reference_pct`` is
+    the share the comparison uses: the stated one, else counts' share."""
+    f = pd.read_csv(Path(__file__).with_name("data") / "reference_figures.csv", comment="#",
+                    dtype={"reference_pct": str})
+    f["stated_pct"] = pd.to_numeric(f.reference_pct)
+    f["stated_decimals"] = f.reference_pct.str.partition(".")[2].str.len().fillna(0).astype(int)
+    f["counts_pct"] = 100 * f["count"] / f["of"]
+    f["reference_pct"] = f.stated_pct.fillna(f.counts_pct.round(1))
+    return f
+
+
+def reference_arithmetic(figures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The documents' own arithmetic, checked: each stated share against the
+    counts it comes with (to the precision it is stated in), each breakdown's
+    shares against 100%, and a care breakdown that adds up to 100% with no
+    care by a parent at home although the same source has children with one
+    parent at home. One row per check; ``consistent`` False shows a figure
+    the documents contradict."""
+    f = reference_figures() if figures is None else figures
+    rows = []
+    both = f[f.stated_pct.notna() & f.counts_pct.notna()]
+    for r in both.itertuples(index=False):
+        tolerance = 0.5 * 10.0 ** -r.stated_decimals + 1e-9
+        rows.append({"check": "share against counts", "figures": r.figure, "source": r.source,
+                     "stated": f"{r.reference_pct}%" if pd.isna(r.stated_pct) else f"{r.stated_pct:g}%",
+                     "computed": f"{r.count:g} / {r.of:g} = {r.counts_pct:.1f}%",
+                     "consistent": bool(abs(r.counts_pct - r.stated_pct) <= tolerance)})
+    for split, g in f.dropna(subset=["split"]).groupby("split", sort=False):
+        total = g.stated_pct.sum()
+        rows.append({"check": "a breakdown adds up to 100%", "figures": ", ".join(g.figure), "source": g.source.iloc[0],
+                     "stated": " + ".join(f"{v:g}%" for v in g.stated_pct), "computed": f"{total:g}%",
+                     "consistent": bool(abs(total - 100) < 0.05)})
+        away = f[(f.source == g.source.iloc[0]) & (f.indicator == "all_parents_away") & f.stated_pct.notna()]
+        if (g.population == "both_away").all() and len(away) and abs(total - 100) < 0.05:
+            one = 100 - away.stated_pct.iloc[0]
+            rows.append({"check": "care by a parent at home", "figures": ", ".join(g.figure),
+                         "source": g.source.iloc[0], "stated": f"{total:g}% of all left-behind children, none cared "
+                         "for by a parent", "computed": f"{one:g}% have one parent at home",
+                         "consistent": False})
+    return pd.DataFrame(rows, columns=["check", "figures", "source", "stated", "computed", "consistent"])
 
 
 def compare_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each reference figure beside this term's estimate under the matching
-    definition: the share of ``indicator`` (a status column of
-    :func:`term_frame` or a care arrangement code) among ``population``
-    (all pupils whose answers decide it, or the left-behind), with its
-    design-based 95% interval and whether the reference lies inside it."""
+    """Each reference figure beside this term's estimate: the share of the
+    figure's ``indicator`` (a status column of :func:`term_frame`, or care
+    arrangement codes joined by +) among its ``population`` (pupils whose
+    answers decide it, the left-behind, or the left-behind with no parent at
+    home), under the definition the source states, or under every definition
+    when it states none; with the design-based 95% interval and whether the
+    reference lies inside it (missing where nothing is estimated). A figure
+    that is a count, not a share, is listed without an estimate."""
     rows = []
     for r in reference_figures().itertuples(index=False):
-        flag = frame[r.definition].astype("boolean")
-        base = frame[flag.notna()] if r.population == "pupils" else frame[flag.fillna(False).astype(bool)]
-        if r.indicator in frame.columns:
-            y = base[r.indicator].astype("Float64")
-        else:
-            y = (base.care_arrangement == r.indicator).astype("Float64").where(base.care_arrangement.notna())
-        base = base.assign(_y=y.astype(float)).dropna(subset=["_y"])
-        est = _design(base).mean("_y").iloc[0] if len(base) else None
-        rows.append({**r._asdict(), "n": len(base),
-                     **{f"{c}_pct": (100 * est[c] if est is not None else np.nan)
-                        for c in ("estimate", "ci_low", "ci_high")}})
+        defs = DEFINITIONS if r.definition == "not_stated" else (r.definition,)
+        if pd.isna(r.indicator):
+            rows.append({**r._asdict(), "compared_under": "", "n": 0,
+                         "estimate_pct": np.nan, "ci_low_pct": np.nan, "ci_high_pct": np.nan})
+            continue
+        for d in defs:
+            flag = frame[d].astype("boolean")
+            if r.population == "pupils":
+                base = frame[flag.notna()]
+            else:
+                keep = flag.fillna(False).astype(bool)
+                if r.population == "both_away":
+                    keep &= frame.all_parents_away.astype("boolean").fillna(False).astype(bool)
+                base = frame[keep]
+            if r.indicator == "left_behind":
+                y = base[d].astype("Float64")
+            elif r.indicator in frame.columns:
+                y = base[r.indicator].astype("Float64")
+            else:
+                y = base.care_arrangement.isin(r.indicator.split("+")).astype("Float64").where(
+                    base.care_arrangement.notna())
+            base = base.assign(_y=y.astype(float)).dropna(subset=["_y"])
+            est = _design(base).mean("_y").iloc[0] if len(base) else None
+            rows.append({**r._asdict(), "compared_under": d, "n": len(base),
+                         **{f"{c}_pct": (100 * est[c] if est is not None else np.nan)
+                            for c in ("estimate", "ci_low", "ci_high")}})
     out = pd.DataFrame(rows)
-    out["reference_inside_ci"] = (out.reference_pct >= out.ci_low_pct) & (out.reference_pct <= out.ci_high_pct)
-    return out
+    inside = (out.reference_pct >= out.ci_low_pct) & (out.reference_pct <= out.ci_high_pct)
+    out["reference_inside_ci"] = inside.astype("boolean").where(out.estimate_pct.notna() & out.ci_low_pct.notna())
+    return out.drop(columns=["stated_decimals"])
 
 
 def routine_summary(clean_dir: Path, term: str, frame: pd.DataFrame, definition: str,

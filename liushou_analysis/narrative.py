@@ -60,7 +60,8 @@ def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFram
     return " ".join(out)
 
 
-def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFrame, definition: str) -> str:
+def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFrame, definition: str,
+         arithmetic: pd.DataFrame | None = None) -> str:
     d = definitions.set_index("definition")
     low, high = d.share.idxmin(), d.share.idxmax()
     out = [f"Who counts as left behind moves the headcount: {_pct(d.share[low])} of pupils under `{low}` and "
@@ -73,10 +74,15 @@ def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFram
                    f"{_pct(top.share)} (95% CI {_pct(top.ci_low)} to {_pct(top.ci_high)}).")
     ref = reference.dropna(subset=["estimate_pct"])
     if len(ref):
-        inside = int(ref.reference_inside_ci.sum())
-        out.append(f"Of {len(ref)} reference figures from the source documents, {inside} lie inside this term's "
-                   "95% interval under the matching definition; the others describe other places and years, so a "
-                   "difference is a fact about the county, not an error.")
+        inside = int(ref.reference_inside_ci.fillna(False).astype(bool).sum())
+        out.append(f"{ref.figure.nunique()} reference figures from the source documents are compared, each under "
+                   f"the definition its source states or, where it states none, under every definition: {inside} of "
+                   f"the {len(ref)} comparisons lie inside this term's 95% interval. The figures describe other "
+                   "places and years, so a difference is a fact about the county, not an error.")
+    if arithmetic is not None and (~arithmetic.consistent).any():
+        bad = arithmetic[~arithmetic.consistent]
+        out.append(f"The documents contradict their own figures in {len(bad)} place(s) "
+                   f"({'; '.join(bad.figures + ' (' + bad.source + ')')}): see the arithmetic table.")
     return " ".join(out)
 
 

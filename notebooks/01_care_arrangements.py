@@ -80,12 +80,23 @@ pub.figure(fig, "care_by_school");
 
 # %% [markdown]
 # ## 与文献数字比较 Comparison with the reference figures
-# Each figure the source documents quote (docs/domain.md section 2), beside this term's estimate under the matching definition.
+# Each figure the source documents quote (docs/domain.md section 2, with the quote), beside this term's estimate
+# under the definition the source states; a source that states none is compared under every definition. The
+# 涌泉镇 split (80% grandparents, 20% teachers and relatives) leaves no room for care by a parent at home, so it
+# is compared among left-behind pupils with no parent at home. Counts for other places are listed, not compared.
 
 # %%
 reference = pub.table(care.compare_with_reference(frame), "reference_comparison",
-                      ["source", "place", "definition", "indicator", "reference_pct", "estimate_pct", "ci_low_pct",
-                       "ci_high_pct", "reference_inside_ci", "note"])
+                      ["source", "place", "quote", "definition", "compared_under", "population", "indicator",
+                       "reference_pct", "estimate_pct", "ci_low_pct", "ci_high_pct", "reference_inside_ci", "note"])
+
+# %% [markdown]
+# ### 文献自身的算术 The documents' own arithmetic
+# Each stated share checked against the counts it comes with, and each breakdown against 100%. A row marked
+# False is a figure the document contradicts: it is shown here rather than used silently.
+
+# %%
+arithmetic = pub.table(care.reference_arithmetic(), "reference_arithmetic")
 
 # %% [markdown]
 # ## 监护人特征 Guardian characteristics
@@ -147,4 +158,4 @@ pub.figure(fig, "percentile_by_care");
 # ## 结论 What this means
 
 # %%
-display(Markdown(narrative.care(definitions, overall, reference, definition)))
+display(Markdown(narrative.care(definitions, overall, reference, definition, arithmetic)))

@@ -397,6 +397,7 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     d["points_total"] = d[["points_rise", "points_top5", "points_conduct", "points_three_good"]].sum(axis=1)
     who = counted_pupils(d[["pupil_id", "school_year"]], pupils, rules)
     d["counted"] = who.counted.to_numpy()
+    d["paid_helpers"] = _paid_helpers_per_pupil(pairings, d, rules)
     d["points_paid"] = d.points_total.where(d.counted, 0.0)
     flags = pd.DataFrame({
         "baseline_before_data": d.baseline_before_data,
@@ -409,6 +410,16 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     audit = _part_one_audit(d, flags, who.not_counted_reason.to_numpy(), rules)
     out = d[POINT_COLUMNS]
     return out.sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True), audit
+
+
+def _paid_helpers_per_pupil(pairings: pd.DataFrame, d: pd.DataFrame, rules: RewardRules) -> np.ndarray:
+    """How many paid helpers each pupil-year of ``d`` has (each is paid the
+    pupil's points); 1 where the pairings name no helper."""
+    if not {"helper_id", "helper_role"} <= set(pairings.columns):
+        return np.ones(len(d))
+    p = pairings.drop_duplicates(["helper_id", "pupil_id", "school_year"])
+    n = paid_role(p.helper_role, rules).groupby([p.pupil_id, p.school_year]).sum()
+    return n.reindex(pd.MultiIndex.from_frame(d[["pupil_id", "school_year"]])).fillna(0).to_numpy()
 
 
 def _join_flags(flags: pd.DataFrame) -> pd.Series:
@@ -460,14 +471,16 @@ def _part_one_audit(d: pd.DataFrame, flags: pd.DataFrame, not_counted: np.ndarra
                            np.where(flags.conduct_missing_withheld | flags.conduct_missing_assumed,
                                     "no conduct record: no title", "no three-good title"))
     counted = d.counted.to_numpy()
+    payers = np.where(counted, d.paid_helpers.to_numpy(), 0)  # the clause's yuan reach each paid helper
     parts = []
     for clause, col, reason in (("rank_rise", "points_rise", rise_reason), ("top5", "points_top5", top_reason),
                                 ("conduct", "points_conduct", conduct_reason),
                                 ("three_good", "points_three_good", good_reason)):
         parts.append(pd.DataFrame({"pupil_id": d.pupil_id, "helper_id": None, "school_year": d.school_year,
                                    "part": "helpers", "clause": clause, "points": d[col],
-                                   "yuan": d[col].where(counted, 0.0) * rules.yuan_per_point,
-                                   "reason": np.where(counted, reason, "(not counted) " + pd.Series(reason,
+                                   "yuan": d[col] * payers * rules.yuan_per_point,
+                                   "reason": np.where(counted, np.where(payers > 0, reason, reason + "; no paid "
+                                                      "helper"), "(not counted) " + pd.Series(reason,
                                                       index=d.index).astype(str))}))
     out = d[~counted]
     parts.append(pd.DataFrame({"pupil_id": out.pupil_id, "helper_id": None, "school_year": out.school_year,

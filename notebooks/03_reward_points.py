@@ -24,10 +24,12 @@ replays = 200
 planted_effect_sd = 0.2
 
 # %%
+import numpy as np
+import pandas as pd
 from IPython.display import Markdown, display
 
 from liushou_analysis import audit, narrative, plotting, scoring, scoring_io
-from liushou_analysis.disclosure import suppress_small_groups
+from liushou_analysis.disclosure import suppress_counts, suppress_small_groups
 from liushou_analysis.errors import UserError
 from liushou_analysis.reporting import Publisher, context
 
@@ -39,7 +41,9 @@ inputs = scoring_io.from_clean(ctx["clean_dir"])
 year, why = scoring_io.term_school_year(ctx["clean_dir"], ctx["term"])
 display(Markdown(narrative.opening(
     "03 考核及奖励 Reward points",
-    "The school plan's reward-point scheme (考核及奖励, seed 001 篇6/篇8) computed clause by clause: points and "
+    "The school plan's reward-point scheme (考核及奖励, 001 篇6/篇8, docs/domain.md section 6) computed clause by "
+    "clause, each pupil from their own 初一 baseline and paying the volunteer helpers and head teachers for the "
+    "left-behind and single-parent pupils they take on: points and "
     "yuan per helper, head teacher and pupil with the audit trail, the cost to the school, what the formula "
     "would pay if pairing did nothing, the pay-for-percentile alternative on the same budget, and how the cost "
     f"moves with each open choice in the plan's wording. Payouts shown: {why}.", ctx)))
@@ -53,7 +57,8 @@ display(Markdown(narrative.opening(
 # %%
 if year is None:  # liushou report leaves this notebook out for such a term
     raise UserError(f"No payouts for {ctx['term']}: {why}.")
-out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"], rules)
+out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"], rules,
+                           pupils=inputs["pupils"])
 payouts = scoring.payout_summary(out, year)
 if ctx["report_dir"]:
     scoring_io.write_outputs(payouts["tables"], ctx["report_dir"], book="payouts.xlsx", csv=False)
@@ -76,6 +81,33 @@ ax.set_xlabel(plotting.label("每位帮扶人金额（元）", "yuan per helper"
 ax.set_ylabel(plotting.label("人数", "helpers"))
 ax.set_title(plotting.label("帮扶人奖励分布", "helpers' pay"))
 pub.figure(fig, "helper_pay");
+
+# %% [markdown]
+# ## 考核基数与考核对象 Each pupil's baseline, and whom the plan pays
+# The baseline is each pupil's own: the grade-7 (初一) semester-1 final in their first assessed year, the end of
+# the previous school year after that (以初一第一学期期末学习成绩总分名次为考核基数; 第二学年的考核就以第一学年第二学期期末
+# 学生考试成绩名次为依据). A pupil whose baseline lies before the data begin earns no rank points under the default
+# `baseline_before_data = exclude`. Part one pays 牵手扶助志愿者 and 班主任 for the 留守、单亲儿童 they take on:
+# pupils who help a classmate are listed but not paid, and a paired pupil who is neither left behind nor from a
+# single-parent family does not count (`paid_helpers`, `assessed_pupils`). Pupil-years of this school year by
+# grade and where their baseline came from (small cells suppressed):
+
+# %%
+pts = payouts["tables"]["pupil_points"]
+flags = pts["flags"].fillna("")
+baseline = np.select([flags.str.contains("baseline_before_data") & pts.base_rank.isna(),
+                      flags.str.contains("missed_base_exam")],
+                     ["基数早于数据 baseline before the data", "缺考基数考试 missed the baseline exam"],
+                     "有本人基数 own baseline")
+table = pd.crosstab(pts.grade.astype("Int64").rename("grade"), pd.Series(baseline, index=pts.index, name="baseline"))
+pub.table(suppress_counts(table, ctx["min_cell"]).reset_index(), "baselines_by_grade")
+who = pd.DataFrame({
+    "measure": ["结对学生（人次） paired pupil-years", "计入考核（留守、单亲） counted", "本学年换班 moved class",
+                "帮扶人（人次，获奖励） helpers paid", "学生帮扶人（不奖励） pupil helpers, not paid"],
+    "value": [len(pts), int(pts.counted.sum()), int(flags.str.contains("class_changed").sum()),
+              int(payouts["tables"]["helper_points"].paid.sum()), int((~payouts["tables"]["helper_points"].paid).sum())]})
+who["value"] = who.value.astype("Int64").mask(who.value < ctx["min_cell"])
+pub.table(who, "who_is_assessed");
 
 # %% [markdown]
 # ## 如果结对毫无作用 What the formula pays under no effect

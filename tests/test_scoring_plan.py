@@ -181,3 +181,12 @@ def test_every_new_choice_moves_the_cost(choice, value):
         return (out["helper_points"].yuan.sum() + out["head_teacher_points"].yuan.sum()
                 + out["pupil_awards"].award_total_yuan.sum())
     assert total(run(**{choice: value})) != total(run())
+
+
+def test_the_audit_adds_up_to_what_helpers_are_paid():
+    """Each clause's yuan reach every paid helper of the pupil, so the audit's helper rows sum to the helpers'
+    pay, under each paid-roles choice."""
+    for value in ("adults", "all"):
+        out = run(paid_helpers=value)
+        audit = out["audit"]
+        assert audit[audit.part == "helpers"].yuan.sum() == out["helper_points"].yuan.sum()

@@ -498,12 +498,14 @@ def helper_points(points: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRul
     m = p.merge(points[["pupil_id", "school_year", "points_paid", "counted"]], on=["pupil_id", "school_year"],
                 how="left")
     m["counted_id"] = m.pupil_id.where(m.counted.fillna(False).astype(bool))
+    m["paid"] = paid_role(m.helper_role, rules)  # per pairing: the role the helper has with this pupil
+    m["paid_points"] = m.points_paid.where(m.paid, 0.0)
     out = m.groupby(["helper_id", "school_year"], as_index=False).agg(
         helper_role=("helper_role", "first"), n_pupils=("pupil_id", "nunique"),
-        n_counted=("counted_id", "nunique"), points=("points_paid", "sum"))
-    out = out.astype({"n_pupils": "int64", "n_counted": "int64", "points": "float64"})
-    out["paid"] = paid_role(out.helper_role, rules).to_numpy()
-    out["yuan"] = out.points.where(out.paid, 0.0) * rules.yuan_per_point
+        n_counted=("counted_id", "nunique"), points=("points_paid", "sum"), paid=("paid", "any"),
+        paid_points=("paid_points", "sum"))
+    out = out.astype({"n_pupils": "int64", "n_counted": "int64", "points": "float64", "paid": bool})
+    out["yuan"] = out.paid_points * rules.yuan_per_point
     return out[["helper_id", "helper_role", "school_year", "n_pupils", "n_counted", "points", "paid", "yuan"]
                ].sort_values(["school_year", "helper_id"], kind="stable").reset_index(drop=True)
 

@@ -93,3 +93,27 @@ def test_a_year_without_both_exams_is_a_plain_error(sample_clean):
     inputs = scoring_io.from_clean(sample_clean[0])
     with pytest.raises(UserError, match="school year 2024 has no pupil ranked"):
         audit.null_payout(inputs, 2024, reps=2)
+
+
+def test_on_the_sample_the_audit_sums_to_the_pay_and_peers_get_nothing(inputs):
+    """Invariants of the plan as written on the whole sample: the audit's helper rows add up to the helpers'
+    pay; pupils helping classmates are paid nothing by default; every grade-7 pupil-year has its own
+    baseline in the data; class_changed fires only where the pupil's classmates went elsewhere."""
+    out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"],
+                               pupils=inputs["pupils"])
+    audit_ = out["audit"]
+    assert audit_[audit_.part == "helpers"].yuan.sum() == out["helper_points"].yuan.sum()
+    helpers = out["helper_points"]
+    assert helpers.loc[helpers.helper_role == "peer", "yuan"].sum() == 0
+    pts = out["pupil_points"]
+    grade7 = pts[pts.grade == 7]
+    assert len(grade7) and not grade7["flags"].str.contains("baseline_before_data").any()
+    # a move is real: the pupil's end class differs from where most of their baseline classmates went
+    moved = pts[pts["flags"].str.contains("class_changed")]
+    s = inputs["scores"]
+    base_cls = s[s.semester == 2].set_index(["pupil_id", "school_year"]).class_id
+    for r in moved.head(20).itertuples():
+        before = base_cls.get((r.pupil_id, r.school_year - 1))
+        mates = base_cls[base_cls == before].index.get_level_values(0)
+        now = s[(s.school_year == r.school_year) & (s.semester == 2) & s.pupil_id.isin(mates)].class_id
+        assert now.value_counts().idxmax() != r.class_id

@@ -523,7 +523,7 @@ def head_teacher_points(points: pd.DataFrame, classes: pd.DataFrame,
                         rules: RewardRules = RewardRules()) -> pd.DataFrame:
     """A head teacher's score: the MEAN points of the relevant pupils of the
     class, the paired pupils who count (学校班主任按本班相关学生所得考核均分, 001 篇6)."""
-    counted = points[points.counted] if "counted" in points else points
+    counted = points[points.counted.astype(bool)] if "counted" in points else points
     m = classes.drop_duplicates(["class_id", "school_year"]).merge(counted, on=["class_id", "school_year"])
     out = m.groupby(["head_teacher_id", "class_id", "school_year"], as_index=False).agg(
         n_pupils=("pupil_id", "nunique"), points=("points_total", "mean"))

@@ -267,15 +267,17 @@ def test_payout_summary_adds_up_to_the_audit_trail(sample_clean):
     from liushou_analysis import scoring, scoring_io
 
     inputs = scoring_io.from_clean(sample_clean[0])
-    out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"])
+    out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"],
+                               pupils=inputs["pupils"])
     s = scoring.payout_summary(out, 2)
     helpers = out["helper_points"][out["helper_points"].school_year == 2]
-    assert s["totals"].helpers_yuan == helpers.yuan.sum() and s["totals"].helpers == len(helpers)
+    assert s["totals"].helpers_yuan == helpers.yuan.sum() and s["totals"].helpers == helpers.paid.sum()
+    assert s["totals"].helpers + s["totals"].helpers_not_paid == len(helpers)
     assert s["by_role"].yuan.sum() == helpers.yuan.sum()
     part = s["by_clause"].groupby("part").yuan.sum()
     assert part["pupils"] == s["totals"].awards_yuan
-    points = out["pupil_points"][out["pupil_points"].school_year == 2].points_total.sum()
-    assert part["helpers"] == points * scoring.RewardRules().yuan_per_point  # per pupil, before sharing out
+    # each clause's yuan reach every paid helper of the pupil: the helpers' rows add up to their pay
+    assert part["helpers"] == helpers.yuan.sum()
     assert s["totals"].total_yuan == pytest.approx(helpers.yuan.sum() + s["totals"].head_teachers_yuan
                                                    + s["totals"].awards_yuan)
 

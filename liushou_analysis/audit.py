@@ -99,14 +99,16 @@ def simulate_end(frame: pd.DataFrame, reps: int, seed: int, effect=0.0) -> np.nd
 def _replayed_points(frame: pd.DataFrame, end: np.ndarray, inputs, rules: RewardRules) -> pd.DataFrame:
     """The plan's part-one points of the paired pupils in every replay (one
     call of scoring.pupil_points on all replays stacked)."""
-    reps = end.shape[1]
-    rep = pd.Series(np.repeat(np.arange(reps), len(frame)).astype(str))
+    reps, n = end.shape[1], len(frame)
+    rep = np.repeat(np.arange(reps), n)
 
-    def per_replay(column: str) -> np.ndarray:  # "replay|value", so replays never meet
-        return rep.str.cat(pd.Series(np.tile(frame[column].to_numpy(), reps).astype(str)), sep="|").to_numpy()
+    def per_replay(column: str) -> np.ndarray:  # integer codes offset per replay, so replays never meet
+        codes, uniques = pd.factorize(frame[column])
+        return rep * max(len(uniques), 1) + np.tile(codes, reps)
 
     pupil = np.tile(frame.pupil_id.to_numpy(), reps)
-    ids, klass, base_class = per_replay("pupil_id"), per_replay("class_id"), per_replay("class_id_base")
+    ids = rep * n + np.tile(np.arange(n), reps)
+    klass, base_class = per_replay("class_id"), per_replay("class_id_base")
     scores = pd.concat([
         pd.DataFrame({"pupil_id": ids, "class_id": base_class, "school_year": 1, "semester": 1,
                       "total_score": np.tile(frame.base_score.to_numpy(), reps)}),
@@ -127,10 +129,10 @@ def _replayed_points(frame: pd.DataFrame, end: np.ndarray, inputs, rules: Reward
         status = pd.DataFrame({"pupil_id": ids, "school_year": 1,
                                **{c: pd.array(np.tile(status.counted.to_numpy(), reps), dtype="boolean")
                                   for c in scoring.STATUS_COLUMNS}})
-    points, _ = scoring.pupil_points(scores, pairings, conduct, rules, pupils=status)
-    split = points.pupil_id.str.split("|", n=1)
-    points["rep"] = split.str[0].astype(int)
-    points["pupil_id"] = split.str[1].map(dict(zip(frame.pupil_id.astype(str), frame.pupil_id)))
+    points, _ = scoring.pupil_points(scores, pairings, conduct, rules, pupils=status, audit=False)
+    index = points.pupil_id.to_numpy(dtype=np.int64)
+    points["rep"] = index // n
+    points["pupil_id"] = frame.pupil_id.to_numpy()[index % n]
     return points
 
 

@@ -216,13 +216,13 @@ def counted_pupils(keys: pd.DataFrame, pupils: pd.DataFrame | None, rules: "Rewa
     status = pd.Series(status, index=s.index, dtype="boolean")
     unknown = status.isna()
     counted = status.fillna(rules.status_unknown == "count").astype(bool)
-    wanted = {"left_behind": f"left behind ({rules.left_behind_definition})", "single_parent": "single-parent",
-              "left_behind_or_single_parent": f"left behind ({rules.left_behind_definition}) or single-parent"}
-    reason = np.where(counted, "", np.where(
-        unknown, "no left-behind or family record for the pupil (status_unknown = exclude)",
-        "not " + wanted.get(which, "") + f": the plan pays for 留守、单亲儿童 (assessed_pupils = {which})"))
-    reason = np.char.replace(reason.astype(str), "not left behind (" + rules.left_behind_definition + ") or",
-                             "neither left behind (" + rules.left_behind_definition + ") nor")
+    neither = {"left_behind": f"not left behind ({rules.left_behind_definition})",
+               "single_parent": "not single-parent",
+               "left_behind_or_single_parent": f"neither left behind ({rules.left_behind_definition}) nor "
+                                               "single-parent"}.get(which, "")
+    reason = np.select([counted.to_numpy(), unknown.to_numpy()],
+                       ["", "no left-behind or family record for the pupil (status_unknown = exclude)"],
+                       f"{neither}: the plan pays for 留守、单亲儿童 (assessed_pupils = {which})")
     return keys.assign(counted=counted.to_numpy(), status_unknown=unknown.to_numpy(), not_counted_reason=reason)
 
 
@@ -337,8 +337,8 @@ POINT_COLUMNS = ["pupil_id", "school_year", "grade", "scheme_year", "class_id", 
 
 
 def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataFrame,
-                 rules: RewardRules = RewardRules(), pupils: pd.DataFrame | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 rules: RewardRules = RewardRules(), pupils: pd.DataFrame | None = None, audit: bool = True
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Part-one points of every paired pupil and school year, and the audit.
 
     ``pupils`` (optional): pupil_id, school_year and the STATUS_COLUMNS, for
@@ -349,7 +349,8 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     points_rise, points_top5, points_conduct, points_three_good,
     points_total (the clauses' sum), counted, points_paid (points_total
     when the pupil counts, else 0) and flags; the audit has one row per
-    clause applied with its points and the reason in plain words.
+    clause applied with its points and the reason in plain words (None with
+    ``audit=False``, for the audit's replays, which need only the points).
     """
     ranks = exam_ranks(scores, rules)
     keys = pairings[["pupil_id", "school_year"]].drop_duplicates().reset_index(drop=True)
@@ -407,9 +408,9 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
         "status_unknown": who.status_unknown.to_numpy(), "not_counted": ~d.counted,
     })
     d["flags"] = _join_flags(flags)
-    audit = _part_one_audit(d, flags, who.not_counted_reason.to_numpy(), rules)
+    trail = _part_one_audit(d, flags, who.not_counted_reason.to_numpy(), rules) if audit else None
     out = d[POINT_COLUMNS]
-    return out.sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True), audit
+    return out.sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True), trail
 
 
 def _paid_helpers_per_pupil(pairings: pd.DataFrame, d: pd.DataFrame, rules: RewardRules) -> np.ndarray:

@@ -281,7 +281,11 @@ def run_score(args) -> None:
     written = write_outputs(out, args.out)
     helpers, heads, awards = out["helper_points"], out["head_teacher_points"], out["pupil_awards"]
     points = out["pupil_points"]
-    print(f"Scored {len(points)} pupil-years ({int(points.counted.sum())} counted as 留守、单亲儿童): "
+    unknown = points["flags"].str.contains("status_unknown") & points.counted.astype(bool)
+    counted = (f"{int(points.counted.sum()) - int(unknown.sum())} counted as 留守、单亲儿童"
+               + (f", {int(unknown.sum())} without a status record counted too (status_unknown = count)"
+                  if unknown.any() else ""))
+    print(f"Scored {len(points)} pupil-years ({counted}): "
           f"{int(helpers.paid.sum())} helper-years paid {helpers.yuan.sum():,.0f} yuan "
           f"({int((~helpers.paid).sum())} pupil helper-years not paid), {len(heads)} head-teacher-years "
           f"{heads.yuan.sum():,.0f} yuan, pupils' awards {awards.award_total_yuan.sum():,.0f} yuan.")

@@ -312,21 +312,28 @@ def _exam_name(grade: pd.Series, year: pd.Series, semester: pd.Series) -> pd.Ser
                               when + sem), index=grade.index)
 
 
-def _successor_class(ranks: pd.DataFrame, d: pd.DataFrame) -> pd.Series:
+def _successor_class(at: pd.DataFrame, d: pd.DataFrame) -> pd.Series:
     """The class each pupil's baseline class became by the end exam: the end
     class of most of the baseline class's pupils (ties to the first by name).
-    A pupil whose end class is another class really moved."""
-    cls = ranks[["pupil_id", "school_year", "semester", "class_id"]]
-    pairs = d[["base_year", "base_semester", "school_year"]].drop_duplicates()
-    m = pairs.merge(cls.rename(columns={"school_year": "base_year", "semester": "base_semester",
-                                        "class_id": "base_class"}), on=["base_year", "base_semester"])
-    m = m.merge(cls[cls.semester == 2].drop(columns="semester").rename(columns={"class_id": "end_class"}),
-                on=["pupil_id", "school_year"])
-    keys = ["base_year", "base_semester", "school_year", "base_class"]
-    n = m.groupby([*keys, "end_class"]).size().rename("n").reset_index()
-    succ = n.sort_values(["n", "end_class"], ascending=[False, True], kind="stable").drop_duplicates(keys)
-    got = d[keys].merge(succ, on=keys, how="left")
-    return pd.Series(got.end_class.to_numpy(), index=d.index)
+    A pupil whose end class is another class really moved.
+
+    ``at``: class_id by (pupil_id, school_year, semester) for every pupil.
+    One pass per distinct pair of exams compared (a few per dataset)."""
+    out = pd.Series(np.nan, index=d.index, dtype=object)
+    cls = at.class_id
+    for (by, bs, y), rows in d.groupby(["base_year", "base_semester", "school_year"]).groups.items():
+        try:
+            base = cls.xs((by, bs), level=(1, 2))
+            end = cls.xs((y, 2), level=(1, 2))
+        except KeyError:
+            continue
+        both = pd.DataFrame({"b": base, "e": end}).dropna()
+        if both.empty:
+            continue
+        n = both.groupby(["b", "e"]).size().rename("n").reset_index()
+        succ = n.sort_values(["n", "e"], ascending=[False, True], kind="stable").drop_duplicates("b").set_index("b").e
+        out[rows] = d.loc[rows, "base_class"].map(succ).to_numpy()
+    return out
 
 
 # --- part one -------------------------------------------------------------------------
@@ -370,7 +377,7 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     d["end_rank"] = end["rank"].to_numpy()
     d["class_id"] = pd.Series(end.class_id.to_numpy(), index=d.index).fillna(d.base_class)
     d["base_exam"] = _exam_name(d.grade - (d.school_year - d.base_year), d.base_year, d.base_semester)
-    successor = _successor_class(ranks, d) if len(d) else pd.Series(dtype=object)
+    successor = _successor_class(at, d)
     missed_base = d.base_rank.isna() & ~excluded
     missed_end = d.end_rank.isna()
     d["places_risen"] = d.base_rank - d.end_rank

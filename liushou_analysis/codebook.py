@@ -18,6 +18,11 @@ from importlib import resources
 import pandas as pd
 
 CODEBOOK_FILE = "codebook.csv"
+#: Helper roles held by pupils, or possibly by pupils: a classmate (peer) and
+#: a neighbour, whom the documents list beside class cadres and strong
+#: pupils. The reward scheme does not pay them by default, and cleaning never
+#: takes one of them for an adult helper of the same name.
+PUPIL_HELPER_ROLES = ("peer", "neighbour")
 
 
 @lru_cache(maxsize=1)

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .codebook import PUPIL_HELPER_ROLES
 from .errors import UserError
 from .ranks import class_rank
 
@@ -158,11 +159,6 @@ def _exam(ranks: pd.DataFrame, year, semester) -> pd.DataFrame:
 
 # --- who is assessed -----------------------------------------------------------------
 
-#: Helper roles that are pupils or may be (a classmate; a neighbour, whom the
-#: documents list beside class cadres and strong pupils). The plan pays
-#: 牵手扶助志愿者 and 班主任: with ``paid_helpers = "adults"`` these roles are
-#: listed with their points but paid nothing.
-PUPIL_HELPER_ROLES = ("peer", "neighbour")
 #: Left-behind definitions a rule may name (see status.DEFINITIONS).
 LEFT_BEHIND_DEFINITIONS = ("either_parent", "strict_both_3m", "official_2016")
 #: Columns of the optional pupil-status input: left-behind under each
@@ -227,7 +223,10 @@ def counted_pupils(keys: pd.DataFrame, pupils: pd.DataFrame | None, rules: "Rewa
 
 
 def paid_role(roles: pd.Series, rules: "RewardRules") -> pd.Series:
-    """True where part one pays a helper of this role."""
+    """True where part one pays a helper of this role: the plan pays
+    牵手扶助志愿者 and 班主任, so with ``paid_helpers = "adults"`` the
+    codebook's PUPIL_HELPER_ROLES are listed with their points but paid
+    nothing."""
     if rules.paid_helpers == "all":
         return pd.Series(True, index=roles.index)
     return ~roles.isin(PUPIL_HELPER_ROLES)

@@ -102,3 +102,19 @@ def test_a_pairing_list_and_register_in_the_documents_words_lose_no_row(tmp_path
     issues = pd.read_parquet(tmp_path / "clean" / "field_issues.parquet")
     quarantine = pd.read_parquet(tmp_path / "clean" / "quarantine.parquet")
     assert issues.empty and quarantine.empty, (issues, quarantine)
+
+
+def test_a_pupil_helper_is_never_taken_for_a_teacher_of_the_same_name(tmp_path, monkeypatch):
+    """A classmate 王明 (爱心同学, no phone) and a teacher 王明 (帮扶教师, with a phone) on one school's
+    lists are two helpers: the plan pays the teacher and not the pupil."""
+    monkeypatch.setenv("LIUSHOU_KEY", "seed-vocabulary-test-key-0123456789")
+    term = tmp_path / "raw" / "2024-2025-1" / "东山中学"
+    sf.xlsx(term / "学生花名册.xlsx", ["学号", "姓名", "性别", "班级"],
+            [["2024001", "甲", "男", "七年级1班"], ["2024002", "乙", "女", "七年级1班"]])
+    sf.xlsx(term / "结对帮扶名单.xlsx", ["学号", "帮扶对象", "班级", "帮扶人", "帮扶人身份", "联系电话"],
+            [["2024001", "甲", "七年级1班", "王明", "帮扶教师", "13800000001"],
+             ["2024002", "乙", "七年级1班", "王明", "爱心同学", None]])
+    clean_dataset(tmp_path / "raw", tmp_path / "clean")
+    pairs = pd.read_parquet(tmp_path / "clean" / "pairings.parquet")
+    assert pairs.helper_key.nunique() == 2
+    assert sorted(pairs.helper_role) == ["peer", "teacher"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..codebook import PUPIL_HELPER_ROLES
 from ..rawread import RawSheet
 from ..terms import Term
 from . import values as V
@@ -487,7 +488,8 @@ def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     staff = V.text(job.cell("helper_staff_no"))
     peer_ids, _ = V.student_ids(job.cell("helper_student_no"))
     name = V.text(job.cell("helper_name"))
-    phone = _phone_where_named_without(out.school, name, V.text(job.cell("helper_phone")))
+    phone = _phone_where_named_without(out.school, name, V.text(job.cell("helper_phone")),
+                                       out.helper_role.isin(PUPIL_HELPER_ROLES))
     group = V.text(job.cell("group_name"))
     source = pd.Series(np.select(
         [(out.helper_role == "group_3211") & group.notna(), staff.notna(), peer_ids.notna(), name.notna()],
@@ -499,14 +501,16 @@ def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     return out[~checks.bad], checks
 
 
-def _phone_where_named_without(school: pd.Series, name: pd.Series, phone: pd.Series) -> pd.Series:
+def _phone_where_named_without(school: pd.Series, name: pd.Series, phone: pd.Series,
+                               pupil: pd.Series) -> pd.Series:
     """A helper named without a phone (a register's 帮扶责任人) is the helper
     of that name with a phone elsewhere in the school's lists, when exactly
-    one such helper exists; otherwise the name alone identifies them."""
-    known = pd.DataFrame({"school": school, "name": name, "phone": phone}).dropna().drop_duplicates()
-    counts = known.groupby(["school", "name"]).phone.agg(["nunique", "first"])
+    one such helper exists; otherwise the name alone identifies them. A
+    pupil helper (``pupil``) is never taken for an adult of the same name."""
+    known = pd.DataFrame({"school": school, "name": name, "phone": phone, "pupil": pupil}).dropna().drop_duplicates()
+    counts = known.groupby(["school", "pupil", "name"]).phone.agg(["nunique", "first"])
     only = counts["first"].where(counts["nunique"] == 1)
-    lookup = pd.MultiIndex.from_arrays([school, name])
+    lookup = pd.MultiIndex.from_arrays([school, pupil, name])
     filled = pd.Series(only.reindex(lookup).to_numpy(), index=phone.index)
     return phone.fillna(filled)
 

@@ -153,10 +153,10 @@ def _progress(message: str) -> None:
 def run_synth(args) -> None:
     from .synth.generate import TRUTH_DIR, synthesize
 
+    from .outputs import check_target
+
     out: Path = args.out
-    if out.exists() and any(out.iterdir()) and not (out / TRUTH_DIR / "truth.json").exists():
-        raise UserError(f"{out} already holds files that are not a synthetic county: choose a new folder "
-                        "(liushou synth replaces only folders it wrote itself).")
+    check_target(out, "synth")  # before the work; liushou synth replaces only a county it wrote itself
     start = time.perf_counter()
     print(f"Generating a county of {args.schools} schools over {args.years} school years "
           f"(seed {args.seed}) into {out}", file=sys.stderr)
@@ -178,8 +178,17 @@ def run_inventory(args) -> None:
         print(f"{len(unsupported)} files are in formats the project cannot read (.xlsx, .xls, .csv, .txt, .html): "
               + ", ".join(unsupported.file.head(5)))
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        inventory.to_csv(args.out, index=False)
+        from .outputs import write_file_atomically
+
+        header = ",".join(inventory.columns)
+
+        def ours(path: Path) -> bool:  # an earlier inventory: its first line is this header
+            with open(path, encoding="utf-8-sig", errors="replace") as f:
+                return f.readline().strip() == header
+
+        write_file_atomically(args.out, lambda tmp: inventory.to_csv(tmp, index=False, encoding="utf-8-sig",
+                                                                    lineterminator="\n"),
+                              ours, raw_dirs=(args.data,))
         print(f"Wrote the file list to {args.out}.")
 
 
@@ -199,7 +208,7 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
     """What ``liushou clean`` prints: tables, link rates, files and schools,
     files not used, and what is incomplete."""
     lines = [f"Cleaned {raw} ({len(manifest['terms'])} terms, {len(manifest['files'])} files used) into {out} "
-             f"in {seconds:.1f} s."]
+             f"in {seconds:.1f} s. Pseudonymous keys made with {manifest['pseudonym_key']}."]
     link = manifest.get("linkage", {})
     lines.append(f"{'table':<12}{'read':>9}{'kept':>9}{'quarantined':>13}{'linked to a pupil':>19}")
     for table, t in manifest["totals"].items():
@@ -237,8 +246,11 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
 
 def run_score(args) -> None:
     from .scoring import RewardRules, score_scheme
+    from .outputs import check_target, publish_dir
     from .scoring_io import (check_inputs, drop_problem_rows, from_clean, problem_lines, read_table, scheme_year_note,
                              write_outputs)
+
+    check_target(args.out, "score", raw_dirs=(args.data,) if args.data else ())
 
     names = ("scores", "pairings", "conduct", "classes")
     given = [n for n in names if getattr(args, n)]
@@ -278,7 +290,8 @@ def run_score(args) -> None:
                          f"{len(frames['pairings'])} usable rows); check the pairings and their school years.")
     if len(problems):
         out["skipped_rows"] = problems
-    written = write_outputs(out, args.out)
+    with publish_dir(args.out, "score", raw_dirs=(args.data,) if args.data else ()) as work:
+        written = write_outputs(out, work)
     helpers, heads, awards = out["helper_points"], out["head_teacher_points"], out["pupil_awards"]
     points = out["pupil_points"]
     unknown = points["flags"].str.contains("status_unknown") & points.counted.astype(bool)

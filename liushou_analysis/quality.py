@@ -72,7 +72,7 @@ def field_issues(clean_dir: Path, term: str) -> pd.DataFrame:
     cols = ["table", "column", "reason", "fields"]
     if not path.exists():
         return pd.DataFrame(columns=cols)
-    issues = pd.read_parquet(path)
+    issues = read_clean(clean_dir, ["field_issues"])["field_issues"]
     manifest = read_manifest(clean_dir)
     terms = {f["file"]: file_term(f) for f in manifest["files"]}
     issues = issues[issues.file.map(terms) == term]

@@ -31,6 +31,7 @@ from . import __version__, config
 from .codebook import codebook_version
 from .disclosure import MIN_CELL
 from .errors import Incomplete, UserError
+from .outputs import publish_dir
 from .plotting import FONT_FILE, MISSING_GLYPH
 from .terms import term_folders
 
@@ -128,6 +129,12 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
     changed = [name for name, path in current.items() if file_sha256(path) != recorded[name]]
     if changed:
         return f"{len(changed)} raw file(s) changed since they were made (e.g. {changed[0]})"
+    from .scoring_io import changed_files
+
+    damaged = changed_files(clean_dir)
+    if damaged or "checksums" not in manifest:
+        return (f"{damaged[0]} is not the file liushou clean wrote (changed or cut short)" if damaged
+                else "they were made before clean tables carried checksums")
     return None
 
 
@@ -170,8 +177,24 @@ def _without_run_details(nb):
     return nb
 
 
-def execute_notebook(source: Path, parameters: dict, out_dir: Path):
-    """Execute one jupytext notebook with ``parameters``; returns the executed notebook."""
+def _local_paths(raw_dir: Path, clean_dir: Path, out_dir: Path) -> dict[str, str]:
+    """Absolute local paths a notebook sees, and what a published notebook
+    shows instead (it must not reveal the machine's folders)."""
+    return {str(Path(out_dir).resolve()): "<report_dir>", str(Path(clean_dir).resolve()): "<clean_dir>",
+            str(Path(raw_dir).resolve()): "<raw_dir>", str(config.ROOT): "<project>", str(Path.home()): "~"}
+
+
+def _without_local_paths(nb, paths: dict[str, str]):
+    """Replace absolute local paths in every cell's source and outputs."""
+    text = nbformat.writes(nb)
+    for path, label in sorted(paths.items(), key=lambda kv: -len(kv[0])):  # longest first
+        text = text.replace(json.dumps(path)[1:-1], label)
+    return nbformat.reads(text, as_version=4)
+
+
+def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths: dict[str, str] | None = None):
+    """Execute one jupytext notebook with ``parameters``; returns the executed
+    notebook, with ``local_paths`` replaced by their labels."""
     import jupytext
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -189,10 +212,16 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path):
                                  kernel_name="python3", language="python", cwd=str(config.ROOT),
                                  log_output=False)
     except PapermillExecutionError as err:
-        raise _failure(name, done, err) from None
+        # the report folder is a temporary one, removed on failure: keep the failed notebook beside it
+        kept = out_dir.parent / f"{out_dir.name.split('.writing-')[0].lstrip('.')}.failed-{name}.ipynb"
+        if done.exists():
+            shutil.copy2(done, kept)
+        raise _failure(name, kept, err) from None
     finally:
         raw.unlink(missing_ok=True)
     nb = _without_run_details(nb)
+    if local_paths:
+        nb = _without_local_paths(nb, local_paths)
     nbformat.write(nb, done)
     glyphs = _glyph_warnings(nb)
     if glyphs:
@@ -278,13 +307,17 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
     term = term or latest_term(clean_dir)
     if term not in manifest_terms:
         raise UserError(f"term {term} is not in {raw_dir}; its terms are {', '.join(manifest_terms)}.")
-    out_dir = Path(out_dir) if out_dir else config.report_dir(dataset, term)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not (out_dir / "index.html").exists() and not (out_dir / "notebooks").is_dir():
-            raise UserError(f"{out_dir} already holds files that are not a report: choose a new folder for --out "
-                            "(a report folder is replaced only when it holds an earlier report).")
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    target = Path(out_dir) if out_dir else config.report_dir(dataset, term)
+    with publish_dir(target, "report", raw_dirs=(raw_dir, clean_dir)) as work:
+        _write_report(work, raw_dir, clean_dir, dataset, term, notebooks, min_cell, say)
+    index = target / "index.html"
+    say(f"Report for {dataset} {term} written to {target} in {time.perf_counter() - start:.1f} s.")
+    return index
+
+
+def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, term: str, notebooks: Path,
+                  min_cell: int, say) -> None:
+    """Every page, table and figure of the report, into ``out_dir`` (a new folder)."""
     (out_dir / "fonts").mkdir()
     shutil.copy2(FONT_FILE, out_dir / "fonts" / FONT_FILE.name)  # the pages' Chinese text uses it too
     shutil.copy2(FONT_FILE.with_name("OFL.txt"), out_dir / "fonts" / "OFL.txt")
@@ -301,15 +334,13 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
             skipped.append((NOTEBOOK_TITLES.get(source.stem, source.stem), why))
             continue
         say(f"[{i}/{len(sources)}] running {source.stem}...")
-        nb = execute_notebook(source, parameters, out_dir)
+        nb = execute_notebook(source, parameters, out_dir, _local_paths(raw_dir, clean_dir, out_dir))
         page = out_dir / f"{source.stem}.html"
         title = NOTEBOOK_TITLES.get(source.stem, source.stem)
         page.write_text(to_html(nb, f"{title}: {dataset} {term}"), encoding="utf-8")
         pages.append((page.name, title))
         say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page}")
-    index = write_index(out_dir, dataset, term, pages, skipped)
-    say(f"Report for {dataset} {term} written to {out_dir} in {time.perf_counter() - start:.1f} s.")
-    return index
+    write_index(out_dir, dataset, term, pages, skipped)
 
 
 def context(dataset: str = config.SAMPLE_DATASET, term: str | None = None, raw_dir: str | None = None,

@@ -362,7 +362,33 @@ def read_clean(clean_dir: Path, names: list[str]) -> dict[str, pd.DataFrame]:
     if missing:
         raise UserError(f"{clean_dir} has no {', '.join(missing)} table(s): run liushou clean on the raw dataset "
                         "first.")
+    verify_checksums(clean_dir, [f"{n}.parquet" for n in names])
     return {n: pd.read_parquet(clean_dir / f"{n}.parquet") for n in names}
+
+
+def verify_checksums(clean_dir: Path, files: list[str] | None = None) -> None:
+    """Check clean files against the checksums their manifest records; a
+    file changed or cut short since ``liushou clean`` wrote it is a plain
+    error (``liushou report`` re-cleans instead)."""
+    bad = changed_files(clean_dir, files)
+    if bad:
+        raise UserError(f"{Path(clean_dir) / bad[0]} is not the file liushou clean wrote (changed or cut short, e.g. "
+                        "by an interrupted run); run liushou clean again.")
+
+
+def changed_files(clean_dir: Path, files: list[str] | None = None) -> list[str]:
+    """Clean files whose checksum differs from the manifest's (all recorded
+    files, or ``files``); none when the manifest records no checksums."""
+    import json
+
+    from .rawread import file_sha256
+
+    try:
+        recorded = json.loads((Path(clean_dir) / "manifest.json").read_text(encoding="utf-8")).get("checksums", {})
+    except (OSError, ValueError):
+        return []
+    names = [f for f in (files if files is not None else recorded) if f in recorded]
+    return [f for f in names if not (Path(clean_dir) / f).is_file() or file_sha256(Path(clean_dir) / f) != recorded[f]]
 
 
 def ranked_totals(exams: pd.DataFrame) -> pd.DataFrame:

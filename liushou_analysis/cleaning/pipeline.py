@@ -45,6 +45,7 @@ import pandas as pd
 from .. import codebook
 from .._version import __version__
 from ..errors import UserError
+from ..outputs import check_target, publish_dir
 from ..rawread import file_sha256, litter_reason, normalise_label, read_raw_file
 from ..terms import term_folders
 from . import schemas, values as V
@@ -124,6 +125,7 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = Fa
     listing it under ``files_not_used``.
     """
     raw_dir = Path(raw_dir)
+    check_target(Path(out_dir), "clean", raw_dirs=(raw_dir,))  # before the work, so a wrong --out fails at once
     settings = load_settings(raw_dir)
     with codebook.extended(settings.codebook_rows):
         return _clean(raw_dir, Path(out_dir), progress or (lambda msg: None), strict, settings)
@@ -297,13 +299,25 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
         finished[name] = frame
     totals = _totals(accounting)
     incomplete, without = _completeness(finished, totals, q, unresolved_rows, manifest_files)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in finished.items():
-        frame.to_parquet(out_dir / f"{name}.parquet", index=False)
-    q.to_parquet(out_dir / "quarantine.parquet", index=False)
-    field_issues.to_parquet(out_dir / "field_issues.parquet", index=False)
-    write_quarantine_xlsx(q, field_issues, out_dir / "quarantine.xlsx")
-    manifest = {
+    with publish_dir(out_dir, "clean", raw_dirs=(raw_dir,)) as work:
+        for name, frame in finished.items():
+            frame.to_parquet(work / f"{name}.parquet", index=False)
+        q.to_parquet(work / "quarantine.parquet", index=False)
+        field_issues.to_parquet(work / "field_issues.parquet", index=False)
+        write_quarantine_xlsx(q, field_issues, work / "quarantine.xlsx")
+        checksums = {p.name: file_sha256(p) for p in sorted(work.iterdir()) if p.suffix in (".parquet", ".xlsx")}
+        manifest = _manifest(raw_dir, settings, key_source, terms, finished, q, field_issues, linkage, totals,
+                             manifest_files, unused, incomplete, without, checksums)
+        (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+                                            + "\n", encoding="utf-8")
+    return manifest
+
+
+def _manifest(raw_dir, settings, key_source, terms, finished, q, field_issues, linkage, totals, manifest_files,
+              unused, incomplete, without, checksums) -> dict:
+    """The clean dataset's manifest: versions, provenance, counts, and the
+    checksum of every file written (readers verify them)."""
+    return {
         "package_version": __version__,
         "codebook_version": codebook.codebook_version(),
         "settings": str(settings.path.relative_to(raw_dir)) if settings.path else None,
@@ -325,10 +339,8 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
         "files_skipped": unused.skipped,
         "incomplete": incomplete,
         "analyses_without_data": without,
+        "checksums": checksums,
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                                           encoding="utf-8")
-    return manifest
 
 
 def _link(tables: dict[str, pd.DataFrame], quarantine: list, counts) -> dict:

@@ -15,13 +15,14 @@ Layout written under ``out``::
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..cleaning.pseudonym import sign_dataset
+from ..outputs import publish_dir
 from . import exports, people
 from .calibration import Calibration, Messiness
 from .exports import Context, FileMess, build_scores, builder, slice_term, tables_for_semester
@@ -88,13 +89,18 @@ def _office_path(ctx: Context, table: str, grade: int | None, fmt: str) -> str:
 
 
 def write_county(county: County, out: Path, messiness: Messiness | None = None, progress=None) -> dict:
-    """Write every term's exports and the truth under ``out`` (replacing it)."""
+    """Write every term's exports and the truth under ``out``, replacing it
+    only when it holds an earlier synthetic county (:mod:`..outputs`), and
+    sign the files so that only this folder may use the demo key."""
+    with publish_dir(Path(out), "synth") as work:
+        result = _write_county(county, work, messiness, progress)
+        sign_dataset(work)
+    return result
+
+
+def _write_county(county: County, out: Path, messiness: Messiness | None, progress) -> dict:
     rates = messiness or Messiness()
     say = progress or (lambda msg: None)
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
     pupils = record_id_numbers(county, rates)
     ctx_pupils = pupils[["pupil_uid", "school_id", "student_no", "name", "gender", "birth_date", "id_number_recorded",
                          "id_defect", "address", "family_phone", "transferred_in", "first_term"]]

@@ -43,7 +43,7 @@ def test_user_mistakes_get_one_sentence_and_no_traceback(tmp_path, args, words):
 def test_synth_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     (tmp_path / "precious.xlsx").write_bytes(b"data")
     out = run("synth", "--out", tmp_path, "--schools", "1", "--years", "1")
-    assert out.returncode == 2 and "not a synthetic county" in out.stderr
+    assert out.returncode == 2 and "liushou did not write" in out.stderr
     assert (tmp_path / "precious.xlsx").exists()
 
 
@@ -51,8 +51,8 @@ def test_synth_writes_terms_and_truth_and_reports_progress(tmp_path):
     out = run("synth", "--out", tmp_path / "county", "--seed", "3", "--schools", "1", "--years", "1")
     assert out.returncode == 0, out.stderr
     assert "writing term 2023-2024-1" in out.stderr
-    assert sorted(p.name for p in (tmp_path / "county").iterdir()) == ["2023-2024-1", "2023-2024-2", "README.md",
-                                                                      "_truth"]
+    assert sorted(p.name for p in (tmp_path / "county").iterdir()) == [".liushou-output", "2023-2024-1",
+                                                                      "2023-2024-2", "README.md", "_truth"]
     again = run("synth", "--out", tmp_path / "county", "--seed", "3", "--schools", "1", "--years", "1")
     assert again.returncode == 0  # replacing its own output is allowed
 

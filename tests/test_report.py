@@ -286,6 +286,6 @@ def test_report_never_replaces_a_folder_that_is_not_a_report(tmp_path, sample_di
     precious = tmp_path / "thesis"
     precious.mkdir()
     (precious / "chapter1.docx").write_text("years of work")
-    with pytest.raises(UserError, match="not a report"):
+    with pytest.raises(UserError, match="liushou did not write as a report"):
         run_report(sample_dir, clean_dir=sample_clean[0], out_dir=precious, progress=lambda m: None)
     assert (precious / "chapter1.docx").exists()

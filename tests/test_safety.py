@@ -1,0 +1,248 @@
+"""Fault injection: the tool on a school's real folder, used carelessly or
+attacked (liushou_analysis/outputs.py, cleaning/pseudonym.py, readers).
+
+Each test reproduces a case that used to delete, overwrite or corrupt
+something, or to switch on the demo key, and checks that it now stops with
+one sentence and leaves every file as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from liushou_analysis import outputs
+from liushou_analysis.cleaning import pseudonym
+from liushou_analysis.cleaning.pipeline import clean_dataset
+from liushou_analysis.errors import UserError
+
+from . import schoolfiles as sf
+
+LIUSHOU = Path(sys.executable).parent / "liushou"
+KEY = "safety-test-key-0123456789abcdef"
+
+
+def run(*args, env_key: str | None = KEY, cwd=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("LIUSHOU_KEY", "LIUSHOU_KEY_FILE")}
+    env["LIUSHOU_KEY_FILE"] = "/nonexistent/key"
+    if env_key is not None:
+        env["LIUSHOU_KEY"] = env_key
+    return subprocess.run([str(LIUSHOU), *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def school_folder(root: Path) -> Path:
+    """A school's real-looking raw dataset: one term, a roster and an exam table."""
+    term = root / "2024-2025-1" / "东山中学"
+    pupils = [(f"2024{i:03d}", f"学生{i}") for i in range(1, 13)]
+    sf.xlsx(term / "学生花名册.xlsx", ["学号", "姓名", "性别", "班级"], [[n, m, "男", "七年级1班"] for n, m in pupils])
+    sf.xlsx(term / "七年级期末成绩.xlsx", ["学号", "姓名", "班级", "语文", "数学", "总分"],
+            [[n, m, "七年级1班", 80, 70 + i, 150 + i] for i, (n, m) in enumerate(pupils)])
+    return root
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` with its checksum: what must not change."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def key(monkeypatch):
+    monkeypatch.setenv("LIUSHOU_KEY", KEY)
+
+
+# --- 1. nothing the tool did not write is deleted or overwritten ---------------------------------------
+
+def test_report_out_a_checkout_or_project_folder_is_refused_and_nothing_deleted(tmp_path, sample_dir):
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (project / "notebooks").mkdir()
+    (project / "notebooks" / "analysis.ipynb").write_text("{}")
+    (project / "index.html").write_text("<p>my thesis site</p>")
+    (project / "thesis.docx").write_bytes(b"years of work")
+    before = digest(project)
+    r = run("report", "--data", sample_dir, "--clean", tmp_path / "clean", "--out", project)
+    assert r.returncode == 2 and "liushou did not write" in r.stderr and "Traceback" not in r.stderr
+    assert digest(project) == before
+
+
+def test_synth_out_real_exports_with_a_planted_truth_file_is_refused(tmp_path):
+    raw = school_folder(tmp_path / "exports")
+    (raw / "_truth").mkdir()
+    (raw / "_truth" / "truth.json").write_text("")
+    before = digest(raw)
+    r = run("synth", "--out", raw, "--schools", "1", "--years", "1")
+    assert r.returncode == 2 and "liushou did not write" in r.stderr
+    assert digest(raw) == before
+
+
+def test_inventory_out_a_raw_file_is_refused(tmp_path):
+    raw = school_folder(tmp_path / "raw")
+    target = raw / "2024-2025-1" / "东山中学" / "学生花名册.xlsx"
+    before = digest(raw)
+    r = run("inventory", raw, "--out", target)
+    assert r.returncode == 2 and "inside the raw dataset" in r.stderr
+    other = tmp_path / "notes.csv"
+    other.write_text("my,own\nnotes,here\n")
+    r = run("inventory", raw, "--out", other)
+    assert r.returncode == 2 and "liushou did not write" in r.stderr
+    assert digest(raw) == before and other.read_text() == "my,own\nnotes,here\n"
+
+
+@pytest.mark.parametrize("command", ["clean", "score"])
+def test_outputs_inside_a_raw_term_folder_are_refused(tmp_path, command, key):
+    raw = school_folder(tmp_path / "raw")
+    inside = raw / "2024-2025-1" / "东山中学" / "output"
+    before = digest(raw)
+    if command == "clean":
+        r = run("clean", raw, "--out", inside)
+    else:
+        clean_dataset(raw, tmp_path / "clean")
+        r = run("score", "--data", tmp_path / "clean", "--out", inside)
+    assert r.returncode == 2 and "choose a folder outside the raw data" in r.stderr.lower(), r.stderr
+    assert digest(raw) == before and not inside.exists()
+
+
+def test_clean_out_a_folder_with_a_users_manifest_is_refused(tmp_path, key):
+    raw = school_folder(tmp_path / "raw")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "manifest.json").write_text('{"my": "shipping list"}')
+    with pytest.raises(UserError, match="liushou did not write"):
+        clean_dataset(raw, mine)
+    assert (mine / "manifest.json").read_text() == '{"my": "shipping list"}'
+
+
+def test_an_output_folder_with_a_stranger_inside_is_not_replaced(tmp_path, key):
+    raw = school_folder(tmp_path / "raw")
+    out = tmp_path / "clean"
+    clean_dataset(raw, out)
+    (out / "my_notes.txt").write_text("keep me")
+    with pytest.raises(UserError, match="my_notes.txt"):
+        clean_dataset(raw, out)
+    assert (out / "my_notes.txt").read_text() == "keep me"
+
+
+# --- 2. atomic, consistent outputs ---------------------------------------------------------------------
+
+def test_a_failed_clean_leaves_the_previous_tables_and_no_temporary_folder(tmp_path, key, monkeypatch):
+    raw = school_folder(tmp_path / "raw")
+    out = tmp_path / "clean"
+    clean_dataset(raw, out)
+    before = digest(out)
+    calls = {"n": 0}
+    real = pd.DataFrame.to_parquet
+
+    def dies_on_the_third(self, *a, **kw):  # the process dies half-way through writing the tables
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        clean_dataset(raw, out)
+    assert digest(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_truncated_table_is_caught_by_its_checksum(tmp_path, key):
+    from liushou_analysis.reporting import stale_reason
+    from liushou_analysis.scoring_io import read_clean
+
+    raw = school_folder(tmp_path / "raw")
+    out = tmp_path / "clean"
+    manifest = clean_dataset(raw, out)
+    assert set(manifest["checksums"]) >= {"exams.parquet", "quarantine.xlsx"}
+    exams = out / "exams.parquet"
+    exams.write_bytes(exams.read_bytes()[: exams.stat().st_size // 2])  # killed while writing
+    assert "exams.parquet is not the file liushou clean wrote" in stale_reason(raw, out)
+    with pytest.raises(UserError, match="run liushou clean again"):
+        read_clean(out, ["exams"])
+    r = run("score", "--data", out, "--out", tmp_path / "scores")
+    assert r.returncode == 2 and "run liushou clean again" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_second_run_on_the_same_folder_stops_with_a_sentence(tmp_path, key):
+    out = tmp_path / "clean"
+    with outputs.lock(out):
+        r = run("clean", school_folder(tmp_path / "raw"), "--out", out)
+    assert r.returncode == 2 and "another liushou run is writing" in r.stderr
+    # a lock left by a run that no longer exists is taken over
+    lock = tmp_path / ".clean.lock"
+    lock.write_text("999999999")
+    clean_dataset(tmp_path / "raw", out)
+    assert not lock.exists() and (out / "exams.parquet").exists()
+
+
+def test_an_interrupted_report_leaves_the_previous_report(tmp_path, sample_dir, sample_clean):
+    from liushou_analysis.reporting import NotebookFailed, run_report
+
+    clean, _ = sample_clean
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    good = ("# %% tags=[\"parameters\"]\ndataset = None\nterm = None\nraw_dir = None\nclean_dir = None\n"
+            "report_dir = None\nmin_cell = 10\n\n# %%\nprint('fine')\n")
+    (nbdir / "00_fine.py").write_text(good, encoding="utf-8")
+    out = tmp_path / "report"
+    run_report(sample_dir, clean_dir=clean, out_dir=out, notebooks=nbdir, progress=lambda m: None)
+    before = digest(out)
+    (nbdir / "01_broken.py").write_text(good + "\n# %%\nraise ValueError('planted failure')\n", encoding="utf-8")
+    with pytest.raises(NotebookFailed, match="planted failure") as err:
+        run_report(sample_dir, clean_dir=clean, out_dir=out, notebooks=nbdir, progress=lambda m: None)
+    assert digest(out) == before
+    kept = Path(str(err.value).rsplit("traceback is ", 1)[1].rstrip("."))
+    assert kept.exists() and kept.parent == tmp_path  # the failed notebook is kept beside, for reading
+
+
+# --- 4. the demo key and the key ------------------------------------------------------------------------
+
+def test_an_empty_truth_file_beside_real_data_does_not_switch_on_the_demo_key(tmp_path):
+    raw = school_folder(tmp_path / "raw")
+    (raw / "_truth").mkdir()
+    (raw / "_truth" / "truth.json").write_text("")
+    r = run("clean", raw, "--out", tmp_path / "clean", env_key=None)
+    assert r.returncode == 2 and "no pseudonymisation key" in r.stderr and "not a synthetic county" in r.stderr
+    assert not (tmp_path / "clean").exists()
+
+
+def test_a_changed_synthetic_county_loses_the_demo_key(tmp_path):
+    from liushou_analysis.synth.generate import synthesize
+
+    county = tmp_path / "county"
+    synthesize(county, seed=5, n_schools=1, n_years=1)
+    assert pseudonym.is_synthetic(county)
+    assert pseudonym.load_key(county)[0] == pseudonym.DEMO_KEY or os.environ.get("LIUSHOU_KEY")
+    term = next(p for p in county.iterdir() if p.name.startswith("2023"))
+    sf.xlsx(term / "真实学生.xlsx", ["学号", "姓名"], [["1", "张三"]])  # real records dropped into it
+    assert not pseudonym.is_synthetic(county)
+
+
+@pytest.mark.parametrize("value", ["a", "short-key", "   ", "liushou-demo-key-for-synthetic-data-only"])
+def test_weak_keys_are_refused_from_the_environment_and_the_key_file(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("LIUSHOU_KEY", value)
+    with pytest.raises(UserError, match="key"):
+        pseudonym.load_key(tmp_path)
+    monkeypatch.delenv("LIUSHOU_KEY")
+    keyfile = tmp_path / "key"
+    keyfile.write_text(value + "\n")
+    monkeypatch.setenv("LIUSHOU_KEY_FILE", str(keyfile))
+    with pytest.raises(UserError, match="key"):
+        pseudonym.load_key(tmp_path)
+
+
+def test_whitespace_around_a_key_is_removed_the_same_way_everywhere(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIUSHOU_KEY", KEY + "\n")
+    from_env = pseudonym.load_key(tmp_path)[0]
+    monkeypatch.delenv("LIUSHOU_KEY")
+    keyfile = tmp_path / "key"
+    keyfile.write_text("  " + KEY + "\r\n")
+    monkeypatch.setenv("LIUSHOU_KEY_FILE", str(keyfile))
+    assert pseudonym.load_key(tmp_path)[0] == from_env == KEY.encode()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -289,3 +290,15 @@ def test_report_never_replaces_a_folder_that_is_not_a_report(tmp_path, sample_di
     with pytest.raises(UserError, match="liushou did not write as a report"):
         run_report(sample_dir, clean_dir=sample_clean[0], out_dir=precious, progress=lambda m: None)
     assert (precious / "chapter1.docx").exists()
+
+
+def test_published_notebooks_and_pages_carry_no_local_paths(report):
+    """The executed notebooks and pages of a report name no folder of the machine that made it."""
+    from liushou_analysis.config import ROOT
+
+    out, raw = report
+    local = [str(ROOT), str(Path.home()), str(out.resolve().parent), str(Path(raw).resolve())]
+    for path in [*out.glob("notebooks/*.ipynb"), *out.glob("*.html")]:
+        text = path.read_text(encoding="utf-8")
+        found = [p for p in local if p in text]
+        assert not found, f"{path.name} holds {found[0]}"

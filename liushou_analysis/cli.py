@@ -186,8 +186,11 @@ def run_inventory(args) -> None:
             with open(path, encoding="utf-8-sig", errors="replace") as f:
                 return f.readline().strip() == header
 
-        write_file_atomically(args.out, lambda tmp: inventory.to_csv(tmp, index=False, encoding="utf-8-sig",
-                                                                    lineterminator="\n"),
+        from .xlsxio import safe_frame
+
+        write_file_atomically(args.out, lambda tmp: safe_frame(inventory).to_csv(tmp, index=False,
+                                                                                encoding="utf-8-sig",
+                                                                                lineterminator="\n"),
                               ours, raw_dirs=(args.data,))
         print(f"Wrote the file list to {args.out}.")
 

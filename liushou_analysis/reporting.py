@@ -34,6 +34,7 @@ from .errors import Incomplete, UserError
 from .outputs import publish_dir
 from .plotting import FONT_FILE, MISSING_GLYPH
 from .terms import term_folders
+from .xlsxio import safe_frame
 
 NOTEBOOK_TITLES = {
     "00_data_quality": "数据质量 Data quality",
@@ -84,6 +85,13 @@ class Publisher:
             fig.savefig(self.dir / "figures" / f"{self.notebook}-{name}.png", metadata={"Software": None})
         return fig
 
+    def markdown(self, text: str) -> None:
+        """Display a narrative as Markdown with any HTML in it escaped: it
+        quotes names from the raw data, which must show as text, never run."""
+        from IPython.display import Markdown, display
+
+        display(Markdown(html.escape(text, quote=False)))
+
     def table(self, frame: pd.DataFrame, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         """Save ``frame`` as CSV (UTF-8 with BOM, so Excel reads the Chinese),
         display it (``columns`` only, if given; numbers to 3 decimals, missing
@@ -91,10 +99,12 @@ class Publisher:
         from IPython.display import display
 
         if self.dir:
-            frame.to_csv(self.dir / "tables" / f"{self.notebook}-{name}.csv", index=False, encoding="utf-8-sig",
-                         float_format="%.6g", lineterminator="\n")
+            safe_frame(frame).to_csv(self.dir / "tables" / f"{self.notebook}-{name}.csv", index=False,
+                                     encoding="utf-8-sig", float_format="%.6g", lineterminator="\n")
         shown = frame[columns] if columns else frame
-        styled = shown.style.hide(axis="index").format(precision=3, na_rep="—")
+        # every cell and header is escaped: school, class, file and column names come from the raw data
+        styled = shown.style.hide(axis="index").format(precision=3, na_rep="—", escape="html").format_index(
+            escape="html", axis=1)
         styled = styled.set_uuid(f"{self.notebook}-{name}")  # a fixed id, so the page is the same bytes each run
         display({"text/html": styled.to_html(), "text/plain": shown.to_string(index=False)}, raw=True)
         return frame

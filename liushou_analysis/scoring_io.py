@@ -51,7 +51,7 @@ from .errors import UserError
 from .rawread import csv_rows, header_row, normalise_label, workbook_rows
 from .scoring import LEFT_BEHIND_DEFINITIONS
 from .terms import SEMESTER_WORDS
-from .xlsxio import save_workbook
+from .xlsxio import safe_frame, safe_text, save_workbook
 
 CONTRACT = {
     "scores": ["pupil_id", "class_id", "school_year", "semester", "total_score"],
@@ -477,10 +477,10 @@ def write_outputs(tables: dict[str, pd.DataFrame], out: Path, book: str = "rewar
     for name, frame in tables.items():
         if csv:
             path = out / f"{name}.csv"
-            frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+            safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
             written.append(path)
         ws = wb.create_sheet(name)
-        ws.append(list(frame.columns))
+        ws.append([safe_text(c) for c in frame.columns])
         for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
             ws.append([_cell(v) for v in row])
     path = out / book
@@ -495,5 +495,5 @@ def _cell(value):
     if isinstance(value, np.floating):
         return float(value)
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return safe_text(unicodedata.normalize("NFC", value))
     return value

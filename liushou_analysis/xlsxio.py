@@ -1,4 +1,10 @@
-"""Save openpyxl workbooks byte-identically for identical content.
+"""Spreadsheet outputs: safe cells, and workbooks saved byte-identically.
+
+Text from the raw data may start with = + - @ or a tab, which a
+spreadsheet runs as a formula (formula injection). :func:`safe_text` and
+:func:`safe_frame` prefix such text with an apostrophe, so Excel and WPS
+show it as text; every CSV and workbook the tool writes passes through
+them, so no output cell is a formula.
 
 openpyxl stamps the save time into the workbook's properties and the zip
 entries; both are pinned here so reruns give the same bytes.
@@ -11,6 +17,41 @@ import io
 import re
 import zipfile
 from pathlib import Path
+
+import pandas as pd
+
+#: Cell text a spreadsheet would read as a formula or command.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value):
+    """Text that starts like a formula, prefixed with an apostrophe; other values unchanged.
+
+    >>> safe_text("=1+2"), safe_text("红岩中学"), safe_text(-3)
+    ("'=1+2", '红岩中学', -3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        try:
+            float(value)  # a number written as text (-3) is no formula
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and column name) made safe by :func:`safe_text`."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            text = out[col].astype(object)
+            # a number (-3, or the text "-3") is no formula; other text starting like one is
+            risky = (text.notna() & text.astype(str).str.startswith(FORMULA_START)
+                     & pd.to_numeric(text, errors="coerce").isna())
+            if risky.any():
+                out[col] = text.where(~risky, "'" + text.astype(str))
+    out.columns = [safe_text(c) for c in out.columns]
+    return out
+
 
 FIXED_TIME = dt.datetime(2024, 1, 1, 8, 0, 0)
 _ZIP_TIME = (2024, 1, 1, 8, 0, 0)

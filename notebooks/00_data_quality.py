@@ -21,7 +21,6 @@ report_dir = None
 min_cell = 10
 
 # %%
-from IPython.display import Markdown, display
 
 from liushou_analysis import narrative, plotting, quality
 from liushou_analysis.reporting import Publisher, context
@@ -29,10 +28,10 @@ from liushou_analysis.reporting import Publisher, context
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "00_data_quality")
 plotting.setup()
-display(Markdown(narrative.opening(
+pub.markdown(narrative.opening(
     "00 数据质量 Data quality",
     "What the cleaning kept and put in quarantine this term and why, columns nobody expected, "
-    "which schools left fields blank, and what changed since the previous term.", ctx)))
+    "which schools left fields blank, and what changed since the previous term.", ctx))
 
 # %% [markdown]
 # ## 保留与隔离 Kept and quarantined
@@ -103,4 +102,4 @@ pub.table(changes, "changes_since_previous_term");
 # ## 结论 What this means
 
 # %%
-display(Markdown(narrative.data_quality(kept, reasons, unknown, missing, changes)))
+pub.markdown(narrative.data_quality(kept, reasons, unknown, missing, changes))

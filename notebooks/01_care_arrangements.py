@@ -23,7 +23,6 @@ min_cell = 10
 definition = "either_parent"
 
 # %%
-from IPython.display import Markdown, display
 
 from liushou_analysis import care, narrative, plotting
 from liushou_analysis.disclosure import suppress_counts
@@ -33,13 +32,13 @@ ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "01_care_arrangements")
 plotting.setup()
 frame = care.term_frame(ctx["clean_dir"], ctx["term"])
-display(Markdown(narrative.opening(
+pub.markdown(narrative.opening(
     "01 监护情况 Care arrangements",
     "How many pupils are left behind under each definition, who looks after them (with design-based 95% "
     "confidence intervals: strata are schools, clusters are classes), how that compares with the figures the "
     "source documents quote, what the guardians are like, whether the contact routines and archives are "
     "kept, and how exam percentiles differ by care arrangement. Household answers come from the survey of "
-    f"{frame.attrs['survey_term']} (households are surveyed once a school year).", ctx, definition)))
+    f"{frame.attrs['survey_term']} (households are surveyed once a school year).", ctx, definition))
 
 # %% [markdown]
 # ## 各定义下的留守儿童 Left-behind under each definition
@@ -158,4 +157,4 @@ pub.figure(fig, "percentile_by_care");
 # ## 结论 What this means
 
 # %%
-display(Markdown(narrative.care(definitions, overall, reference, definition, arithmetic)))
+pub.markdown(narrative.care(definitions, overall, reference, definition, arithmetic))

@@ -23,7 +23,6 @@ min_cell = 10
 
 # %%
 import numpy as np
-from IPython.display import Markdown, display
 
 from liushou_analysis import narrative, pairing, plotting, regression_to_the_mean
 from liushou_analysis.disclosure import suppress_small_groups
@@ -35,13 +34,13 @@ pub = Publisher(ctx["report_dir"], "02_pairing_and_rank")
 plotting.setup()
 panel = pairing.from_clean(ctx["clean_dir"])
 cohort = pairing.term_cohort(panel, ctx["term"])
-display(Markdown(narrative.opening(
+pub.markdown(narrative.opening(
     "02 结对帮扶与名次 Pairing and rank",
     "Does being paired with a helper this term raise a pupil's place in the grade? The outcome is the "
     "pupil's percentile in their school and grade at the end of the term. The comparison group is the pupils "
     "not yet paired; the baseline is the previous term's exam. Schools pick weak pupils, and weak pupils "
     "rise anyway (regression to the mean), so the naive comparison is shown beside estimates that adjust for "
-    "where pupils started. Left-behind status enters as either parent away or all parents away.", ctx)))
+    "where pupils started. Left-behind status enters as either parent away or all parents away.", ctx))
 
 # %% [markdown]
 # ## 谁被结对 Who gets paired (selection)
@@ -152,4 +151,4 @@ pub.figure(fig, "by_helper_type");
 # ## 结论 What this means
 
 # %%
-display(Markdown(narrative.pairing(estimates, selection, overall_truth)))
+pub.markdown(narrative.pairing(estimates, selection, overall_truth))

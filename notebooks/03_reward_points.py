@@ -26,7 +26,6 @@ planted_effect_sd = 0.2
 # %%
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
 
 from liushou_analysis import audit, narrative, plotting, scoring, scoring_io
 from liushou_analysis.disclosure import suppress_counts, suppress_small_groups
@@ -39,14 +38,14 @@ plotting.setup()
 rules = scoring.RewardRules()
 inputs = scoring_io.from_clean(ctx["clean_dir"])
 year, why = scoring_io.term_school_year(ctx["clean_dir"], ctx["term"])
-display(Markdown(narrative.opening(
+pub.markdown(narrative.opening(
     "03 考核及奖励 Reward points",
     "The school plan's reward-point scheme (考核及奖励, 001 篇6/篇8, docs/domain.md section 6) computed clause by "
     "clause, each pupil from their own 初一 baseline and paying the volunteer helpers and head teachers for the "
     "left-behind and single-parent pupils they take on: points and "
     "yuan per helper, head teacher and pupil with the audit trail, the cost to the school, what the formula "
     "would pay if pairing did nothing, the pay-for-percentile alternative on the same budget, and how the cost "
-    f"moves with each open choice in the plan's wording. Payouts shown: {why}.", ctx)))
+    f"moves with each open choice in the plan's wording. Payouts shown: {why}.", ctx))
 
 # %% [markdown]
 # ## 积分与金额 Points and yuan
@@ -168,4 +167,4 @@ pub.table(cost, "cost_sensitivity");
 # ## 结论 What this means
 
 # %%
-display(Markdown(narrative.reward(summary, cost, null["summary"], rules_cmp, by_band)))
+pub.markdown(narrative.reward(summary, cost, null["summary"], rules_cmp, by_band))

@@ -40,13 +40,43 @@ def sample_report(tmp_path_factory, sample_dir, sample_clean):
     return out, sample_dir
 
 
+#: Names an attacker (or an unlucky typist) puts in a school's files: a school, a column header and a file name
+#: that run script in a browser if a page does not escape them, and start like a spreadsheet formula.
+HOSTILE_SCHOOL = '=HYPERLINK("http://evil.example","点击")<img src=x onerror=alert(1)>中学'
+HOSTILE_COLUMN = "<script>alert(2)</script>备注"
+HOSTILE_FILE = "<img src=x onerror=alert(3)>.xlsx"
+
+
+def _make_hostile(raw: Path) -> None:
+    """One school renamed to HOSTILE_SCHOOL through liushou.toml, a hostile unknown column in one workbook,
+    and an unusable file with a hostile name."""
+    import openpyxl
+
+    terms = sorted(p for p in raw.iterdir() if p.name[:4].isdigit())
+    school = sorted(terms[0].glob("*_*.xlsx"))[0].name.split("_")[0]  # a school named by its files' prefix
+    term = terms[-1]  # the report's term: its data-quality page lists unknown columns and unusable files
+    book = sorted(term.rglob("*.xlsx"))[0]
+    (raw / "liushou.toml").write_text(f"[school_aliases]\n'{HOSTILE_SCHOOL}' = ['{school}']\n", encoding="utf-8")
+    wb = openpyxl.load_workbook(book)
+    ws = wb.worksheets[0]
+    header = next(r for r in range(1, 6) if sum(c.value is not None for c in ws[r]) >= 3)
+    ws.cell(header, ws.max_column + 1, HOSTILE_COLUMN)
+    wb.save(book)
+    (term / HOSTILE_FILE).write_bytes(b"PK\x03\x04 not really a workbook")
+
+
 @pytest.fixture(scope="session")
 def small_county_report(tmp_path_factory):
+    """A small synthetic county made hostile (see _make_hostile); the changed files void the generator's
+    signature, so it is cleaned with a key of its own, as real data is."""
     base = tmp_path_factory.mktemp("county")
     raw = base / "raw" / "county7"
     synthesize(raw, seed=7, n_schools=2, n_years=1, start_year=2025)
+    _make_hostile(raw)
     out = base / "report"
-    run_report(raw, clean_dir=base / "clean", out_dir=out, progress=lambda m: None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIUSHOU_KEY", "hostile-county-test-key-0123456789")
+        run_report(raw, clean_dir=base / "clean", out_dir=out, progress=lambda m: None, allow_incomplete=True)
     return out, raw
 
 
@@ -302,3 +332,49 @@ def test_published_notebooks_and_pages_carry_no_local_paths(report):
         text = path.read_text(encoding="utf-8")
         found = [p for p in local if p in text]
         assert not found, f"{path.name} holds {found[0]}"
+
+
+def test_hostile_names_show_as_text_and_never_run(small_county_report):
+    """Every page of a report whose school, column and file names are script: opened in Chromium, no script
+    runs (no dialog opens), and the names are shown as text. Reference: the pages themselves."""
+    out, _ = small_county_report
+    path, sync_playwright = _browser()
+    dialogs = []
+    shown = set()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append((page.url, d.message)), d.dismiss()))
+        for html_page in sorted(out.glob("*.html")):
+            page.goto(html_page.as_uri(), wait_until="load")
+            page.wait_for_timeout(200)
+            text = page.inner_text("body")
+            text = re.sub(r"\s+", "", text)  # cleaning writes school names without spaces
+            shown |= {n for n in (HOSTILE_SCHOOL, HOSTILE_COLUMN, HOSTILE_FILE) if re.sub(r"\s+", "", n) in text}
+        browser.close()
+    assert not dialogs, f"script ran: {dialogs[:3]}"
+    assert shown == {HOSTILE_SCHOOL, HOSTILE_COLUMN, HOSTILE_FILE}, shown
+
+
+def test_no_output_cell_is_a_formula(small_county_report):
+    """CSV tables and the payouts workbook of the hostile county: text starting with = + - @ is prefixed
+    with an apostrophe, and no workbook cell is a formula."""
+    import openpyxl
+
+    out, _ = small_county_report
+    risky = re.compile(r"^[=+@\t\r]|^-(?!\d)")
+    hostile_seen = False
+    for csv in out.glob("tables/*.csv"):
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for col in frame.columns:
+            assert not risky.match(col), f"{csv.name}: column {col!r}"
+            bad = frame[col][frame[col].str.match(risky)]
+            assert bad.empty, f"{csv.name}: {bad.iloc[0]!r}"
+            hostile_seen |= frame[col].str.contains("HYPERLINK", regex=False).any()
+    assert hostile_seen  # the hostile school reached the tables, as text
+    for book in out.glob("*.xlsx"):
+        wb = openpyxl.load_workbook(book)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", f"{book.name}!{cell.coordinate} is a formula"

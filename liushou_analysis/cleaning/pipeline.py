@@ -514,7 +514,7 @@ def write_quarantine_xlsx(q: pd.DataFrame, issues: pd.DataFrame, path: Path) -> 
     and the reason in Chinese."""
     from openpyxl import Workbook
 
-    from ..xlsxio import save_workbook
+    from ..xlsxio import safe_text, save_workbook
 
     wb = Workbook()
     for ws, frame, title in ((wb.active, q, "未采用的行"), (None, issues, "置为未知的字段")):
@@ -524,7 +524,7 @@ def write_quarantine_xlsx(q: pd.DataFrame, issues: pd.DataFrame, path: Path) -> 
         for r in frame.itertuples(index=False):
             row = [r.file, r.sheet, int(r.row), r.column, r.value, REASONS_ZH.get(r.reason, r.reason), r.reason,
                    r.table]
-            ws.append(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row])
+            ws.append([safe_text(v) for v in row])
         for col, width in zip("ABCDEFGH", (40, 14, 6, 16, 16, 48, 20, 12), strict=True):
             ws.column_dimensions[col].width = width
     save_workbook(wb, path)

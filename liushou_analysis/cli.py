@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--data", type=Path, help="a clean dataset folder (data_clean/<dataset>) instead of the four")
     score.add_argument("--out", type=Path, required=True, help="folder for the outputs")
     score.add_argument("--rules", type=Path, help="a TOML file of rules (name = value) that differ from the plan's")
+    score.add_argument("--max-total", type=float, default=None,
+                       help="the highest plausible total score (default 1500, ten subjects' full marks); a higher "
+                            "total is a problem row")
     score.add_argument("--skip-bad-rows", action="store_true",
                        help="score without the rows that fail the input checks, and list them")
 
@@ -276,7 +279,8 @@ def run_score(args) -> None:
         missing = ", ".join(f"--{n}" for n in names if n not in given)
         raise UserError(f"missing input(s) {missing}: give all four files, or --data with a clean dataset folder.")
     rules = RewardRules.from_toml(args.rules) if args.rules else RewardRules()
-    checked, problems = check_inputs(*(tables[n] for n in names), pupils=tables.get("pupils"))
+    checked, problems = check_inputs(*(tables[n] for n in names), pupils=tables.get("pupils"),
+                                     max_total=args.max_total)
     if len(problems) and not args.skip_bad_rows:
         raise UserError(f"{len(problems)} row problem(s) in the inputs; nothing was scored. Fix them, or rerun with "
                         "--skip-bad-rows to score without those rows:\n" + "\n".join(problem_lines(problems)))

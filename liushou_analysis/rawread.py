@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -354,10 +356,64 @@ def workbook_rows(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list
             rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
             _fill_merged(rows, sheet.merged_cell_ranges or [])
             sheets.append((name, rows))
+        errors = _xlsx_error_cells(data)
+        for name, rows in sheets:
+            for r, c, text in errors.get(name, ()):
+                while len(rows) < r:
+                    rows.append([])
+                row = rows[r - 1]
+                row.extend([None] * (c - len(row)))
+                row[c - 1] = text
     except Exception as err:  # calamine raises its own error types for damaged files
         raise UserError(f"{rel}: the workbook cannot be opened ({type(err).__name__}); it may be truncated or "
                         "not really a spreadsheet: export it again from the school's system.") from None
     return [(name, list(enumerate(rows, start=1))) for name, rows in sheets]
+
+
+#: Excel's error values as a cell shows them: read as errors, never as blank cells.
+EXCEL_ERROR = re.compile(r"^#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|BLOCKED!|FIELD!)$")
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>', re.S)
+
+
+def _xlsx_error_cells(data: bytes) -> dict[str, list[tuple[int, int, str]]]:
+    """Error cells (#N/A, #DIV/0! ...) of an .xlsx, by sheet name: (row,
+    column, error text). Calamine reads them as empty, which would make a
+    failed formula look like an absence."""
+    if not data.startswith(b"PK"):
+        return {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = z.namelist()
+            sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+            if not any(b't="e"' in z.read(n) for n in sheets):
+                return {}
+            book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            target = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"',
+                                                                   rels)}
+            target |= {m.group(2): m.group(1) for m in re.finditer(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"',
+                                                                    rels)}
+            out = {}
+            for m in re.finditer(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', book):
+                path = target.get(m.group(2), "")
+                path = "xl/" + path.lstrip("/").removeprefix("xl/")
+                if path not in names:
+                    continue
+                cells = [(int(r), _column_number(col.decode()), v.decode("utf-8", "replace"))
+                         for col, r, v in _ERROR_CELL.findall(z.read(path))]
+                if cells:
+                    out[html.unescape(m.group(1))] = cells
+            return out
+    except (zipfile.BadZipFile, KeyError):
+        return {}
+
+
+def _column_number(letters: str) -> int:
+    """'A' -> 1, 'Z' -> 26, 'AA' -> 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
 
 
 def _fill_merged(rows: list[list], ranges) -> None:

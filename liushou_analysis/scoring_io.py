@@ -199,9 +199,15 @@ def _flag(frame, column, problems, kind):
     return value
 
 
-def check_inputs(scores, pairings, conduct, classes, pupils=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def check_inputs(scores, pairings, conduct, classes, pupils=None, max_total: float | None = None
+                 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Parse and check the inputs (``pupils`` optional); return clean frames
-    and the problems found."""
+    and the problems found. A total above ``max_total`` (default: the most
+    the cleaning accepts for a total, ten subjects' full marks) is a problem,
+    not a pupil who came first."""
+    from .cleaning.tables import SCORE_MAX
+
+    max_total = SCORE_MAX["total"] if max_total is None else max_total
     problems = Problems()
     s = scores.copy()
     if "grade" in s:
@@ -215,8 +221,13 @@ def check_inputs(scores, pairings, conduct, classes, pupils=None) -> tuple[dict[
     s["school_year"] = _school_year_text(s, problems, "scores")
     s["semester"] = _semester(s, problems, "scores")
     total, _, bad_total = V.numbers(s.total_score)
-    problems.add(s, bad_total.notna(), "scores: total_score is not a number (leave it blank for an absent pupil)")
+    problems.add(s, bad_total == "not_a_number", "scores: total_score is not a number (leave it blank for an "
+                                                 "absent pupil)")
+    problems.add(s, bad_total == "excel_error", "scores: total_score is an Excel error (#N/A, #DIV/0! ...): the "
+                                                "formula behind it failed; fix it in the workbook")
     problems.add(s, total < 0, "scores: total_score is negative")
+    problems.add(s, total > max_total, f"scores: total_score is above {max_total:g}, more than any exam's full "
+                                       "marks (a typing error?); fix it, or give --max-total")
     s["total_score"] = total
     exam = ["pupil_id", "school_year", "semester"]
     problems.add(s, s.duplicated(exam + ["class_id", "total_score"], keep=False), "scores: duplicate row")

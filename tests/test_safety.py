@@ -246,3 +246,59 @@ def test_whitespace_around_a_key_is_removed_the_same_way_everywhere(tmp_path, mo
     keyfile.write_text("  " + KEY + "\r\n")
     monkeypatch.setenv("LIUSHOU_KEY_FILE", str(keyfile))
     assert pseudonym.load_key(tmp_path)[0] == from_env == KEY.encode()
+
+
+# --- 6. Excel error cells and implausible values ----------------------------------------------------------
+
+def _error_book(path: Path, header, rows, errors: dict[str, str]) -> Path:
+    """An .xlsx whose cells in ``errors`` (A1 address -> #N/A ...) are Excel error values, as a failed
+    formula leaves them."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    for address, err in errors.items():
+        ws[address] = err
+        ws[address].data_type = "e"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def test_excel_error_cells_are_errors_not_absences(tmp_path, key):
+    raw = tmp_path / "raw"
+    term = raw / "2024-2025-1" / "东山中学"
+    pupils = [(f"2024{i:03d}", f"学生{i}") for i in range(1, 7)]
+    sf.xlsx(term / "学生花名册.xlsx", ["学号", "姓名", "性别", "班级"], [[n, m, "男", "七年级1班"] for n, m in pupils])
+    _error_book(term / "七年级期末成绩.xlsx", ["学号", "姓名", "班级", "语文", "数学", "总分"],
+                [[n, m, "七年级1班", 80, 70, 150] for n, m in pupils], {"D3": "#N/A", "F4": "#DIV/0!"})
+    manifest = clean_dataset(raw, tmp_path / "clean")
+    q = pd.read_parquet(tmp_path / "clean" / "quarantine.parquet")
+    errors = q[q.reason == "excel_error"]
+    assert sorted(errors.row.tolist()) == [3, 4] and set(errors.column) == {"语文", "总分"}
+    exams = pd.read_parquet(tmp_path / "clean" / "exams.parquet")
+    assert not exams.absence_reason.eq("blank").any()  # never read as an empty (absent) cell
+    t = manifest["totals"]["exams"]
+    assert t["rows_read"] == t["rows_kept"] + t["rows_quarantined"]
+
+
+@pytest.mark.parametrize("bad, message", [("#N/A", "Excel error"), (99999, "above 1500")])
+def test_score_refuses_error_and_implausible_totals(tmp_path, bad, message):
+    scores = [[f"s{i}", "7-1", 1, sem, 500 - 10 * i] for sem in (1, 2) for i in range(1, 8)]
+    errors = {}
+    if isinstance(bad, str):
+        errors = {"E9": bad}  # s1's semester-2 total is a failed formula
+    else:
+        scores[7][4] = bad
+    book = _error_book(tmp_path / "scores.xlsx", ["pupil_id", "class_id", "school_year", "semester", "total_score"],
+                       scores, errors)
+    (tmp_path / "pairings.csv").write_text("helper_id,helper_role,pupil_id,school_year\nv1,volunteer,s2,1\n")
+    (tmp_path / "conduct.csv").write_text("pupil_id,school_year,serious_violation,three_good\ns2,1,0,0\n")
+    (tmp_path / "classes.csv").write_text("class_id,school_year,head_teacher_id\n7-1,1,h1\n")
+    r = run("score", "--scores", book, "--pairings", tmp_path / "pairings.csv", "--conduct",
+            tmp_path / "conduct.csv", "--classes", tmp_path / "classes.csv", "--out", tmp_path / "out")
+    assert r.returncode == 2 and message in r.stderr and "row 9" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()

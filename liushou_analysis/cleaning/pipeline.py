@@ -73,6 +73,7 @@ REASONS_ZH = {
     "unknown_class": "无法识别班级（需要年级和班号）",
     "unmapped_label": "取值不在代码表中（可在 liushou.toml 中补充）",
     "not_a_number": "不是数字",
+    "excel_error": "Excel 错误值（如 #N/A、#DIV/0!），公式没有算出结果",
     "out_of_range": "数值超出合理范围",
     "not_a_whole_number": "应为整数",
     "unparseable_date": "无法识别的日期",

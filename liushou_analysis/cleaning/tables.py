@@ -331,7 +331,8 @@ def _number(job, checks, out, name, lo, hi, integer=False, column=None) -> None:
     value, _, problem = V.numbers(job.cell(name), markers={})
     column = column or name
     out[column] = value
-    checks.lose(problem.notna(), name, "not_a_number", out, column)
+    for why in ("not_a_number", "excel_error"):
+        checks.lose(problem == why, name, why, out, column)
     checks.lose(value.notna() & ((value < lo) | (value > hi)), name, "out_of_range", out, column)
     if integer:
         checks.lose(value.notna() & (value % 1 != 0), name, "not_a_whole_number", out, column)
@@ -458,7 +459,8 @@ def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, pd.Series, pd.
     out_of_range = score.notna() & ((score < 0) | (score > limit)) & good_row
     for subject in subjects:
         cell_checks = RowChecks(job)
-        cell_checks.fail(not_number.loc[subject], f"score:{subject}", "not_a_number")
+        for why in ("not_a_number", "excel_error"):
+            cell_checks.fail(not_number.loc[subject] & (problem.loc[subject] == why), f"score:{subject}", why)
         cell_checks.fail(out_of_range.loc[subject], f"score:{subject}", "out_of_range")
         checks.records += cell_checks.records
     keep = good_row & ~(not_number | out_of_range).to_numpy()

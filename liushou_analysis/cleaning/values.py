@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import codebook
+from ..rawread import EXCEL_ERROR
 
 #: Excel's day zero for the 1900 date system (serial 1 = 1900-01-01, with
 #: Excel's phantom 1900-02-29 absorbed by starting on 30 December).
@@ -111,15 +112,16 @@ def numbers(cells: pd.Series, markers: dict[str, str] | None = None) -> tuple[pd
 
     Returns ``(values, absence_reason, problem)``: absence markers (缺考, Q,
     '-', ...) become missing with their reason code; an empty cell is missing
-    with reason ``blank``; any other text is missing with ``problem`` set to
-    ``not_a_number``.
+    with reason ``blank``; an Excel error (#N/A, #DIV/0! ...) is missing with
+    ``problem`` set to ``excel_error``; any other text with ``not_a_number``.
     """
     markers = absence_codes() if markers is None else markers
     t = text(cells)
     reason = t.map(markers)
     parsed = pd.to_numeric(t.where(reason.isna()), errors="coerce")
-    problem = pd.Series(np.where(t.notna() & reason.isna() & parsed.isna(), "not_a_number", None), index=cells.index,
-                        dtype=object)
+    problem = pd.Series(np.where(t.notna() & reason.isna() & parsed.isna(),
+                                 np.where(t.str.match(EXCEL_ERROR).fillna(False).astype(bool), "excel_error",
+                                          "not_a_number"), None), index=cells.index, dtype=object)
     reason = reason.where(t.notna(), "blank").where(parsed.isna())
     return parsed.astype(float), reason, problem
 

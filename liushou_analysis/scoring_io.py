@@ -48,6 +48,7 @@ import pandas as pd
 from . import codebook
 from .cleaning import values as V
 from .errors import UserError
+from .privacy import mask_one
 from .rawread import csv_rows, header_row, normalise_label, workbook_rows
 from .scoring import LEFT_BEHIND_DEFINITIONS
 from .terms import SEMESTER_WORDS
@@ -126,8 +127,9 @@ def read_table(spec: str, kind: str) -> pd.DataFrame:
     header = [names.get(normalise_label(v), normalise_label(v)) for v in grid[at][1]]
     missing = [c for c in CONTRACT[kind] if c not in header]
     if missing:
-        raise UserError(f"{path}: the {kind} file lacks the column(s) {', '.join(missing)} (it has "
-                        f"{', '.join(str(v) for v in grid[at][1] if v is not None)}); name them as in the contract.")
+        has = mask_one(", ".join(str(v) for v in grid[at][1] if v is not None))  # a data row may stand there
+        raise UserError(f"{path}: the {kind} file lacks the column(s) {', '.join(missing)} (it has {has[:200]}); "
+                        "name them as in the contract.")
     rows = [list(r) + [None] * (len(header) - len(r)) for _, r in grid[at + 1:]]
     frame = pd.DataFrame([r[: len(header)] for r in rows], columns=header, dtype=object)
     if kind == "pupils" and not {"left_behind", "single_parent", *OPTIONAL["pupils"][3:]} & set(header):

@@ -302,3 +302,40 @@ def test_score_refuses_error_and_implausible_totals(tmp_path, bad, message):
             tmp_path / "conduct.csv", "--classes", tmp_path / "classes.csv", "--out", tmp_path / "out")
     assert r.returncode == 2 and message in r.stderr and "row 9" in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
+
+
+# --- 5. personal data in the wrong columns ---------------------------------------------------------------
+
+def test_personal_data_in_wrong_columns_never_leaves_the_raw_layer(tmp_path, key):
+    """An ID number typed into 出生年月, a name into 性别, a phone into 父亲务工地, and a header cell holding a
+    name and an ID number: none of them reaches the clean folder, as files or as text."""
+    raw = tmp_path / "raw"
+    term = raw / "2024-2025-1" / "东山中学"
+    pid, phone, header_id = "430102201201011234", "13912345678", "430102198001015678"
+    pupils = [(f"2024{i:03d}", n) for i, n in enumerate(["张小明", "李晓红", "王大伟", "赵丽丽", "孙志强", "周美玲"], 1)]
+    roster = [[no, name, "男", "2012-01", "七年级1班"] for no, name in pupils]
+    roster[1][3] = pid           # an ID number in 出生年月
+    roster[2][2] = "李晓红"        # another pupil's name in 性别
+    sf.xlsx(term / "学生花名册.xlsx", ["学号", "姓名", "性别", "出生年月", "班级"], roster)
+    sf.xlsx(term / "留守儿童登记表.xlsx",
+            ["学号", "姓名", "班级", "留守类型", "父亲务工地", f"备注 张小明{header_id}"],
+            [[no, name, "七年级1班", "父母双方外出", f"广东东莞 {phone}", ""] for no, name in pupils])
+    clean_dataset(raw, tmp_path / "clean")
+    text = "".join(p.read_bytes().decode("utf-8", "replace") for p in (tmp_path / "clean").glob("*.json"))
+    frames = [pd.read_parquet(p) for p in (tmp_path / "clean").glob("*.parquet")]
+    text += "".join(f.astype(str).to_csv() for f in frames)
+    for secret in (pid, phone, header_id, "李晓红", "备注张小明"):
+        assert secret not in text, secret
+    q = pd.read_parquet(tmp_path / "clean" / "quarantine.parquet")
+    issues = pd.read_parquet(tmp_path / "clean" / "field_issues.parquet")
+    assert "<证件号已隐去>" in set(issues.value) | set(q.value)
+
+
+def test_score_never_echoes_a_data_row(tmp_path):
+    data = tmp_path / "scores.csv"
+    data.write_text("pupil_id,class_id,张小明,430102201201011234,13912345678\ns1,7-1,1,1,500\n", encoding="utf-8")
+    for name in ("pairings", "conduct", "classes"):
+        (tmp_path / f"{name}.csv").write_text("x\n")
+    r = run("score", "--scores", data, "--pairings", tmp_path / "pairings.csv", "--conduct",
+            tmp_path / "conduct.csv", "--classes", tmp_path / "classes.csv", "--out", tmp_path / "out")
+    assert r.returncode == 2 and "430102201201011234" not in r.stderr and "13912345678" not in r.stderr, r.stderr

@@ -46,6 +46,7 @@ from .. import codebook
 from .._version import __version__
 from ..errors import UserError
 from ..outputs import check_target, publish_dir
+from ..privacy import mask_text
 from ..rawread import file_sha256, litter_reason, normalise_label, read_raw_file
 from ..terms import term_folders
 from . import schemas, values as V
@@ -54,7 +55,7 @@ from .forms import recognise
 from .identity import evidence_of, link_pupils, resolve_schools
 from .pseudonym import is_synthetic, load_key, pseudonyms
 from .settings import load_settings
-from .tables import CLEANERS, SheetInput, SheetJob, clean_scores
+from .tables import CLEANERS, NAME_FIELDS, SheetInput, SheetJob, clean_scores
 
 TABLES = ["pupils", "enrolment", "classes", "exams", "households", "archive", "pairings", "contacts", "conduct"]
 #: What identifies one row of each clean table (beyond the term).
@@ -243,9 +244,13 @@ def _clean_tables(inputs: dict, counts, settings, say):
     parts: dict[str, pd.DataFrame] = {}
     quarantine: list[pd.DataFrame] = []
     issues: list[pd.DataFrame] = []
+    names: set[str] = set()
     for table in sorted(inputs):
         say(f"cleaning {table}")
         job = SheetJob.stack(table, inputs[table], school_of=settings.canonical_school)
+        for field in NAME_FIELDS:  # the dataset's names, so that a name typed elsewhere can be masked
+            if job.has(field):
+                names |= set(V.text(job.cell(field)).dropna().unique())
         if table == "exams":
             rows, checks, read, quarantined = clean_scores(job)
         else:
@@ -258,7 +263,7 @@ def _clean_tables(inputs: dict, counts, settings, say):
             counts[(file, table)][0] += int(n)
         for file, n in quarantined.items():
             counts[(file, table)][1] += int(n)
-    return parts, quarantine, issues
+    return parts, quarantine, issues, names
 
 
 def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
@@ -270,7 +275,7 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     say("resolving schools")
     inputs, counts, manifest_files, unresolved_rows = _plan(found, settings, unused)
     say("cleaning")
-    parts, quarantine, issues = _clean_tables(inputs, counts, settings, say)
+    parts, quarantine, issues, names = _clean_tables(inputs, counts, settings, say)
 
     say("linking rows to pupils")
     tables = dict(parts)
@@ -286,16 +291,20 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
             for file, n in dups.groupby("file").size().items():
                 counts[(file, name)][1] += int(n)
     tables["pupils"] = _pupils(tables)
-    q = _finish_quarantine(pd.concat([x for x in quarantine if len(x)] or [pd.DataFrame()], ignore_index=True))
+    q = _finish_quarantine(pd.concat([x for x in quarantine if len(x)] or [pd.DataFrame()], ignore_index=True),
+                           names)
     field_issues = _finish_quarantine(pd.concat([x for x in issues if len(x)] or [pd.DataFrame()],
-                                                ignore_index=True))
+                                                ignore_index=True), names)
     accounting = _account(tables, counts)
+    _mask_manifest_texts(manifest_files, unused, names)
     for entry in manifest_files:
         entry["tables"] = {t: v for (f, t), v in accounting.items() if f == entry["file"]}
     say("validating and writing tables")
     finished = {}
     for name in TABLES:
         frame = schemas.finish(name, tables.get(name))
+        for col in [c for c in frame.columns if c.endswith("_work_province")]:  # free text from the raw files
+            frame[col] = mask_text(frame[col], names)
         schemas.validate(name, frame)
         finished[name] = frame
     totals = _totals(accounting)
@@ -531,12 +540,27 @@ def write_quarantine_xlsx(q: pd.DataFrame, issues: pd.DataFrame, path: Path) -> 
     save_workbook(wb, path)
 
 
-def _finish_quarantine(q: pd.DataFrame) -> pd.DataFrame:
+def _mask_manifest_texts(manifest_files: list[dict], unused: _Unused, names: set[str]) -> None:
+    """Header labels and reasons quote cells of the raw files: mask them
+    before they reach manifest.json and the pages."""
+    for entry in manifest_files:
+        if entry.get("unknown_columns"):
+            entry["unknown_columns"] = mask_text(pd.Series(entry["unknown_columns"], dtype=object), names).tolist()
+    for entry in unused.not_used:
+        entry["reason"] = str(mask_text(pd.Series([entry["reason"]]), names).iloc[0])
+
+
+def _finish_quarantine(q: pd.DataFrame, names: set[str]) -> pd.DataFrame:
+    """Quarantine (or field-issue) rows in order, every value and column label
+    masked (:func:`..privacy.mask_text`): a value that failed its field's
+    parser may be personal data typed into the wrong column."""
     cols = ["table", "file", "sheet", "row", "column", "reason", "value"]
     if q.empty:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in cols})
     q = q[cols].copy()
     q["row"] = q.row.astype("int64")
+    q["value"] = mask_text(q.value, names).fillna("")
+    q["column"] = mask_text(q.column, names).fillna("")
     return q.sort_values(["file", "sheet", "row", "table", "column", "reason"], kind="stable").reset_index(drop=True)
 
 

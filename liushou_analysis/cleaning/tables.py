@@ -47,6 +47,10 @@ def term_end(term: Term) -> pd.Timestamp:
     return pd.Timestamp(f"{term.start_year + 1}-01-31" if term.semester == 1 else f"{term.start_year + 1}-08-31")
 
 
+#: Fields holding people's names (masked wherever else they turn up, see ..privacy).
+NAME_FIELDS = ("name", "father_name", "mother_name", "guardian_name", "helper_name", "head_teacher")
+
+
 def mask(field_name: str | None, value) -> str:
     """A quarantined value as it may be shown: personal data masked."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -54,7 +58,7 @@ def mask(field_name: str | None, value) -> str:
     text = str(value)
     if not text.strip():
         return ""
-    if field_name in ("name", "father_name", "mother_name", "guardian_name", "helper_name", "head_teacher"):
+    if field_name in NAME_FIELDS:
         return text[:1] + "*" * max(1, len(text) - 1)
     if field_name in PERSONAL_FIELDS:
         return f"<{field_name} masked>"

@@ -48,7 +48,8 @@ def mask_text(values: pd.Series, names: Iterable[str] = ()) -> pd.Series:
         # every 2- to 4-character piece of each run of Chinese characters, looked up in the names
         runs = out.dropna().str.findall(_RUN).explode().dropna().str.slice(0, 60)
         longest = int(runs.str.len().max()) if len(runs) else 0
-        pieces = pd.concat([runs.str.slice(o, o + k) for k in (2, 3, 4) for o in range(max(longest - k + 1, 0))])
+        parts = [runs.str.slice(o, o + k) for k in (2, 3, 4) for o in range(max(longest - k + 1, 0))]
+        pieces = pd.concat(parts) if parts else pd.Series(dtype=object)
         hit = pieces[pieces.isin(known)]
         if len(hit):
             pattern = "|".join(re.escape(w) for w in sorted(set(hit), key=len, reverse=True))

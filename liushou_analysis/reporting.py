@@ -31,7 +31,7 @@ from . import __version__, config
 from .codebook import codebook_version
 from .disclosure import MIN_CELL
 from .errors import Incomplete, UserError
-from .outputs import publish_dir
+from .outputs import check_target, publish_dir
 from .plotting import FONT_FILE, MISSING_GLYPH
 from .terms import term_folders
 from .xlsxio import safe_frame
@@ -299,6 +299,8 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
     dataset = raw_dir.resolve().name
     clean_dir = Path(clean_dir) if clean_dir else config.clean_dir(dataset)
     start = time.perf_counter()
+    if out_dir:  # a folder the report may not replace is refused before any work
+        check_target(Path(out_dir), "report", raw_dirs=(raw_dir, clean_dir))
     reason = stale_reason(raw_dir, clean_dir)
     if reason:
         say(f"Cleaning {raw_dir} into {clean_dir} ({reason})...")

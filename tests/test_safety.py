@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -23,17 +21,13 @@ from liushou_analysis.cleaning.pipeline import clean_dataset
 from liushou_analysis.errors import UserError
 
 from . import schoolfiles as sf
+from .cli_runner import liushou
 
-LIUSHOU = Path(sys.executable).parent / "liushou"
 KEY = "safety-test-key-0123456789abcdef"
 
 
-def run(*args, env_key: str | None = KEY, cwd=None):
-    env = {k: v for k, v in os.environ.items() if k not in ("LIUSHOU_KEY", "LIUSHOU_KEY_FILE")}
-    env["LIUSHOU_KEY_FILE"] = "/nonexistent/key"
-    if env_key is not None:
-        env["LIUSHOU_KEY"] = env_key
-    return subprocess.run([str(LIUSHOU), *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd)
+def run(*args, env_key: str | None = KEY):
+    return liushou(*args, env={"LIUSHOU_KEY": env_key, "LIUSHOU_KEY_FILE": "/nonexistent/key"})
 
 
 def school_folder(root: Path) -> Path:

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
-LIUSHOU = Path(sys.executable).parent / "liushou"
+from .cli_runner import liushou
+
 
 SCORES = """pupil_id,class_id,school_year,semester,total_score
 s01,7-1,1,1,500
@@ -59,7 +58,7 @@ def write(tmp: Path, **files) -> dict[str, Path]:
 
 
 def run(*args):
-    return subprocess.run([str(LIUSHOU), "score", *map(str, args)], capture_output=True, text=True)
+    return liushou("score", *args)
 
 
 def inputs(paths):
@@ -171,11 +170,8 @@ def test_rules_file_changes_the_result_and_is_recorded(tmp_path):
     assert helpers.loc["t1", "points"] == -10
 
 
-def test_score_runs_on_the_clean_sample(tmp_path, sample_dir):
-    from liushou_analysis.cleaning.pipeline import clean_dataset
-
-    clean_dataset(sample_dir, tmp_path / "clean")
-    out = run("--data", tmp_path / "clean", "--out", tmp_path / "out")
+def test_score_runs_on_the_clean_sample(tmp_path, sample_clean):
+    out = run("--data", sample_clean[0], "--out", tmp_path / "out")
     assert out.returncode == 0, out.stderr
     points = pd.read_csv(tmp_path / "out" / "pupil_points.csv")
     audit = pd.read_csv(tmp_path / "out" / "audit.csv")

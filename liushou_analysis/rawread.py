@@ -168,26 +168,47 @@ def read_raw_file(path: Path, root: Path) -> RawFile:
             raw.sheets.append(sheet)
     if not raw.sheets:
         where = f" (sheets: {', '.join(repr(s) for s in raw.skipped_sheets)})" if fmt != "csv" else ""
+        big5 = (" It was read as Big5 (Traditional Chinese) text: give it the Simplified headers of docs/forms.md, "
+                "or add its own under [headers] in liushou.toml.") if getattr(raw, "encoding", "") == "big5" else ""
         raise UserError(f"{rel}{where}: no recognisable header row (such as 学号, 姓名, 班级) in the first "
                         f"{HEADER_SEARCH_ROWS} rows; check the file is a school export, or add its header labels under "
-                        "[headers] in the dataset's liushou.toml (see docs/forms.md).")
+                        "[headers] in the dataset's liushou.toml (see docs/forms.md)." + big5)
     return raw
 
 
-def csv_rows(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
-    """Decode a CSV file (BOM, else UTF-8, GBK, GB18030 in turn) into rows."""
+def _text_encoding(data: bytes, rel: str) -> str:
+    """The encoding of a text table: a BOM, else the first of UTF-8, GBK and
+    GB18030 that decodes it; Big5 (Traditional Chinese, from Taiwan or Hong
+    Kong software) when it also decodes and shows more known header labels,
+    since Big5 bytes often decode as GB gibberish."""
     if data.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    else:
-        for encoding in CSV_ENCODINGS:
-            try:
-                data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise UserError(f"{rel}: the file is not valid UTF-8, GBK or GB18030 text; open it in a spreadsheet "
-                            "program and save it again as CSV UTF-8 or as .xlsx.")
+        return "utf-8-sig"
+    fits = []
+    for encoding in (*CSV_ENCODINGS, "big5"):
+        try:
+            fits.append((encoding, data[:8192].decode(encoding, errors="strict" if len(data) <= 8192 else "ignore")))
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            fits = [f for f in fits if f[0] != encoding]
+    if not fits:
+        raise UserError(f"{rel}: the file is not valid UTF-8, GBK, GB18030 or Big5 text; open it in a spreadsheet "
+                        "program and save it again as CSV UTF-8 or as .xlsx.")
+    known = _known_labels()[0]
+
+    def labels(text: str) -> int:
+        cells = re.split(r"[,\t\r\n]", "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS]))
+        return sum(normalise_label(c) in known for c in cells)
+
+    best = fits[0]
+    for candidate in fits[1:]:
+        if candidate[0] == "big5" and labels(candidate[1]) > labels(best[1]):
+            best = candidate
+    return best[0]
+
+
+def csv_rows(data: bytes, rel: str) -> tuple[str, list[tuple[int, list]]]:
+    """Decode a CSV file (see :func:`_text_encoding`) into rows."""
+    encoding = _text_encoding(data, rel)
     text = data.decode(encoding)
     first = text[:4096].splitlines()[:5]
     tabs = sum(line.count("\t") for line in first)
@@ -365,6 +386,10 @@ def workbook_rows(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list
                 row.extend([None] * (c - len(row)))
                 row[c - 1] = text
     except Exception as err:  # calamine raises its own error types for damaged files
+        if is_encrypted(data):
+            raise UserError(f"{rel}: the workbook is protected with a password (encrypted), so it cannot be read; "
+                            "open it in Excel or WPS, remove the password (文件 → 信息 → 保护工作簿 → 用密码进行加密, "
+                            "clear it) and save it again.") from None
         raise UserError(f"{rel}: the workbook cannot be opened ({type(err).__name__}); it may be truncated or "
                         "not really a spreadsheet: export it again from the school's system.") from None
     return [(name, list(enumerate(rows, start=1))) for name, rows in sheets]
@@ -373,6 +398,16 @@ def workbook_rows(data: bytes, rel: str) -> list[tuple[str, list[tuple[int, list
 #: Excel's error values as a cell shows them: read as errors, never as blank cells.
 EXCEL_ERROR = re.compile(r"^#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|BLOCKED!|FIELD!)$")
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>', re.S)
+
+
+def is_encrypted(data: bytes) -> bool:
+    """A password-protected workbook: Office wraps an encrypted .xlsx in an
+    OLE2 file with an EncryptedPackage stream; an encrypted .xls carries a
+    FILEPASS record (0x002F) right after its first BOF."""
+    if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return False
+    return "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data \
+        or re.search(rb"\x09\x08[\x08\x10]\x00.{6,14}\x2f\x00", data[:65536], re.S) is not None
 
 
 def _xlsx_error_cells(data: bytes) -> dict[str, list[tuple[int, int, str]]]:

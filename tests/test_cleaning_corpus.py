@@ -45,7 +45,7 @@ def run(case: str, tmp_path):
 #: Files that cannot be used: listed with this sentence, or raised with it under strict.
 NOT_USED = {
     "truncated_xlsx": "一中_学生名册.xlsx: the workbook cannot be opened",
-    "utf16_csv": "一中_学生名册.csv: the file is not valid UTF-8, GBK or GB18030 text",
+    "utf16_csv": "一中_学生名册.csv: the file is not valid UTF-8, GBK, GB18030 or Big5 text",
     "no_header": "一中_学生名册.csv: no recognisable header row",
     "duplicate_headers_conflict": "the columns '学号' and '学生学号' both mean student_no but hold different values",
     "unknown_table": "一中_名单.csv: cannot tell which table this is",

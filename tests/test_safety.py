@@ -333,3 +333,58 @@ def test_score_never_echoes_a_data_row(tmp_path):
     r = run("score", "--scores", data, "--pairings", tmp_path / "pairings.csv", "--conduct",
             tmp_path / "conduct.csv", "--classes", tmp_path / "classes.csv", "--out", tmp_path / "out")
     assert r.returncode == 2 and "430102201201011234" not in r.stderr and "13912345678" not in r.stderr, r.stderr
+
+
+# --- 8. the small cases -----------------------------------------------------------------------------------
+
+def test_term_folders_are_matched_after_trimming_spaces(tmp_path, key):
+    raw = school_folder(tmp_path / "raw")
+    (raw / "2024-2025-1").rename(raw / "2024-2025-1 ")  # a trailing space, as Windows users type it
+    manifest = clean_dataset(raw, tmp_path / "clean")
+    assert manifest["terms"] == ["2024-2025-1"] and len(manifest["files"]) == 2
+    (raw / "2024-2025-1").mkdir()  # and a clash: the same term twice
+    sf.xlsx(raw / "2024-2025-1" / "东山中学" / "成绩.xlsx", ["学号", "姓名", "总分"], [["2024001", "甲", 1]])
+    with pytest.raises(UserError, match="are both term 2024-2025-1"):
+        clean_dataset(raw, tmp_path / "clean2")
+
+
+def test_an_encrypted_workbook_is_named_as_encrypted(tmp_path, key):
+    raw = school_folder(tmp_path / "raw")
+    # the first bytes of an OLE2 file and the directory name Office gives an encrypted package (a real one
+    # needs msoffcrypto, which is not a dependency)
+    fake = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512) + "EncryptedPackage".encode("utf-16-le") + bytes(512)
+    (raw / "2024-2025-1" / "东山中学" / "加密名单.xlsx").write_bytes(fake)
+    manifest = clean_dataset(raw, tmp_path / "clean")
+    reasons = [f["reason"] for f in manifest["files_not_used"]]
+    assert any("protected with a password" in r for r in reasons), reasons
+
+
+def test_a_big5_file_gets_an_encoding_message(tmp_path, key):
+    raw = school_folder(tmp_path / "raw")
+    text = "學號,姓名,班級,語文,總分\n2024001,學生一,七年級1班,80,150\n"
+    (raw / "2024-2025-1" / "東山中學成績.csv").write_bytes(text.encode("big5"))
+    manifest = clean_dataset(raw, tmp_path / "clean")
+    reasons = [f["reason"] for f in manifest["files_not_used"]]
+    assert any("Big5" in r for r in reasons), reasons
+
+
+def test_dates_outside_the_school_years_are_not_kept(tmp_path, key):
+    raw = school_folder(tmp_path / "raw")
+    term = raw / "2024-2025-1" / "东山中学"
+    sf.xlsx(term / "学生信息.xlsx", ["学号", "姓名", "性别", "出生日期", "班级"],
+            [["2024001", "学生1", "男", "1900-01-01", "七年级1班"], ["2024002", "学生2", "男", "1950-05-01", "七年级1班"],
+             ["2024003", "学生3", "女", "2012-05-01", "七年级1班"]])
+    sf.xlsx(term / "联系记录.xlsx", ["学号", "姓名", "班级", "月份", "给父母打电话次数"],
+            [["2024001", "学生1", "七年级1班", "1999-10", 4], ["2024002", "学生2", "七年级1班", "2099-10", 4],
+             ["2024003", "学生3", "七年级1班", "2024-10", 4]])
+    manifest = clean_dataset(raw, tmp_path / "clean")
+    contacts = pd.read_parquet(tmp_path / "clean" / "contacts.parquet")
+    assert contacts.month.tolist() == ["2024-10"]
+    q = pd.read_parquet(tmp_path / "clean" / "quarantine.parquet")
+    issues = pd.read_parquet(tmp_path / "clean" / "field_issues.parquet")
+    assert (q.reason == "date_outside_school_year").sum() + (q.reason == "future_date").sum() >= 2
+    assert (issues.reason == "implausible_birth_date").sum() == 2
+    pupils = pd.read_parquet(tmp_path / "clean" / "pupils.parquet")
+    assert pupils.birth_month.dropna().str[:4].astype(int).min() >= 2000
+    t = manifest["totals"]["contacts"]
+    assert t["rows_read"] == t["rows_kept"] + t["rows_quarantined"]

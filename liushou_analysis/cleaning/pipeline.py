@@ -79,6 +79,8 @@ REASONS_ZH = {
     "not_a_whole_number": "应为整数",
     "unparseable_date": "无法识别的日期",
     "future_date": "日期晚于学期结束",
+    "implausible_birth_date": "出生日期与在校学生年龄不符（如1900年、1950年）",
+    "date_outside_school_year": "日期不在该学期所属学年内（9月至次年8月）",
     "missing_helper": "缺少帮扶人",
     "ambiguous_pupil": "无学号，且按姓名等信息可对应多名学生，未作猜测",
     "unmatched_pupil": "无学号，且按学籍号、身份证号、姓名和班级、姓名和出生年月都找不到对应学生",

@@ -347,12 +347,27 @@ def _term_ends(job: SheetJob) -> pd.Series:
     return pd.to_datetime(job.cells._term.map({t: term_end(Term.parse(t)) for t in job.cells._term.unique()}))
 
 
-def _date(job, checks, out, name, column=None) -> None:
+def _school_year_starts(job: SheetJob) -> pd.Series:
+    """1 September of each row's school year."""
+    return pd.to_datetime(job.cells._term.str[:4] + "-09-01")
+
+
+#: A pupil's age at the start of the school year: a birth date implying an
+#: age outside this range (born 1900, or 1950) is a typing error, not a pupil.
+PUPIL_AGE = (3, 22)
+
+
+def _date(job, checks, out, name, column=None, birth: bool = False) -> None:
     parsed, problem = V.dates(job.cell(name))
     column = column or name
     out[column] = parsed
     checks.lose(problem.notna(), name, "unparseable_date", out, column)
     checks.lose(parsed > _term_ends(job), name, "future_date", out, column)
+    if birth:
+        start = _school_year_starts(job)
+        age = (start - parsed).dt.days / 365.25
+        checks.lose(parsed.notna() & (parsed <= _term_ends(job)) & ((age < PUPIL_AGE[0]) | (age > PUPIL_AGE[1])),
+                    name, "implausible_birth_date", out, column)
 
 
 # --- one cleaner per table ------------------------------------------------------------
@@ -361,7 +376,7 @@ def clean_roster(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     out, checks = _start(job)
     _class(job, checks, out)
     _label(job, checks, out, "gender", "gender")
-    _date(job, checks, out, "birth_date")
+    _date(job, checks, out, "birth_date", birth=True)
     out["id_number_check"] = V.check_id_numbers(job.cell("id_number"), out.birth_date, out.gender)
     _, status_from_name = V.split_status_from_names(job.cell("name"))
     _label(job, checks, out, "enrolment_status", "enrolment_status")
@@ -526,6 +541,9 @@ def clean_contacts(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     _class(job, checks, out, required=False)
     month, problem = V.dates(job.cell("month"))
     checks.fail(problem.notna() | month.isna(), "month", "unparseable_date")
+    start = _school_year_starts(job)  # a contact belongs to its term's school year, September to August
+    checks.fail(month.notna() & ((month < start) | (month >= start + pd.DateOffset(years=1))), "month",
+                "date_outside_school_year")
     out["month"] = month.dt.strftime("%Y-%m")
     for name in ("calls_to_parents", "letters_to_parents", "parent_visits", "head_teacher_talks",
                  "subject_teacher_talks", "helper_home_visits", "helper_calls_to_parents",

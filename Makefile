@@ -41,6 +41,7 @@ bench: $(STAMP) ## Run the benchmarks (speed and memory targets)
 	$(BIN)/python benchmarks/rank_million.py
 	$(BIN)/python benchmarks/synth_scale.py
 	$(BIN)/python benchmarks/report_sample.py
+	$(BIN)/python benchmarks/long_cell.py
 
 clean: ## Remove generated outputs (data_clean, reports) and caches; keeps data_raw
 	rm -rf data_clean/*/ reports/*/ .pytest_cache .hypothesis

@@ -525,6 +525,7 @@ def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet 
     labels = labels + [""] * (width - len(labels))
     frame = pd.DataFrame([list(values[:width]) + [None] * (width - len(values)) for _, values in data],
                          columns=range(width), dtype=object)
+    frame = _truncate_long_cells(frame)
     frame["source_row"] = [number for number, _ in data]
     blank = _blank_mask(frame.drop(columns="source_row"))
     empty_row = blank.all(axis=1).to_numpy()
@@ -559,8 +560,31 @@ def _footer_rows(frame: pd.DataFrame, blank: pd.DataFrame) -> np.ndarray:
 
 
 def _blank_mask(frame: pd.DataFrame) -> pd.DataFrame:
-    """True where a cell is empty or only whitespace."""
-    cells = frame.to_numpy(dtype=object)
-    missing = pd.isna(cells)
-    blank = np.char.strip(np.where(missing, "", cells).astype(str)) == ""
-    return pd.DataFrame(missing | blank, index=frame.index, columns=frame.columns)
+    """True where a cell is empty or only whitespace. Column by column with
+    pandas strings: memory follows the text, not the sheet times its longest
+    cell (a fixed-width array would)."""
+    out = {}
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        text = col.astype("string").str.strip()
+        out[j] = (col.isna() | text.eq("").fillna(True)).to_numpy(dtype=bool)
+    return pd.DataFrame(out, index=frame.index).set_axis(frame.columns, axis=1)
+
+
+#: The longest cell kept in full. Longer text (a pasted essay, a corrupted
+#: export) is cut to this length and marked, so memory and outputs stay
+#: bounded; a coded field or number holding it fails its parser and is
+#: reported, a free-text field keeps the first MAX_CELL characters.
+MAX_CELL = 2000
+TRUNCATED = "[已截断]"
+
+
+def _truncate_long_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells longer than :data:`MAX_CELL` characters, cut and marked."""
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        text = col.astype("string")
+        long = text.str.len() > MAX_CELL
+        if long.fillna(False).any():
+            frame.iloc[:, j] = col.where(~long.fillna(False), text.str.slice(0, MAX_CELL) + TRUNCATED)
+    return frame

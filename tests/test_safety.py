@@ -388,3 +388,24 @@ def test_dates_outside_the_school_years_are_not_kept(tmp_path, key):
     assert pupils.birth_month.dropna().str[:4].astype(int).min() >= 2000
     t = manifest["totals"]["contacts"]
     assert t["rows_read"] == t["rows_kept"] + t["rows_quarantined"]
+
+
+# --- 7. long cells ---------------------------------------------------------------------------------------
+
+def test_a_long_cell_is_cut_in_free_text_and_reported_in_a_coded_field(tmp_path, key):
+    """Reference: rawread.MAX_CELL (2,000 characters). The memory bound itself is benchmarks/long_cell.py."""
+    from liushou_analysis.rawread import MAX_CELL, TRUNCATED
+
+    raw = school_folder(tmp_path / "raw")
+    term = raw / "2024-2025-1" / "东山中学"
+    sf.xlsx(term / "留守儿童登记表.xlsx", ["学号", "姓名", "班级", "留守类型", "父亲务工地", "性别"],
+            [["2024001", "学生1", "七年级1班", "父母双方外出", "广东" + "长" * 32000, "男" * 5000],
+             ["2024002", "学生2", "七年级1班", "父母双方外出", "浙江", "女"]])
+    clean_dataset(raw, tmp_path / "clean")
+    h = pd.read_parquet(tmp_path / "clean" / "households.parquet").set_index("pupil_key")
+    kept = h.father_work_province.dropna()
+    assert kept.str.len().max() <= MAX_CELL + len(TRUNCATED)
+    issues = pd.read_parquet(tmp_path / "clean" / "field_issues.parquet")
+    q = pd.read_parquet(tmp_path / "clean" / "quarantine.parquet")
+    assert max(issues.value.str.len().max() if len(issues) else 0,
+               q.value.str.len().max() if len(q) else 0) <= MAX_CELL + len(TRUNCATED)

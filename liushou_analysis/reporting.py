@@ -308,6 +308,7 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
     else:
         say(f"Clean tables in {clean_dir} are up to date.")
     manifest = json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8"))
+    say(f"Pseudonymous keys made with {manifest.get('pseudonym_key', 'an unrecorded key')}.")
     for f in manifest.get("files_not_used", []):
         say(f"Not used: {f['reason']}")
     for problem in manifest.get("incomplete", []):

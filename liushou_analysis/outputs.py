@@ -103,7 +103,8 @@ def _read_marker(folder: Path) -> str | None:
 
 def _legacy_kind(folder: Path) -> str | None:
     """An output written before the marker existed: clean tables with their
-    manifest, or a report with its index page."""
+    manifest, a report with its index page, or score outputs with their
+    workbook and rules."""
     try:
         if "package_version" in json.loads((folder / "manifest.json").read_text(encoding="utf-8")):
             return "clean"
@@ -114,6 +115,8 @@ def _legacy_kind(folder: Path) -> str | None:
             return "report"
     except OSError:
         pass
+    if (folder / "reward_points.xlsx").is_file() and (folder / "rules.csv").is_file():
+        return "score"
     return None
 
 

@@ -409,3 +409,13 @@ def test_a_long_cell_is_cut_in_free_text_and_reported_in_a_coded_field(tmp_path,
     q = pd.read_parquet(tmp_path / "clean" / "quarantine.parquet")
     assert max(issues.value.str.len().max() if len(issues) else 0,
                q.value.str.len().max() if len(q) else 0) <= MAX_CELL + len(TRUNCATED)
+
+
+def test_outputs_made_before_the_marker_are_still_replaced(tmp_path, key):
+    """Clean tables written by an earlier version (no marker file) are recognised by their manifest."""
+    raw = school_folder(tmp_path / "raw")
+    out = tmp_path / "clean"
+    clean_dataset(raw, out)
+    (out / outputs.MARKER).unlink()
+    clean_dataset(raw, out)
+    assert (out / outputs.MARKER).exists()

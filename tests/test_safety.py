@@ -419,3 +419,15 @@ def test_outputs_made_before_the_marker_are_still_replaced(tmp_path, key):
     (out / outputs.MARKER).unlink()
     clean_dataset(raw, out)
     assert (out / outputs.MARKER).exists()
+
+
+def test_folder_litter_does_not_make_the_clean_tables_stale(tmp_path, key):
+    from liushou_analysis.reporting import stale_reason
+
+    raw = school_folder(tmp_path / "raw")
+    clean_dataset(raw, tmp_path / "clean")
+    school = raw / "2024-2025-1" / "东山中学"
+    (school / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (school / "~$学生花名册.xlsx").write_bytes(b"lock")
+    (school / "Thumbs.db").write_bytes(b"thumbs")
+    assert stale_reason(raw, tmp_path / "clean") is None

@@ -8,48 +8,38 @@ The public functions are importable from here; each module's docstring
 gives the rules it implements and their sources.
 """
 
-from ._version import __version__  # noqa: E402
+from __future__ import annotations
 
-from . import audit, pairing  # noqa: E402
-from .cleaning.pipeline import clean_dataset  # noqa: E402
-from .codebook import load_codebook  # noqa: E402
-from .effects import estimate_effect, ipw_effect, regression_to_the_mean  # noqa: E402
-from .growth import growth_percentiles  # noqa: E402
-from .ranks import class_rank, percentile_rank, rank_change  # noqa: E402
-from .routines import archive_completeness, five_ones, three_ones  # noqa: E402
-from .survey import SurveyDesign  # noqa: E402
-from .status import (  # noqa: E402
-    care_arrangement,
-    definition_counts,
-    either_parent,
-    guardian_characteristics,
-    left_behind_status,
-    official_2016,
-    strict_both_3m,
-)
+import importlib
 
-__all__ = [
-    "__version__",
-    "archive_completeness",
-    "audit",
-    "care_arrangement",
-    "class_rank",
-    "clean_dataset",
-    "definition_counts",
-    "either_parent",
-    "estimate_effect",
-    "five_ones",
-    "growth_percentiles",
-    "ipw_effect",
-    "guardian_characteristics",
-    "left_behind_status",
-    "load_codebook",
-    "official_2016",
-    "pairing",
-    "percentile_rank",
-    "rank_change",
-    "regression_to_the_mean",
-    "strict_both_3m",
-    "SurveyDesign",
-    "three_ones",
-]
+from ._version import __version__
+
+#: Public names and the module each lives in. They are imported on first use,
+#: so ``import liushou_analysis`` (and ``liushou --help``) loads no data,
+#: statistics, Excel or notebook library.
+_EXPORTS = {
+    "clean_dataset": "cleaning.pipeline", "load_codebook": "codebook",
+    "estimate_effect": "effects", "ipw_effect": "effects", "regression_to_the_mean": "effects",
+    "growth_percentiles": "growth", "class_rank": "ranks", "percentile_rank": "ranks", "rank_change": "ranks",
+    "archive_completeness": "routines", "five_ones": "routines", "three_ones": "routines",
+    "SurveyDesign": "survey", "care_arrangement": "status", "definition_counts": "status",
+    "either_parent": "status", "guardian_characteristics": "status", "left_behind_status": "status",
+    "official_2016": "status", "strict_both_3m": "status",
+}
+_MODULES = {"audit", "pairing"}
+
+__all__ = ["__version__", *sorted(_EXPORTS), *sorted(_MODULES)]
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

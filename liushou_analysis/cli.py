@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, config
+from . import config
+from ._version import __version__
 from .errors import Incomplete, UserError
 
 #: Exit code of a clean whose data are incomplete (see the module docstring).

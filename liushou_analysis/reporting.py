@@ -27,7 +27,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from . import __version__, config
+from . import config
+from ._version import __version__
 from .codebook import codebook_version
 from .disclosure import MIN_CELL
 from .errors import Incomplete, UserError

@@ -72,3 +72,81 @@ def test_package_data_ships_every_data_file_the_package_reads():
     assert {f.parts[0] for f in files} >= {"data", "fonts", "templates"}
     missing = [str(f) for f in files if not any(f.match(g) for g in globs)]
     assert not missing, f"add to [tool.setuptools.package-data]: {missing}"
+
+
+HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "pandera", "openpyxl", "python_calamine", "matplotlib",
+         "nbformat", "papermill", "nbconvert", "jupytext")
+
+
+def _fresh(code: str) -> subprocess.CompletedProcess:
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_importing_the_package_and_asking_for_help_load_no_heavy_library():
+    """`import liushou_analysis` and the parser behind `liushou --help` import no data, statistics, Excel or
+    notebook library (they are imported where used, or lazily from __init__)."""
+    code = ("import sys, liushou_analysis, liushou_analysis.cli as c; c.build_parser().format_help(); "
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    out = _fresh(code)
+    assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
+    # the lazy names still resolve to the functions
+    out = _fresh("from liushou_analysis import clean_dataset, SurveyDesign, pairing; print(clean_dataset.__module__, "
+                 "SurveyDesign.__name__, pairing.__name__)")
+    assert out.stdout.split() == ["liushou_analysis.cleaning.pipeline", "SurveyDesign", "liushou_analysis.pairing"]
+
+
+def test_python_m_runs_the_command():
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "liushou_analysis", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and "liushou_analysis" in out.stdout + out.stderr
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Each package module and the package modules it imports at module level (imports inside functions are
+    lazy and cannot form a cycle at import time)."""
+    import ast
+
+    pkg = ROOT / "liushou_analysis"
+    names = {}
+    for path in pkg.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in names.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        found = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:  # module level only
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)] if node.level else []
+                target = ".".join(base + ([node.module] if node.module else []))
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}"
+                    found.add(sub if sub in names else target)
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[name] = {m for m in found if m in names and m != name}
+    return graph
+
+
+def test_no_import_cycle():
+    """Reference: a depth-first walk of the module-level imports; a back edge is a cycle."""
+    graph = _module_imports()
+    state: dict[str, int] = {}
+    cycles = []
+
+    def walk(node, stack):
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                walk(nxt, stack + [nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            walk(node, [node])
+    assert not cycles, cycles[:3]

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..cleaning.pseudonym import sign_dataset
 from ..outputs import publish_dir
 from . import exports, people

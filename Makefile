@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-from-pyproject
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test report validate sample bench clean
+.PHONY: help venv test report validate sample bench wheel-check clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,15 @@ validate: $(STAMP) ## Run the full simulation studies (slow)
 
 sample: $(STAMP) ## Regenerate the bundled sample county in data_raw/sample
 	$(BIN)/python -m liushou_analysis.synth.sample
+
+wheel-check: $(STAMP) ## Build the wheel, install it in a fresh venv, and make a county and its report from /tmp
+	rm -rf build/wheel-check && mkdir -p build/wheel-check
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir build/wheel-check .
+	$(PYTHON) -m venv build/wheel-check/venv
+	build/wheel-check/venv/bin/python -m pip install --quiet build/wheel-check/liushou_analysis-*.whl
+	cd "$$(mktemp -d)" && $(CURDIR)/build/wheel-check/venv/bin/liushou synth --out county --schools 2 --years 1 \
+	    && $(CURDIR)/build/wheel-check/venv/bin/liushou report --data county --allow-incomplete \
+	    && test -f reports/county/*/index.html && echo "wheel-check: the installed wheel made a report in $$PWD"
 
 bench: $(STAMP) ## Run the benchmarks (speed and memory targets)
 	$(BIN)/python benchmarks/clean_sample.py

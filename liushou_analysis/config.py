@@ -23,7 +23,8 @@ ROOT = project_root()
 DATA_RAW = ROOT / "data_raw"
 DATA_CLEAN = ROOT / "data_clean"
 REPORTS = ROOT / "reports"
-NOTEBOOKS = ROOT / "notebooks"
+#: The term notebooks ship inside the package, so an installed wheel can render a report from any folder.
+NOTEBOOKS = Path(__file__).resolve().with_name("notebooks")
 
 #: The bundled sample county: how `make sample` regenerates it.
 SAMPLE_DATASET = "sample"

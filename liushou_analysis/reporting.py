@@ -353,7 +353,7 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
         title = NOTEBOOK_TITLES.get(source.stem, source.stem)
         page.write_text(to_html(nb, f"{title}: {dataset} {term}"), encoding="utf-8")
         pages.append((page.name, title))
-        say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page}")
+        say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page.name}")
     write_index(out_dir, dataset, term, pages, skipped)
 
 

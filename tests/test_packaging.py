@@ -37,6 +37,8 @@ def test_notebooks_extra_has_jupyterlab_and_core_has_the_stack():
     names = lambda reqs: {re.split(r"[<>=!\[ ]", r)[0].lower() for r in reqs}  # noqa: E731
     assert "jupyterlab" in names(project["optional-dependencies"]["notebooks"])
     assert {"pandas", "numpy", "scipy", "statsmodels", "seaborn"} <= names(project["dependencies"])
+    # liushou report, a core command, runs the packaged notebooks: their tools are core, not an extra
+    assert {"ipykernel", "jupytext", "papermill", "nbconvert"} <= names(project["dependencies"])
     assert project["scripts"]["liushou"] == "liushou_analysis.cli:main"
 
 
@@ -55,10 +57,11 @@ def test_make_help_lists_the_targets():
 def test_ci_runs_make_test_and_fails_on_failure():
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in script and "set -euo pipefail" in script
+    assert "make wheel-check" in script  # the built wheel, installed elsewhere, renders a report
 
 
 def test_layout_exists():
-    for name in ["liushou_analysis", "notebooks", "data_raw", "data_clean", "reports", "tests", "benchmarks",
+    for name in ["liushou_analysis", "liushou_analysis/notebooks", "data_raw", "data_clean", "reports", "tests", "benchmarks",
                  "environment.yml", "pyproject.toml", "Makefile", "README.md", ".ci/run"]:
         assert (ROOT / name).exists(), name
 

@@ -337,6 +337,9 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
     shutil.copy2(FONT_FILE.with_name("OFL.txt"), out_dir / "fonts" / "OFL.txt")
     parameters = {"dataset": dataset, "term": term, "raw_dir": str(raw_dir.resolve()),
                   "clean_dir": str(clean_dir.resolve()), "report_dir": str(out_dir.resolve()), "min_cell": min_cell}
+    planted = raw_dir / "_truth" / "planted_effects.csv"  # a synthetic county's planted effects, for notebook 02
+    if planted.is_file() and json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8")).get("synthetic"):
+        parameters["planted_effects_file"] = str(planted.resolve())
     sources = notebook_sources(notebooks)
     pages = []
     skipped = []
@@ -348,7 +351,8 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
             skipped.append((NOTEBOOK_TITLES.get(source.stem, source.stem), why))
             continue
         say(f"[{i}/{len(sources)}] running {source.stem}...")
-        nb = execute_notebook(source, parameters, out_dir, _local_paths(raw_dir, clean_dir, out_dir))
+        wanted = {k: v for k, v in parameters.items() if k != "planted_effects_file" or source.stem.startswith("02")}
+        nb = execute_notebook(source, wanted, out_dir, _local_paths(raw_dir, clean_dir, out_dir))
         page = out_dir / f"{source.stem}.html"
         title = NOTEBOOK_TITLES.get(source.stem, source.stem)
         page.write_text(to_html(nb, f"{title}: {dataset} {term}"), encoding="utf-8")

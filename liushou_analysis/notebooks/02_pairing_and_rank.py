@@ -20,14 +20,15 @@ raw_dir = None
 clean_dir = None
 report_dir = None
 min_cell = 10
+planted_effects_file = None  # a synthetic county's planted effects (liushou report passes it), to show beside
 
 # %%
 import numpy as np
+import pandas as pd
 
 from liushou_analysis import narrative, pairing, plotting, regression_to_the_mean
 from liushou_analysis.disclosure import suppress_small_groups
 from liushou_analysis.reporting import Publisher, context
-from liushou_analysis.synth.study import planted_truth
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "02_pairing_and_rank")
@@ -73,10 +74,14 @@ estimates = pairing.compare(cohort) if len(cohort) else pairing.compare(cohort.i
 if 0 < cohort.treated.sum() < ctx["min_cell"]:  # an effect on a handful of pupils describes those pupils
     estimates[["estimate", "se", "ci_low", "ci_high", "p_value"]] = float("nan")
     estimates["method"] = f"suppressed: fewer than {ctx['min_cell']} newly paired pupils"
-truth = planted_truth(ctx["raw_dir"], ctx["term"]) if ctx["synthetic"] else None
-overall_truth = float(truth.set_index("term").truth.get("overall", np.nan)) if truth is not None else None
-if overall_truth is not None:
-    estimates["planted_truth"] = np.where(estimates.term == "placebo", 0.0, overall_truth)
+planted = None
+if planted_effects_file:
+    planted = pd.read_csv(planted_effects_file)
+    planted = planted[planted.exam_term == ctx["term"]].rename(columns={"level": "term"})
+    planted = planted if len(planted) else None
+overall_planted = float(planted.set_index("term").effect.get("overall", np.nan)) if planted is not None else None
+if overall_planted is not None:
+    estimates["planted_effect"] = np.where(estimates.term == "placebo", 0.0, overall_planted)
 pub.table(estimates, "estimates");
 
 # %%
@@ -85,8 +90,8 @@ shown = estimates.dropna(subset=["estimate"])
 ax.errorbar(shown.estimate, shown.term, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
             fmt="o", capsize=3)
 ax.axvline(0, color="grey", lw=1)
-if overall_truth is not None:
-    ax.axvline(overall_truth, color="tab:red", ls="--", label=plotting.label("植入的真实效应", "planted truth"))
+if overall_planted is not None:
+    ax.axvline(overall_planted, color="tab:red", ls="--", label=plotting.label("植入的真实效应", "planted effect"))
     ax.legend(loc="lower right")
 ax.invert_yaxis()
 ax.set_xlabel(plotting.label("结对效应（百分位点）", "pairing effect, percentile points") + ", 95% CI")
@@ -127,8 +132,9 @@ if rtm is not None:
 
 # %%
 by_type = pairing.effect_by(cohort, "helper_type") if len(cohort) else pairing.compare(cohort.iloc[0:0])
-if truth is not None and "term" in by_type:
-    by_type = by_type.merge(truth[["term", "truth"]].rename(columns={"truth": "planted_truth"}), on="term", how="left")
+if planted is not None and "term" in by_type:
+    by_type = by_type.merge(planted[["term", "effect"]].rename(columns={"effect": "planted_effect"}), on="term",
+                            how="left")
 by_type = suppress_small_groups(by_type.assign(n_treated=by_type.get("n_treated", np.nan)), "n_treated",
                                 ["estimate", "se", "ci_low", "ci_high", "p_value"], ctx["min_cell"])
 pub.table(by_type, "by_helper_type");
@@ -138,8 +144,8 @@ fig, ax = plotting.new_figure(7.5, 3.6)
 shown = by_type.dropna(subset=["estimate"])
 ax.errorbar(shown.estimate, shown.term, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
             fmt="o", capsize=3, label=plotting.label("估计", "estimate"))
-if "planted_truth" in shown:
-    ax.plot(shown.planted_truth, shown.term, "x", color="tab:red", label=plotting.label("植入的真实效应", "planted truth"))
+if "planted_effect" in shown:
+    ax.plot(shown.planted_effect, shown.term, "x", color="tab:red", label=plotting.label("植入的真实效应", "planted effect"))
 ax.axvline(0, color="grey", lw=1)
 ax.invert_yaxis()
 ax.legend(fontsize=8)
@@ -151,4 +157,4 @@ pub.figure(fig, "by_helper_type");
 # ## 结论 What this means
 
 # %%
-pub.markdown(narrative.pairing(estimates, selection, overall_truth))
+pub.markdown(narrative.pairing(estimates, selection, overall_planted))

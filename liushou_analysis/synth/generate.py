@@ -92,8 +92,12 @@ def write_county(county: County, out: Path, messiness: Messiness | None = None, 
     """Write every term's exports and the truth under ``out``, replacing it
     only when it holds an earlier synthetic county (:mod:`..outputs`), and
     sign the files so that only this folder may use the demo key."""
+    from .study import planted_effects
+
     with publish_dir(Path(out), "synth") as work:
         result = _write_county(county, work, messiness, progress)
+        planted_effects(county).to_csv(work / TRUTH_DIR / "planted_effects.csv", index=False, float_format="%.6f",
+                                       lineterminator="\n")
         sign_dataset(work)
     return result
 

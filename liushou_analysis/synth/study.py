@@ -180,6 +180,30 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
+def planted_effects(county: County) -> pd.DataFrame:
+    """The planted effect of the county's pairing in every term, on the
+    percentile scale: the ATT averaged over the pupils first paired in that
+    term, overall and by helper type. Columns ``exam_term``, ``level``
+    (``overall`` or ``helper_type=...``), ``effect``, ``n_treated``. The
+    generator writes it to ``_truth/planted_effects.csv``, which a report on
+    a synthetic county passes to notebook 02 (the notebook imports nothing
+    from the generator)."""
+    data = county_panel(county)
+    frames = []
+    for term, ti in county.terms.set_index("term").term_index.items():
+        c = pairing.cohort(data, int(ti))
+        if c.empty or not (c.treated == 1).any():
+            continue
+        c["truth_pct"] = c.pupil.map(data[data.term_index == ti].set_index("pupil").truth_pct)
+        paired = c[c.treated == 1]
+        by = paired.groupby("helper_type").truth_pct.agg(["mean", "size"])
+        frames.append(pd.DataFrame({
+            "exam_term": term, "level": ["overall", *[f"helper_type={lv}" for lv in by.index]],
+            "effect": [paired.truth_pct.mean(), *by["mean"]], "n_treated": [len(paired), *by["size"]]}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["exam_term", "level", "effect", "n_treated"])
+
+
 def planted_truth(raw_dir: Path, term: str) -> pd.DataFrame | None:
     """The planted effect of a synthetic dataset's pairing in ``term``: the
     county is redrawn from ``_truth/truth.json`` (same seed, size and

@@ -555,14 +555,20 @@ def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame,
         end = _exam(ranks, year, 2)
         if end.empty:
             continue
-        base_exam = (year, 1) if rules.progress_compare == "same_year" else ((year, 1) if year == 1 else (year - 1, 2))
-        base = _exam(ranks, *base_exam)
         eligible = end.index
         if rules.award_population == "paired":
             eligible = eligible.intersection(pairings.loc[pairings.school_year == year, "pupil_id"].unique())
+        if rules.progress_compare == "same_year":
+            base_rank = _exam(ranks, year, 1)["rank"].reindex(eligible).to_numpy()
+        else:  # the part-one baseline, each pupil's own (plan_exams)
+            exams = plan_exams(scores, pd.DataFrame({"pupil_id": eligible, "school_year": year}), rules)
+            at = ranks.drop_duplicates(["pupil_id", "school_year", "semester"]).set_index(
+                ["pupil_id", "school_year", "semester"])["rank"]
+            base_rank = at.reindex(pd.MultiIndex.from_arrays([exams.pupil_id, exams.base_year, exams.base_semester])
+                                   ).to_numpy()
+            base_rank = np.where(exams.baseline_from.to_numpy() == "none", np.nan, base_rank)
         d = pd.DataFrame({"pupil_id": eligible, "school_year": year, "class_id": end.class_id.reindex(eligible).values,
-                          "end_rank": end["rank"].reindex(eligible).values,
-                          "base_rank": base["rank"].reindex(eligible).values,
+                          "end_rank": end["rank"].reindex(eligible).values, "base_rank": base_rank,
                           "sat_end": end.total_score.reindex(eligible).notna().values})
         rows.append(d)
     d = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(

@@ -190,3 +190,15 @@ def test_the_audit_adds_up_to_what_helpers_are_paid():
         out = run(paid_helpers=value)
         audit = out["audit"]
         assert audit[audit.part == "helpers"].yuan.sum() == out["helper_points"].yuan.sum()
+
+
+def test_the_progress_award_against_the_baseline_uses_each_pupils_own_baseline():
+    """progress_compare = "baseline": c5, in grade 7 in year 2, is compared with their own grade-7
+    semester-1 rank (5), not with year 1's end, where they were not: 5 -> 1 is 4 places, under the 5 the
+    award needs; a6 in year 2 with the end of year 1 (1 -> 3)."""
+    out = run(progress_compare="baseline")
+    audit = out["audit"]
+    reason = audit[(audit.pupil_id == "c5") & (audit.clause == "award_progress")].reason.iloc[0]
+    assert reason.startswith("from rank 5 to 1")
+    a6 = audit[(audit.pupil_id == "a6") & (audit.school_year == 2) & (audit.clause == "award_progress")].reason.iloc[0]
+    assert a6.startswith("from rank 1 to 3")

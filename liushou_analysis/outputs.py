@@ -68,11 +68,7 @@ def _inside_raw_term(path: Path) -> Path | None:
 def check_target(target: Path, kind: str, raw_dirs: tuple[Path, ...] = ()) -> None:
     """Refuse, with one sentence, a target this command may not replace."""
     target = Path(target).resolve()
-    for raw in raw_dirs:
-        raw = Path(raw).resolve()
-        if target == raw or raw in target.parents or target in raw.parents:
-            raise UserError(f"{target}: the output folder may not be the raw dataset {raw}, inside it, or hold it; "
-                            "choose a folder outside the raw data.")
+    _refuse_raw(target, raw_dirs)
     term = _inside_raw_term(target)
     if term is not None and kind != "synth":
         raise UserError(f"{target} is inside the raw term folder {term}; outputs written there would be read as "
@@ -92,6 +88,15 @@ def check_target(target: Path, kind: str, raw_dirs: tuple[Path, ...] = ()) -> No
         raise UserError(f"{target} holds {strangers[0]}"
                         + (f" and {len(strangers) - 1} other file(s)" if len(strangers) > 1 else "")
                         + f" that a {kind} output does not write; move them away or choose another folder.")
+
+
+def _refuse_raw(target: Path, raw_dirs: tuple[Path, ...]) -> None:
+    """An output may not be a dataset being read, lie inside it, or hold it."""
+    for raw in raw_dirs:
+        raw = Path(raw).resolve()
+        if target == raw or raw in target.parents or target in raw.parents:
+            raise UserError(f"{target}: the output may not be the raw dataset {raw}, be inside it, or hold it; "
+                            "choose a folder outside the raw data.")
 
 
 def _read_marker(folder: Path) -> str | None:
@@ -195,10 +200,7 @@ def write_file_atomically(target: Path, write: Callable[[Path], None], is_ours: 
     """Write one file through a temporary file and a rename; an existing file
     is replaced only when ``is_ours`` says the tool wrote it."""
     target = Path(target).resolve()
-    for raw in raw_dirs:
-        raw = Path(raw).resolve()
-        if raw == target or raw in target.parents:
-            raise UserError(f"{target} is inside the raw dataset {raw}; write the output outside the raw data.")
+    _refuse_raw(target, raw_dirs)
     if target.exists() and (target.is_dir() or not is_ours(target)):
         raise UserError(f"{target} already exists and liushou did not write it; choose another file name.")
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -82,7 +82,7 @@ def test_inventory_out_a_raw_file_is_refused(tmp_path):
     target = raw / "2024-2025-1" / "东山中学" / "学生花名册.xlsx"
     before = digest(raw)
     r = run("inventory", raw, "--out", target)
-    assert r.returncode == 2 and "inside the raw dataset" in r.stderr
+    assert r.returncode == 2 and "choose a folder outside the raw data" in r.stderr
     other = tmp_path / "notes.csv"
     other.write_text("my,own\nnotes,here\n")
     r = run("inventory", raw, "--out", other)

@@ -32,7 +32,6 @@ Two selection scenarios bracket the estimators:
 from __future__ import annotations
 
 import argparse
-import json
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -176,10 +175,6 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def planted_effects(county: County) -> pd.DataFrame:
     """The planted effect of the county's pairing in every term, on the
     percentile scale: the ATT averaged over the pupils first paired in that
@@ -204,29 +199,5 @@ def planted_effects(county: County) -> pd.DataFrame:
         columns=["exam_term", "level", "effect", "n_treated"])
 
 
-def planted_truth(raw_dir: Path, term: str) -> pd.DataFrame | None:
-    """The planted effect of a synthetic dataset's pairing in ``term``: the
-    county is redrawn from ``_truth/truth.json`` (same seed, size and
-    calibration, so the same county) and the ATT on the percentile scale is
-    averaged over the pupils first paired in that term, overall and by
-    helper type. None when ``raw_dir`` is not a synthetic county."""
-    meta = Path(raw_dir) / "_truth" / "truth.json"
-    if not meta.exists():
-        return None
-    t = json.loads(meta.read_text(encoding="utf-8"))
-    county = build_county(t["seed"], t["schools"], t["school_years"], t["start_year"], Calibration(**t["calibration"]))
-    if len(county.pupils) != t["pupils"]:
-        raise ValueError(f"{meta}: the redrawn county has {len(county.pupils)} pupils, the files {t['pupils']}; "
-                         "it was made by another version of the generator.")
-    data = county_panel(county)
-    index = county.terms.set_index("term").term_index
-    if term not in index:
-        return None
-    ti = int(index[term])
-    c = pairing.cohort(data, ti)
-    c["truth_pct"] = c.pupil.map(data[data.term_index == ti].set_index("pupil").truth_pct)
-    paired = c[c.treated == 1]
-    rows = [{"term": "overall", "truth": paired.truth_pct.mean(), "n_treated": len(paired)}]
-    for level, g in paired.groupby("helper_type"):
-        rows.append({"term": f"helper_type={level}", "truth": g.truth_pct.mean(), "n_treated": len(g)})
-    return pd.DataFrame(rows)
+if __name__ == "__main__":
+    raise SystemExit(main())

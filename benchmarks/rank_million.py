@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from liushou_analysis.ranks import class_rank, percentile_rank, rank_change
+from liushou_analysis.indicators.ranks import class_rank, percentile_rank, rank_change
 from record import record
 
 TARGET_SECONDS = 30

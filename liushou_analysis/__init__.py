@@ -12,28 +12,31 @@ from __future__ import annotations
 
 import importlib
 
-from ._version import __version__
+from liushou_analysis._version import __version__
 
 #: Public names and the module each lives in. They are imported on first use,
 #: so ``import liushou_analysis`` (and ``liushou --help``) loads no data,
 #: statistics, Excel or notebook library.
 _EXPORTS = {
-    "clean_dataset": "cleaning.pipeline", "load_codebook": "codebook",
-    "estimate_effect": "effects", "ipw_effect": "effects", "regression_to_the_mean": "effects",
-    "growth_percentiles": "growth", "class_rank": "ranks", "percentile_rank": "ranks", "rank_change": "ranks",
-    "archive_completeness": "routines", "five_ones": "routines", "three_ones": "routines",
-    "SurveyDesign": "survey", "care_arrangement": "status", "definition_counts": "status",
-    "either_parent": "status", "guardian_characteristics": "status", "left_behind_status": "status",
-    "official_2016": "status", "strict_both_3m": "status",
+    "clean_dataset": "cleaning.pipeline", "load_codebook": "core.codebook",
+    "estimate_effect": "statistics.effects", "ipw_effect": "statistics.effects",
+    "regression_to_the_mean": "statistics.effects", "SurveyDesign": "statistics.survey",
+    "growth_percentiles": "indicators.growth", "class_rank": "indicators.ranks",
+    "percentile_rank": "indicators.ranks", "rank_change": "indicators.ranks",
+    "archive_completeness": "indicators.routines", "five_ones": "indicators.routines",
+    "three_ones": "indicators.routines", "care_arrangement": "indicators.status",
+    "definition_counts": "indicators.status", "either_parent": "indicators.status",
+    "guardian_characteristics": "indicators.status", "left_behind_status": "indicators.status",
+    "official_2016": "indicators.status", "strict_both_3m": "indicators.status",
 }
-_MODULES = {"audit", "pairing"}
+_MODULES = {"audit": "statistics.audit", "pairing": "statistics.pairing"}
 
 __all__ = ["__version__", *sorted(_EXPORTS), *sorted(_MODULES)]
 
 
 def __getattr__(name: str):
     if name in _MODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_MODULES[name]}", __name__)
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value

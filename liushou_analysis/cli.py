@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import config
-from ._version import __version__
-from .errors import Incomplete, UserError
+from liushou_analysis.core import config
+from liushou_analysis._version import __version__
+from liushou_analysis.core.errors import Incomplete, UserError
 
 #: Exit code of a clean whose data are incomplete (see the module docstring).
 EXIT_INCOMPLETE = 3
@@ -155,9 +155,9 @@ def _progress(message: str) -> None:
 
 
 def run_synth(args) -> None:
-    from .synth.generate import TRUTH_DIR, synthesize
+    from liushou_analysis.synth.generate import TRUTH_DIR, synthesize
 
-    from .outputs import check_target
+    from liushou_analysis.core.outputs import check_target
 
     out: Path = args.out
     check_target(out, "synth")  # before the work; liushou synth replaces only a county it wrote itself
@@ -171,7 +171,7 @@ def run_synth(args) -> None:
 
 
 def run_inventory(args) -> None:
-    from .inventory import raw_inventory, summarise_inventory
+    from liushou_analysis.readers.inventory import raw_inventory, summarise_inventory
 
     inventory = raw_inventory(args.data)
     summary = summarise_inventory(inventory)
@@ -182,7 +182,7 @@ def run_inventory(args) -> None:
         print(f"{len(unsupported)} files are in formats the project cannot read (.xlsx, .xls, .csv, .txt, .html): "
               + ", ".join(unsupported.file.head(5)))
     if args.out:
-        from .outputs import write_file_atomically
+        from liushou_analysis.core.outputs import write_file_atomically
 
         header = ",".join(inventory.columns)
 
@@ -190,7 +190,7 @@ def run_inventory(args) -> None:
             with open(path, encoding="utf-8-sig", errors="replace") as f:
                 return f.readline().strip() == header
 
-        from .xlsxio import safe_frame
+        from liushou_analysis.core.xlsxio import safe_frame
 
         write_file_atomically(args.out, lambda tmp: safe_frame(inventory).to_csv(tmp, index=False,
                                                                                 encoding="utf-8-sig",
@@ -200,7 +200,7 @@ def run_inventory(args) -> None:
 
 
 def run_clean(args) -> None:
-    from .cleaning.pipeline import clean_dataset
+    from liushou_analysis.cleaning.pipeline import clean_dataset
 
     out = args.out or config.clean_dir(args.data.name)
     start = time.perf_counter()
@@ -252,10 +252,9 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
 
 
 def run_score(args) -> None:
-    from .scoring import RewardRules, score_scheme
-    from .outputs import check_target, publish_dir
-    from .scoring_io import (check_inputs, drop_problem_rows, from_clean, problem_lines, read_table, scheme_year_note,
-                             write_outputs)
+    from liushou_analysis.scoring.engine import RewardRules, score_scheme
+    from liushou_analysis.core.outputs import check_target, publish_dir
+    from liushou_analysis.scoring.contract import check_inputs, drop_problem_rows, from_clean, problem_lines, read_table, scheme_year_note, write_outputs
 
     check_target(args.out, "score", raw_dirs=(args.data,) if args.data else ())
 
@@ -314,9 +313,9 @@ def run_score(args) -> None:
 
 
 def run_report(args) -> None:
-    from .disclosure import MIN_CELL
-    from .reporting import run_report as report
-    from .terms import Term
+    from liushou_analysis.report.disclosure import MIN_CELL
+    from liushou_analysis.report.runner import run_report as report
+    from liushou_analysis.core.terms import Term
 
     if args.term:
         Term.parse(args.term)

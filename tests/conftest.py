@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from liushou_analysis import config
+from liushou_analysis.core import config
 
 from .rawfiles import read_file
 

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liushou_analysis import audit, scoring, scoring_io
+from liushou_analysis.statistics import audit
+from liushou_analysis.scoring import contract as scoring_io
+from liushou_analysis.scoring import engine as scoring
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def test_cost_sensitivity_switches_each_choice_once(inputs):
 
 
 def test_a_year_without_both_exams_is_a_plain_error(sample_clean):
-    from liushou_analysis.errors import UserError
+    from liushou_analysis.core.errors import UserError
 
     inputs = scoring_io.from_clean(sample_clean[0])
     with pytest.raises(UserError, match="school year 2024 has no pupil ranked"):

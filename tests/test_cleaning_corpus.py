@@ -21,7 +21,7 @@ import pytest
 
 from liushou_analysis.cleaning.pipeline import clean_dataset
 from liushou_analysis.cleaning.pseudonym import pseudonyms
-from liushou_analysis.errors import UserError
+from liushou_analysis.core.errors import UserError
 
 CASES = Path(__file__).parent / "corpus" / "cases"
 KEY = "corpus-test-key-0123456789"

@@ -1,6 +1,6 @@
 import pytest
 
-from liushou_analysis import codebook
+from liushou_analysis.core import codebook
 
 
 def test_codebook_has_every_domain_the_generator_writes():

@@ -12,7 +12,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liushou_analysis.disclosure import TOTAL, feasible_ranges, suppress_counts, suppression_mask, with_margins
+from liushou_analysis.report.disclosure import TOTAL, feasible_ranges, suppress_counts, suppression_mask, with_margins
 
 
 def test_hand_worked_table():

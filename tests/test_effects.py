@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from liushou_analysis.effects import estimate_effect
+from liushou_analysis.statistics.effects import estimate_effect
 
 
 def simulate(seed, schools=40, classes=3, pupils=30, effect=0.5):
@@ -64,8 +64,8 @@ def test_regression_to_the_mean_matches_its_formula_and_the_untreated_pupils():
     formula's predicted change agrees with the observed change in every
     baseline decile (within a point and a half), weak pupils rise and strong
     pupils fall, and the curve is what paired pupils must beat."""
-    from liushou_analysis.effects import regression_to_the_mean
-    from liushou_analysis.ranks import percentile_rank
+    from liushou_analysis.statistics.effects import regression_to_the_mean
+    from liushou_analysis.indicators.ranks import percentile_rank
 
     rng = np.random.default_rng(5)
     n = 40_000
@@ -88,7 +88,7 @@ def test_ipw_recovers_the_effect_on_the_treated_and_balances_covariates():
     for everyone: over 300 simulated counties the IPW estimate is unbiased
     within simulation error, the naive difference is not, and weighting
     brings the standardised differences under 0.1."""
-    from liushou_analysis.effects import ipw_effect
+    from liushou_analysis.statistics.effects import ipw_effect
 
     estimates, naive, hits = [], [], 0
     for seed in range(300):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from liushou_analysis.growth import growth_percentiles
+from liushou_analysis.indicators.growth import growth_percentiles
 
 
 def simulate(n, seed, boost_from=None, boost=0.0):

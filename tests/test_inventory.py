@@ -1,4 +1,4 @@
-from liushou_analysis.inventory import raw_inventory, summarise_inventory
+from liushou_analysis.readers.inventory import raw_inventory, summarise_inventory
 
 
 def test_inventory_lists_every_term_file_and_skips_truth(sample_dir):

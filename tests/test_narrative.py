@@ -4,7 +4,7 @@ change the numbers and the text changes with them (hand-made tables)."""
 import numpy as np
 import pandas as pd
 
-from liushou_analysis import narrative
+from liushou_analysis.report import narrative
 
 
 def estimates(placebo_high: float) -> pd.DataFrame:

@@ -61,7 +61,7 @@ def test_ci_runs_make_test_and_fails_on_failure():
 
 
 def test_layout_exists():
-    for name in ["liushou_analysis", "liushou_analysis/notebooks", "data_raw", "data_clean", "reports", "tests", "benchmarks",
+    for name in ["liushou_analysis", "liushou_analysis/report/notebooks", "data_raw", "data_clean", "reports", "tests", "benchmarks",
                  "environment.yml", "pyproject.toml", "Makefile", "README.md", ".ci/run"]:
         assert (ROOT / name).exists(), name
 
@@ -72,7 +72,7 @@ def test_package_data_ships_every_data_file_the_package_reads():
     package = ROOT / "liushou_analysis"
     files = [p.relative_to(package) for p in package.rglob("*") if p.is_file()
              and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
-    assert {f.parts[0] for f in files} >= {"data", "fonts", "templates"}
+    assert {"/".join(f.parts[:2]) for f in files} >= {"data/codebook.csv", "report/fonts", "report/templates"}
     missing = [str(f) for f in files if not any(f.match(g) for g in globs)]
     assert not missing, f"add to [tool.setuptools.package-data]: {missing}"
 
@@ -97,7 +97,7 @@ def test_importing_the_package_and_asking_for_help_load_no_heavy_library():
     # the lazy names still resolve to the functions
     out = _fresh("from liushou_analysis import clean_dataset, SurveyDesign, pairing; print(clean_dataset.__module__, "
                  "SurveyDesign.__name__, pairing.__name__)")
-    assert out.stdout.split() == ["liushou_analysis.cleaning.pipeline", "SurveyDesign", "liushou_analysis.pairing"]
+    assert out.stdout.split() == ["liushou_analysis.cleaning.pipeline", "SurveyDesign", "liushou_analysis.statistics.pairing"]
 
 
 def test_python_m_runs_the_command():

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liushou_analysis import pairing
+from liushou_analysis.statistics import pairing
 from liushou_analysis.synth import study
 
 
@@ -68,7 +68,7 @@ def test_ipw_sandwich_without_covariates_is_the_two_sample_standard_error():
     # Exact identity: with an intercept-only propensity the ATT weights are constant, the
     # estimate is the difference in means, and the stacked sandwich reduces to the
     # unpooled two-sample variance s1^2/n1 + s0^2/n0 (with divisors n_g and a factor n/(n-1)).
-    from liushou_analysis.effects import ipw_effect
+    from liushou_analysis.statistics.effects import ipw_effect
 
     rng = np.random.default_rng(3)
     d = pd.DataFrame({"y": rng.normal(size=200), "t": (rng.random(200) < 0.3).astype(int), "one": 1.0})
@@ -130,7 +130,7 @@ def test_full_simulation_study_on_the_generator():
     """Planted truth: 1,000 counties per scenario (seeds 1-1000); writes
     reports/validation/pairing_study.csv. Coverage must be 93-97% (Monte
     Carlo SE 0.7 points)."""
-    from liushou_analysis.config import ROOT
+    from liushou_analysis.core.config import ROOT
 
     summary = study.summarise(study.run(range(1, 1001), workers=2))
     out = ROOT / "reports" / "validation" / "pairing_study.csv"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liushou_analysis.ranks import class_rank, percentile_rank, rank_change
+from liushou_analysis.indicators.ranks import class_rank, percentile_rank, rank_change
 
 
 def test_class_rank_methods_by_hand():

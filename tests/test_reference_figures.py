@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from liushou_analysis import care
+from liushou_analysis.indicators import care
 
 
 def figures():

@@ -22,11 +22,12 @@ import nbformat
 import pandas as pd
 import pytest
 
-from liushou_analysis import config, plotting
+from liushou_analysis.core import config
+from liushou_analysis.report import plotting
 from liushou_analysis.cli import main
-from liushou_analysis.codebook import load_codebook
-from liushou_analysis.errors import UserError
-from liushou_analysis.reporting import NotebookFailed, run_report, stale_reason
+from liushou_analysis.core.codebook import load_codebook
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.report.runner import NotebookFailed, run_report, stale_reason
 from liushou_analysis.synth.generate import synthesize
 
 PAGES = ["00_data_quality", "01_care_arrangements", "02_pairing_and_rank", "03_reward_points"]
@@ -295,7 +296,8 @@ def test_payout_summary_adds_up_to_the_audit_trail(sample_clean):
     """Hand check: the year's totals are the sums of the scheme's own tables,
     and the audit trail (one row per pupil and clause) adds up to the
     pupils' awards and to the rank and conduct points per pupil."""
-    from liushou_analysis import scoring, scoring_io
+    from liushou_analysis.scoring import contract as scoring_io
+    from liushou_analysis.scoring import engine as scoring
 
     inputs = scoring_io.from_clean(sample_clean[0])
     out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"],
@@ -324,7 +326,7 @@ def test_report_never_replaces_a_folder_that_is_not_a_report(tmp_path, sample_di
 
 def test_published_notebooks_and_pages_carry_no_local_paths(report):
     """The executed notebooks and pages of a report name no folder of the machine that made it."""
-    from liushou_analysis.config import ROOT
+    from liushou_analysis.core.config import ROOT
 
     out, raw = report
     local = [str(ROOT), str(Path.home()), str(out.resolve().parent), str(Path(raw).resolve())]

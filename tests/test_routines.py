@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from liushou_analysis.routines import FIVE_COMPONENTS, archive_completeness, five_ones, three_ones
+from liushou_analysis.indicators.routines import FIVE_COMPONENTS, archive_completeness, five_ones, three_ones
 
 
 def contacts(rows):

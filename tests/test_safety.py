@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from liushou_analysis import outputs
+from liushou_analysis.core import outputs
 from liushou_analysis.cleaning import pseudonym
 from liushou_analysis.cleaning.pipeline import clean_dataset
-from liushou_analysis.errors import UserError
+from liushou_analysis.core.errors import UserError
 
 from . import schoolfiles as sf
 from .cli_runner import liushou
@@ -148,8 +148,8 @@ def test_a_failed_clean_leaves_the_previous_tables_and_no_temporary_folder(tmp_p
 
 
 def test_a_truncated_table_is_caught_by_its_checksum(tmp_path, key):
-    from liushou_analysis.reporting import stale_reason
-    from liushou_analysis.scoring_io import read_clean
+    from liushou_analysis.report.runner import stale_reason
+    from liushou_analysis.scoring.contract import read_clean
 
     raw = school_folder(tmp_path / "raw")
     out = tmp_path / "clean"
@@ -177,7 +177,7 @@ def test_a_second_run_on_the_same_folder_stops_with_a_sentence(tmp_path, key):
 
 
 def test_an_interrupted_report_leaves_the_previous_report(tmp_path, sample_dir, sample_clean):
-    from liushou_analysis.reporting import NotebookFailed, run_report
+    from liushou_analysis.report.runner import NotebookFailed, run_report
 
     clean, _ = sample_clean
     nbdir = tmp_path / "nb"
@@ -394,7 +394,7 @@ def test_dates_outside_the_school_years_are_not_kept(tmp_path, key):
 
 def test_a_long_cell_is_cut_in_free_text_and_reported_in_a_coded_field(tmp_path, key):
     """Reference: rawread.MAX_CELL (2,000 characters). The memory bound itself is benchmarks/long_cell.py."""
-    from liushou_analysis.rawread import MAX_CELL, TRUNCATED
+    from liushou_analysis.readers.rawread import MAX_CELL, TRUNCATED
 
     raw = school_folder(tmp_path / "raw")
     term = raw / "2024-2025-1" / "东山中学"
@@ -422,7 +422,7 @@ def test_outputs_made_before_the_marker_are_still_replaced(tmp_path, key):
 
 
 def test_folder_litter_does_not_make_the_clean_tables_stale(tmp_path, key):
-    from liushou_analysis.reporting import stale_reason
+    from liushou_analysis.report.runner import stale_reason
 
     raw = school_folder(tmp_path / "raw")
     clean_dataset(raw, tmp_path / "clean")

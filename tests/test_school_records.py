@@ -23,8 +23,8 @@ import pytest
 
 from liushou_analysis.cleaning.pipeline import clean_dataset
 from liushou_analysis.cleaning.pseudonym import pseudonyms
-from liushou_analysis.errors import UserError
-from liushou_analysis.status import either_parent, strict_both_3m
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.indicators.status import either_parent, strict_both_3m
 
 from . import schoolfiles as sf
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liushou_analysis.errors import UserError
-from liushou_analysis.scoring import (RewardRules, helper_points, pupil_awards, pupil_points, score_scheme)
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.scoring.engine import RewardRules, helper_points, pupil_awards, pupil_points, score_scheme
 
 
 def class_scores(year, semester, totals, cls="7-1"):

@@ -26,7 +26,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from liushou_analysis.scoring import RewardRules, plan_exams, pupil_points, score_scheme
+from liushou_analysis.scoring.engine import RewardRules, plan_exams, pupil_points, score_scheme
 
 
 def exam(year, semester, cls, grade, totals: dict) -> pd.DataFrame:

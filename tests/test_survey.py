@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liushou_analysis.survey import SurveyDesign
+from liushou_analysis.statistics.survey import SurveyDesign
 
 REF = Path(__file__).resolve().parent / "reference" / "api"
 
@@ -179,7 +179,7 @@ def test_confidence_intervals_cover_the_population_mean_quick(api):
 @pytest.mark.slow
 def test_confidence_intervals_cover_the_population_mean_full(api):
     """Full version (2,000 samples each), writing reports/validation/survey_coverage.csv."""
-    from liushou_analysis import config
+    from liushou_analysis.core import config
 
     reps = 2000
     cov = _coverage(api["apipop"].dropna(subset=["api00"]), reps=reps, seed=12)

@@ -79,8 +79,8 @@ def test_only_the_generator_and_validation_code_mention_the_truth_folder():
     package = Path(__file__).resolve().parents[1] / "liushou_analysis"
     readers = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")
                      if "_truth" in p.read_text(encoding="utf-8") or "TRUTH_DIR" in p.read_text(encoding="utf-8"))
-    # cli.py checks a folder is a county before replacing it; terms.py skips the folder;
+    # cli.py checks a folder is a county before replacing it; core/terms.py skips the folder;
     # cleaning/pseudonym.py checks the generator's signature (synthetic data may use the demo key);
-    # reporting.py passes a signed county's planted effects file to notebook 02 as a parameter
-    allowed = {"cli.py", "terms.py", "cleaning/pseudonym.py", "reporting.py"}
+    # report/runner.py passes a signed county's planted effects file to notebook 02 as a parameter
+    allowed = {"cli.py", "core/terms.py", "cleaning/pseudonym.py", "report/runner.py"}
     assert all(r.startswith("synth/") or r in allowed for r in readers), readers

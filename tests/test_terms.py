@@ -1,7 +1,7 @@
 import pytest
 
-from liushou_analysis.errors import UserError
-from liushou_analysis.terms import Term, dataset_terms, terms_up_to
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.core.terms import Term, dataset_terms, terms_up_to
 
 
 def test_parse_and_order():

@@ -1,4 +1,4 @@
-"""Rebuild the CJK font subset the package ships (liushou_analysis/fonts/).
+"""Rebuild the CJK font subset the package ships (liushou_analysis/report/fonts/).
 
 The figures are labelled in Chinese. So that they render on a machine with no
 Chinese fonts installed, the package carries a subset of Noto Sans CJK SC
@@ -22,7 +22,7 @@ from fontTools import subset
 from fontTools.ttLib import TTCollection
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "liushou_analysis" / "fonts" / "LiushouSansSC-Regular.otf"
+OUT = ROOT / "liushou_analysis" / "report" / "fonts" / "LiushouSansSC-Regular.otf"
 FAMILY = "Liushou Sans SC"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from liushou_analysis import codebook
+from liushou_analysis.core import codebook
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "forms.md"
 FIRST_TABLE = "| field | header labels | meaning |"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .. import codebook
-from ..rawread import normalise_label
+from liushou_analysis.core import codebook
+from liushou_analysis.readers.rawread import normalise_label
 
 #: Header codes that name the total's columns in one-row score headers.
 _TOTAL_ALIASES = {"total_score": "score:total", "class_rank": "class_rank:total", "school_rank": "school_rank:total"}

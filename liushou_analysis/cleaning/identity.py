@@ -40,7 +40,7 @@ from pathlib import PurePosixPath
 import numpy as np
 import pandas as pd
 
-from .settings import DatasetSettings
+from liushou_analysis.cleaning.settings import DatasetSettings
 
 _SCHOOL_SUFFIX = ("九年一贯制学校|中心小学|中心学校|初级中学|完全小学|实验学校|学校|中学|小学|初中|完小|中心校|教学点")
 _SCHOOL = re.compile(rf"[\u4e00-\u9fff]{{2,20}}?(?:{_SCHOOL_SUFFIX})")
@@ -163,7 +163,7 @@ LINK_COLUMNS = ["student_no", "number_source", "registry_no", "_id_number", "_na
 
 def normalise_name(names: pd.Series) -> pd.Series:
     """Names as compared: NFKC, no spaces, no status word in brackets."""
-    from .values import split_status_from_names
+    from liushou_analysis.cleaning.values import split_status_from_names
 
     cleaned, _ = split_status_from_names(names)
     return cleaned.str.replace(r"\s+", "", regex=True).where(lambda s: s.str.len() > 0)

@@ -42,20 +42,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import codebook
-from .._version import __version__
-from ..errors import UserError
-from ..outputs import check_target, publish_dir
-from ..privacy import mask_text
-from ..rawread import file_sha256, litter_reason, normalise_label, read_raw_file
-from ..terms import term_folders
-from . import schemas, values as V
-from .fields import field_of
-from .forms import recognise
-from .identity import evidence_of, link_pupils, resolve_schools
-from .pseudonym import is_synthetic, load_key, pseudonyms
-from .settings import load_settings
-from .tables import CLEANERS, NAME_FIELDS, SheetInput, SheetJob, clean_scores
+from liushou_analysis.core import codebook
+from liushou_analysis._version import __version__
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.core.outputs import check_target, publish_dir
+from liushou_analysis.core.privacy import mask_text
+from liushou_analysis.readers.rawread import file_sha256, litter_reason, normalise_label, read_raw_file
+from liushou_analysis.core.terms import term_folders
+from liushou_analysis.cleaning import schemas, values as V
+from liushou_analysis.cleaning.fields import field_of
+from liushou_analysis.readers.forms import recognise
+from liushou_analysis.cleaning.identity import evidence_of, link_pupils, resolve_schools
+from liushou_analysis.cleaning.pseudonym import is_synthetic, load_key, pseudonyms
+from liushou_analysis.cleaning.settings import load_settings
+from liushou_analysis.cleaning.tables import CLEANERS, NAME_FIELDS, SheetInput, SheetJob, clean_scores
 
 TABLES = ["pupils", "enrolment", "classes", "exams", "households", "archive", "pairings", "contacts", "conduct"]
 #: What identifies one row of each clean table (beyond the term).
@@ -407,7 +407,7 @@ def _key_identifiers(tables: dict[str, pd.DataFrame], key: bytes) -> None:
     pupil's identity (``school|number``, or a registry or ID number) becomes
     its keyed hash and every identifier column is dropped.
     """
-    from .identity import LINK_COLUMNS
+    from liushou_analysis.cleaning.identity import LINK_COLUMNS
 
     for name, frame in tables.items():
         if "_identity" in frame:
@@ -526,7 +526,7 @@ def write_quarantine_xlsx(q: pd.DataFrame, issues: pd.DataFrame, path: Path) -> 
     and the reason in Chinese."""
     from openpyxl import Workbook
 
-    from ..xlsxio import safe_text, save_workbook
+    from liushou_analysis.core.xlsxio import safe_text, save_workbook
 
     wb = Workbook()
     for ws, frame, title in ((wb.active, q, "未采用的行"), (None, issues, "置为未知的字段")):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import UserError
+from liushou_analysis.core.errors import UserError
 
 #: Demo key, used only for synthetic datasets. Never use it for real data.
 DEMO_KEY = b"liushou-demo-key-for-synthetic-data-only"
@@ -47,8 +47,8 @@ SIGNATURE_FILE = "_truth/signature.json"
 def dataset_signature(dataset_dir: Path) -> str:
     """HMAC (demo key) of every file of a dataset folder with its checksum,
     leaving out the signature itself and liushou's own marker and lock files."""
-    from ..outputs import MARKER
-    from ..rawread import file_sha256
+    from liushou_analysis.core.outputs import MARKER
+    from liushou_analysis.readers.rawread import file_sha256
 
     root = Path(dataset_dir)
     lines = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .. import codebook
+from liushou_analysis.core import codebook
 
 _KEY = pa.Check.str_matches(r"^[PTHG][0-9a-f]{16}$")
 _TERM = pa.Check.str_matches(r"^\d{4}-\d{4}-[12]$")

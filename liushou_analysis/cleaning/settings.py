@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import codebook
-from ..errors import UserError
+from liushou_analysis.core import codebook
+from liushou_analysis.core.errors import UserError
 
 SETTINGS_FILE = "liushou.toml"
 

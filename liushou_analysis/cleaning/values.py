@@ -15,8 +15,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .. import codebook
-from ..rawread import EXCEL_ERROR
+from liushou_analysis.core import codebook
+from liushou_analysis.readers.rawread import EXCEL_ERROR
 
 #: Excel's day zero for the 1900 date system (serial 1 = 1900-01-01, with
 #: Excel's phantom 1900-02-29 absorbed by starting on 30 December).

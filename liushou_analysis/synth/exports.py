@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import codebook
-from .calibration import Messiness
-from .model import GRADE_ZH, SUBJECTS_BY_GRADE, County
-from .writers import Sheet
+from liushou_analysis.core import codebook
+from liushou_analysis.synth.calibration import Messiness
+from liushou_analysis.synth.model import GRADE_ZH, SUBJECTS_BY_GRADE, County
+from liushou_analysis.synth.writers import Sheet
 
 TABLE_ZH = {
     "roster": "学生名册", "classes": "班级信息", "scores": "期末成绩", "pairings": "结对帮扶名单",

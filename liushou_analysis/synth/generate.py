@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._version import __version__
-from ..cleaning.pseudonym import sign_dataset
-from ..outputs import publish_dir
-from . import exports, people
-from .calibration import Calibration, Messiness
-from .exports import Context, FileMess, build_scores, builder, slice_term, tables_for_semester
-from .model import SUBJECTS_BY_GRADE, County, build_county, stream
-from .writers import write_csv, write_html_xls, write_xlsx
+from liushou_analysis._version import __version__
+from liushou_analysis.cleaning.pseudonym import sign_dataset
+from liushou_analysis.core.outputs import publish_dir
+from liushou_analysis.synth import exports, people
+from liushou_analysis.synth.calibration import Calibration, Messiness
+from liushou_analysis.synth.exports import Context, FileMess, build_scores, builder, slice_term, tables_for_semester
+from liushou_analysis.synth.model import SUBJECTS_BY_GRADE, County, build_county, stream
+from liushou_analysis.synth.writers import write_csv, write_html_xls, write_xlsx
 
 TRUTH_DIR = "_truth"
 
@@ -92,7 +92,7 @@ def write_county(county: County, out: Path, messiness: Messiness | None = None, 
     """Write every term's exports and the truth under ``out``, replacing it
     only when it holds an earlier synthetic county (:mod:`..outputs`), and
     sign the files so that only this folder may use the demo key."""
-    from .study import planted_effects
+    from liushou_analysis.synth.study import planted_effects
 
     with publish_dir(Path(out), "synth") as work:
         result = _write_county(county, work, messiness, progress)

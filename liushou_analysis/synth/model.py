@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from . import people
-from .calibration import PUPILS_PER_HELPER, Calibration, Messiness
+from liushou_analysis.synth import people
+from liushou_analysis.synth.calibration import PUPILS_PER_HELPER, Calibration, Messiness
 
 GRADE_ZH = {7: "七", 8: "八", 9: "九"}
 

@@ -1,7 +1,7 @@
 """The bundled sample county: ``python -m liushou_analysis.synth.sample [OUT]``.
 
 Regenerates ``data_raw/sample`` (or OUT) with the parameters fixed in
-:mod:`liushou_analysis.config`; a test checks the committed copy is identical.
+:mod:`liushou_analysis.core.config`; a test checks the committed copy is identical.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import config
-from .generate import synthesize
+from liushou_analysis.core import config
+from liushou_analysis.synth.generate import synthesize
 
 
 def make_sample(out: Path | None = None, progress=None) -> dict:

@@ -2,7 +2,7 @@
 
 Each replicate draws a county with :func:`build_county` (the truth tables;
 no files are written, as the cleaning is tested separately), forms the
-pairing cohort of one term (:func:`liushou_analysis.pairing.cohort`), runs
+pairing cohort of one term (:func:`liushou_analysis.statistics.pairing.cohort`), runs
 every estimator and compares it with the planted truth.
 
 The truth is the effect on the treated (ATT) on the percentile scale: for
@@ -39,9 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import pairing
-from .calibration import Calibration
-from .model import SUBJECTS, SUBJECTS_BY_GRADE, County, _left_behind_flags, build_county
+from liushou_analysis.statistics import pairing
+from liushou_analysis.synth.calibration import Calibration
+from liushou_analysis.synth.model import SUBJECTS, SUBJECTS_BY_GRADE, County, _left_behind_flags, build_county
 
 SCENARIOS = ("last_exam", "stable_trait")
 #: Score points per SD of ability in each grade's total (see the module docstring).

@@ -26,7 +26,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
-from ..xlsxio import save_workbook
+from liushou_analysis.core.xlsxio import save_workbook
 
 #: Column index of the stray formatted cell (XFD, Excel's last column).
 WIDE_COLUMN = 16384

@@ -4,7 +4,7 @@ Households are surveyed once a school year (semester 1), so a term uses
 the latest survey at or before it (:func:`survey_term`). Every pupil
 enrolled in the term is a row of :func:`term_frame`, surveyed or not.
 
-Confidence intervals are design-based (:class:`~liushou_analysis.survey.SurveyDesign`):
+Confidence intervals are design-based (:class:`~liushou_analysis.statistics.survey.SurveyDesign`):
 strata are schools and clusters are classes. The survey is a census of
 the classes, so the interval describes how far the share could move with
 another draw of pupils from the same classes, not sampling from the county.
@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import routines
-from . import status as lb_status
-from .codebook import preferred_label
-from .disclosure import MIN_CELL, suppress_small_groups, suppression_mask
-from .errors import UserError
-from .scoring_io import read_clean
-from .survey import SurveyDesign
+from liushou_analysis.indicators import routines
+from liushou_analysis.indicators import status as lb_status
+from liushou_analysis.core.codebook import preferred_label
+from liushou_analysis.report.disclosure import MIN_CELL, suppress_small_groups, suppression_mask
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.scoring.contract import read_clean
+from liushou_analysis.statistics.survey import SurveyDesign
 
 DEFINITIONS = lb_status.DEFINITIONS
 DEFINITION_LABELS = {
@@ -105,7 +105,7 @@ def care_shares(frame: pd.DataFrame, definition: str, by: str | None = None, k: 
     (overall, or per ``by``: "school" or "grade"), with design-based 95%
     intervals. Published: the pupils per cell (``pupils``) and the share are
     suppressed (missing) where the cell, or a cell needed to protect it, has
-    fewer than ``k`` pupils (:mod:`~liushou_analysis.disclosure`)."""
+    fewer than ``k`` pupils (:mod:`~liushou_analysis.report.disclosure`)."""
     lb = frame[frame[definition].astype("boolean").fillna(False).astype(bool) & frame.care_arrangement.notna()]
     if lb.empty:
         return pd.DataFrame(columns=["domain", "care", "care_label", "pupils", "share", "ci_low", "ci_high"])
@@ -142,7 +142,7 @@ def reference_figures() -> pd.DataFrame:
     ``not_stated``), whom the share is of, the indicator, the stated share and
     counts, and the breakdown (``split``) it belongs to. ``reference_pct`` is
     the share the comparison uses: the stated one, else counts' share."""
-    f = pd.read_csv(Path(__file__).with_name("data") / "reference_figures.csv", comment="#",
+    f = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "reference_figures.csv", comment="#",
                     dtype={"reference_pct": str})
     f["stated_pct"] = pd.to_numeric(f.reference_pct)
     f["stated_decimals"] = f.reference_pct.str.partition(".")[2].str.len().fillna(0).astype(int)
@@ -265,7 +265,7 @@ def scores_by_care(clean_dir: Path, term: str, frame: pd.DataFrame, k: int = MIN
     children living with their parents are the comparison), with
     design-based 95% intervals. Descriptive only: care arrangements differ
     in family income, age and much else, so a gap is not an effect of care."""
-    from .pairing import from_clean as pairing_panel, term_index
+    from liushou_analysis.statistics.pairing import from_clean as pairing_panel, term_index
 
     panel = pairing_panel(clean_dir)
     ti = int(term_index(pd.Series([term])).iloc[0])

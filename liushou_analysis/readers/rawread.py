@@ -11,7 +11,7 @@ row's number in the source so problems can be reported where they are.
 Values are returned as found (strings, numbers, dates); normalising them
 is the cleaning step's job. Problems the user must fix (a file that cannot
 be opened or decoded, a sheet with no recognisable header) raise
-:class:`~liushou_analysis.errors.UserError` with one plain sentence.
+:class:`~liushou_analysis.core.errors.UserError` with one plain sentence.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import codebook
-from .errors import UserError
+from liushou_analysis.core import codebook
+from liushou_analysis.core.errors import UserError
 
 #: CSV encodings tried, in order, when a file has no byte-order mark.
 CSV_ENCODINGS = ("utf-8", "gbk", "gb18030")

@@ -15,7 +15,7 @@ def project_root() -> Path:
     """The project folder: ``$LIUSHOU_HOME``, else the checkout this package is in, else the cwd."""
     if os.environ.get("LIUSHOU_HOME"):
         return Path(os.environ["LIUSHOU_HOME"]).resolve()
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[2]
     return here if (here / "pyproject.toml").exists() else Path.cwd()
 
 
@@ -24,7 +24,7 @@ DATA_RAW = ROOT / "data_raw"
 DATA_CLEAN = ROOT / "data_clean"
 REPORTS = ROOT / "reports"
 #: The term notebooks ship inside the package, so an installed wheel can render a report from any folder.
-NOTEBOOKS = Path(__file__).resolve().with_name("notebooks")
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "report" / "notebooks"
 
 #: The bundled sample county: how `make sample` regenerates it.
 SAMPLE_DATASET = "sample"

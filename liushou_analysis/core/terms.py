@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UserError
+from liushou_analysis.core.errors import UserError
 
 _TERM = re.compile(r"^(\d{4})-(\d{4})-([12])$")
 _YEAR_SEMESTER = re.compile(r"^(\d{4})\s*[-—~至]\s*(\d{4})\s*(?:学年度?)?\s*(?:第\s*)?(?P<s>[一二12上下])\s*学?期?$")

@@ -104,7 +104,7 @@ def archive_completeness(archive: pd.DataFrame, left_behind: pd.DataFrame, by: s
     archive : DataFrame
         The clean ``archive`` table.
     left_behind : DataFrame
-        Output of :func:`liushou_analysis.status.left_behind_status` (pupil,
+        Output of :func:`liushou_analysis.indicators.status.left_behind_status` (pupil,
         term, school and one column per definition).
     definition : str
         Which definition picks the left-behind pupils. A left-behind pupil

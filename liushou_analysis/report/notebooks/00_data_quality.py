@@ -22,8 +22,9 @@ min_cell = 10
 
 # %%
 
-from liushou_analysis import narrative, plotting, quality
-from liushou_analysis.reporting import Publisher, context
+from liushou_analysis.report import narrative, plotting
+from liushou_analysis.indicators import quality
+from liushou_analysis.report.runner import Publisher, context
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "00_data_quality")

@@ -27,15 +27,15 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from . import config
-from ._version import __version__
-from .codebook import codebook_version
-from .disclosure import MIN_CELL
-from .errors import Incomplete, UserError
-from .outputs import check_target, publish_dir
-from .plotting import FONT_FILE, MISSING_GLYPH
-from .terms import term_folders
-from .xlsxio import safe_frame
+from liushou_analysis.core import config
+from liushou_analysis._version import __version__
+from liushou_analysis.core.codebook import codebook_version
+from liushou_analysis.report.disclosure import MIN_CELL
+from liushou_analysis.core.errors import Incomplete, UserError
+from liushou_analysis.core.outputs import check_target, publish_dir
+from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
+from liushou_analysis.core.terms import term_folders
+from liushou_analysis.core.xlsxio import safe_frame
 
 NOTEBOOK_TITLES = {
     "00_data_quality": "数据质量 Data quality",
@@ -46,7 +46,7 @@ NOTEBOOK_TITLES = {
 
 
 def _payable(clean_dir: Path, term: str) -> tuple[bool, str]:
-    from .scoring_io import term_school_year
+    from liushou_analysis.scoring.contract import term_school_year
 
     year, why = term_school_year(clean_dir, term)
     return year is not None, why
@@ -123,9 +123,9 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
         return f"they were made by liushou_analysis {manifest.get('package_version')}, this is {__version__}"
     if manifest.get("codebook_version") != codebook_version():
         return "the codebook changed since they were made"
-    from .cleaning.pipeline import data_files
-    from .cleaning.settings import SETTINGS_FILE
-    from .rawread import file_sha256
+    from liushou_analysis.cleaning.pipeline import data_files
+    from liushou_analysis.cleaning.settings import SETTINGS_FILE
+    from liushou_analysis.readers.rawread import file_sha256
 
     recorded = {f["file"]: f["sha256"] for f in manifest["files"] + manifest.get("files_not_used", [])}
     current = {p.relative_to(raw_dir).as_posix(): p for folder in term_folders(raw_dir).values()
@@ -140,7 +140,7 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
     changed = [name for name, path in current.items() if file_sha256(path) != recorded[name]]
     if changed:
         return f"{len(changed)} raw file(s) changed since they were made (e.g. {changed[0]})"
-    from .scoring_io import changed_files
+    from liushou_analysis.scoring.contract import changed_files
 
     damaged = changed_files(clean_dir)
     if damaged or "checksums" not in manifest:
@@ -291,7 +291,7 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
     """Run the term report; returns the path of its ``index.html``. Stops
     (:class:`~.errors.Incomplete`) when the clean tables are incomplete,
     unless ``allow_incomplete``."""
-    from .cleaning.pipeline import clean_dataset
+    from liushou_analysis.cleaning.pipeline import clean_dataset
 
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     raw_dir = Path(raw_dir)

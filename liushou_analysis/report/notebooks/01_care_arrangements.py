@@ -24,9 +24,10 @@ definition = "either_parent"
 
 # %%
 
-from liushou_analysis import care, narrative, plotting
-from liushou_analysis.disclosure import suppress_counts
-from liushou_analysis.reporting import Publisher, context
+from liushou_analysis.indicators import care
+from liushou_analysis.report import narrative, plotting
+from liushou_analysis.report.disclosure import suppress_counts
+from liushou_analysis.report.runner import Publisher, context
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "01_care_arrangements")

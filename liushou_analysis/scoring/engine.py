@@ -39,9 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codebook import PUPIL_HELPER_ROLES
-from .errors import UserError
-from .ranks import class_rank
+from liushou_analysis.core.codebook import PUPIL_HELPER_ROLES
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.indicators.ranks import class_rank
 
 
 @dataclass(frozen=True)

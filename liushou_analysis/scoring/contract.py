@@ -45,14 +45,14 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from . import codebook
-from .cleaning import values as V
-from .errors import UserError
-from .privacy import mask_one
-from .rawread import csv_rows, header_row, normalise_label, workbook_rows
-from .scoring import LEFT_BEHIND_DEFINITIONS
-from .terms import SEMESTER_WORDS
-from .xlsxio import safe_frame, safe_text, save_workbook
+from liushou_analysis.core import codebook
+from liushou_analysis.cleaning import values as V
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.core.privacy import mask_one
+from liushou_analysis.readers.rawread import csv_rows, header_row, normalise_label, workbook_rows
+from liushou_analysis.scoring.engine import LEFT_BEHIND_DEFINITIONS
+from liushou_analysis.core.terms import SEMESTER_WORDS
+from liushou_analysis.core.xlsxio import safe_frame, safe_text, save_workbook
 
 CONTRACT = {
     "scores": ["pupil_id", "class_id", "school_year", "semester", "total_score"],
@@ -207,7 +207,7 @@ def check_inputs(scores, pairings, conduct, classes, pupils=None, max_total: flo
     and the problems found. A total above ``max_total`` (default: the most
     the cleaning accepts for a total, ten subjects' full marks) is a problem,
     not a pupil who came first."""
-    from .cleaning.tables import SCORE_MAX
+    from liushou_analysis.cleaning.tables import SCORE_MAX
 
     max_total = SCORE_MAX["total"] if max_total is None else max_total
     problems = Problems()
@@ -394,7 +394,7 @@ def changed_files(clean_dir: Path, files: list[str] | None = None) -> list[str]:
     files, or ``files``); none when the manifest records no checksums."""
     import json
 
-    from .rawread import file_sha256
+    from liushou_analysis.readers.rawread import file_sha256
 
     try:
         recorded = json.loads((Path(clean_dir) / "manifest.json").read_text(encoding="utf-8")).get("checksums", {})
@@ -461,7 +461,7 @@ def pupil_status(clean_dir: Path, year_of: dict[str, int]) -> pd.DataFrame | Non
     per pupil and school year, from the clean households and pupils tables;
     a pupil counts as left behind in a school year when any record of that
     year says so. None when the dataset has no households table."""
-    from . import status
+    from liushou_analysis.indicators import status
 
     if not (Path(clean_dir) / "households.parquet").exists():
         return None

@@ -46,10 +46,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import status as lb_status
-from .effects import COLUMNS, estimate_effect, ipw_effect
-from .ranks import percentile_rank
-from .scoring_io import ranked_totals, read_clean
+from liushou_analysis.indicators import status as lb_status
+from liushou_analysis.statistics.effects import COLUMNS, estimate_effect, ipw_effect
+from liushou_analysis.indicators.ranks import percentile_rank
+from liushou_analysis.scoring.contract import ranked_totals, read_clean
 
 #: Covariates of the adjusted estimators (built by :func:`cohort`).
 BASELINE = ["base_z", "base_z2", "base_z3"]

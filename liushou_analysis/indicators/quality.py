@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .care import survey_term
-from .errors import UserError
-from .scoring_io import read_clean
+from liushou_analysis.indicators.care import survey_term
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.scoring.contract import read_clean
 
 #: Fields whose missingness the notebook shows per school: (table, column, what it is).
 KEY_FIELDS = [

@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import UserError
-from .terms import Term
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.core.terms import Term
 
 MARKER = ".liushou-output"
 

@@ -32,14 +32,14 @@ def main() -> int:
     d[["rank", "rank_of"]] = class_rank(d, "score", ["cls", "exam"])
     timings["class_rank"] = time.perf_counter() - start
     start = time.perf_counter()
-    d["pct"] = percentile_rank(d, "score", by=["cls", "exam"])
+    d["percentile"] = percentile_rank(d, "score", by=["cls", "exam"])
     timings["percentile_rank"] = time.perf_counter() - start
     d["ref"] = d.pupil % 2 == 0
     start = time.perf_counter()
     percentile_rank(d, "score", by=["cls", "exam"], reference="ref")
     timings["percentile_rank_vs_subset"] = time.perf_counter() - start
     start = time.perf_counter()
-    rank_change(d, "pupil", "exam", 0, 1, percentile="pct")
+    rank_change(d, "pupil", "exam", 0, 1, percentile="percentile")
     timings["rank_change"] = time.perf_counter() - start
     total = sum(timings.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

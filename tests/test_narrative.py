@@ -15,7 +15,7 @@ def estimates(placebo_high: float) -> pd.DataFrame:
 
 
 def selection(paired: float) -> pd.DataFrame:
-    return pd.DataFrame({"group": ["paired", "unpaired"], "base_pct": [paired, 53.4]})
+    return pd.DataFrame({"group": ["paired", "unpaired"], "base_percentile": [paired, 53.4]})
 
 
 def test_pairing_text_follows_the_numbers():

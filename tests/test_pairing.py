@@ -14,6 +14,7 @@ import pytest
 
 from liushou_analysis.statistics import pairing
 from liushou_analysis.synth import study
+from liushou_analysis.store import CleanStore
 
 
 def test_percentile_among_others_is_the_hand_worked_value():
@@ -46,15 +47,15 @@ def test_panel_and_cohort_follow_the_pairing_history():
     p = _toy_panel()
     assert p.loc[(p.pupil == 2) & (p.term_index == 0), "helper_type"].item() == "peer+teacher"
     # term 0: 50, 60, 70, 80 -> 12.5, 37.5, 62.5, 87.5
-    assert p[p.term_index == 0].sort_values("pupil").pct.tolist() == [12.5, 37.5, 62.5, 87.5]
+    assert p[p.term_index == 0].sort_values("pupil").percentile.tolist() == [12.5, 37.5, 62.5, 87.5]
     c = pairing.cohort(p, 2)
     # pupil 1 was paired before term 2 (out), pupil 4 has no term-1 rank (out)
     assert sorted(c.pupil) == [2, 3]
     assert c.set_index("pupil").treated.to_dict() == {2: 1, 3: 0}
     row = c.set_index("pupil").loc[2]
     # term 1 among 60, 50, 70 -> 2's 50 is 100 * 0.5 / 3; term 2 among 70, 65, 60, 80 -> 65 is 37.5
-    assert row.base_pct == pytest.approx(100 / 6) and row.end_pct == 37.5
-    assert row.change == pytest.approx(37.5 - 100 / 6) and row.pre_pct == 37.5
+    assert row.base_percentile == pytest.approx(100 / 6) and row.end_percentile == 37.5
+    assert row.change == pytest.approx(37.5 - 100 / 6) and row.pre_percentile == 37.5
     assert row.helper_type == "peer+teacher"
 
 
@@ -84,7 +85,8 @@ def test_sample_shows_the_ashenfelter_dip(sample_clean):
     """The bundled sample was drawn with pairing chosen on the last exam: the
     placebo pre-trend of the term-2 cohort is clearly negative (pupils were
     picked after a fall), and the naive contrast exceeds the adjusted ones."""
-    p = pairing.from_clean(sample_clean[0])
+    store = CleanStore(sample_clean[0])
+    p = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
     # households are surveyed in semester 1; semester 2 carries the flags forward
     assert p.groupby("term_index").either.apply(lambda s: s.notna().mean()).min() > 0.85
     terms = sorted(p.term_index.unique())

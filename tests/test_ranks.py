@@ -54,8 +54,8 @@ def test_percentile_rank_against_a_reference_subset():
 def test_rank_change_by_hand_keeps_absent_pupils():
     # a: 9th -> 1st rises 8 places; b: 2nd -> 5th falls 3; c missed the end exam; d missed the base exam
     d = pd.DataFrame({"pupil": ["a", "a", "b", "b", "c", "c", "d"], "term": [1, 2, 1, 2, 1, 2, 2],
-                      "rank": [9, 1, 2, 5, 4, None, 3], "pct": [10, 95, 90, 60, 50, None, 70]})
-    r = rank_change(d, "pupil", "term", 1, 2, percentile="pct").set_index("pupil")
+                      "rank": [9, 1, 2, 5, 4, None, 3], "percentile": [10, 95, 90, 60, 50, None, 70]})
+    r = rank_change(d, "pupil", "term", 1, 2, percentile="percentile").set_index("pupil")
     assert r.places_risen["a"] == 8 and r.places_risen["b"] == -3
     assert r.percentile_change["a"] == 85 and r.percentile_change["b"] == -30
     assert r.missed_end["c"] and not r.missed_base["c"] and pd.isna(r.places_risen["c"])

@@ -1,5 +1,5 @@
 """The figures the source documents quote (liushou_analysis/data/reference_figures.csv)
-and their comparison (care.compare_with_reference, care.reference_arithmetic).
+and their comparison (prevalence.compare_with_reference, care.reference_arithmetic).
 
 References: the documents' own numbers, worked by hand in the comments
 (122 / 743 = 16.42%; 120 / 238 = 50.42%, not the 51% the text states; the
@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from liushou_analysis.indicators import care
+from liushou_analysis.statistics import prevalence
 
 
 def figures():
@@ -77,7 +78,7 @@ def _frame():
 
 
 def test_comparisons_follow_the_stated_definition_and_population():
-    c = care.compare_with_reference(_frame())
+    c = prevalence.compare_with_reference(_frame())
     # not stated: one comparison under each definition
     assert sorted(c[c.figure == "school_743"].compared_under) == sorted(care.DEFINITIONS)
     # stated (001 篇10, either_parent): one comparison

@@ -149,7 +149,7 @@ def test_a_failed_clean_leaves_the_previous_tables_and_no_temporary_folder(tmp_p
 
 def test_a_truncated_table_is_caught_by_its_checksum(tmp_path, key):
     from liushou_analysis.report.runner import stale_reason
-    from liushou_analysis.scoring.contract import read_clean
+    from liushou_analysis.store import CleanStore
 
     raw = school_folder(tmp_path / "raw")
     out = tmp_path / "clean"
@@ -159,7 +159,7 @@ def test_a_truncated_table_is_caught_by_its_checksum(tmp_path, key):
     exams.write_bytes(exams.read_bytes()[: exams.stat().st_size // 2])  # killed while writing
     assert "exams.parquet is not the file liushou clean wrote" in stale_reason(raw, out)
     with pytest.raises(UserError, match="run liushou clean again"):
-        read_clean(out, ["exams"])
+        CleanStore(out).table("exams")
     r = run("score", "--data", out, "--out", tmp_path / "scores")
     assert r.returncode == 2 and "run liushou clean again" in r.stderr and "Traceback" not in r.stderr
 

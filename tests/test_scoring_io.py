@@ -179,6 +179,13 @@ def test_score_runs_on_the_clean_sample(tmp_path, sample_clean):
     assert (helper_audit.loc[list(zip(points.pupil_id, points.school_year, strict=True))].to_numpy()
             == points.points_total.to_numpy()).all()
     assert set(points.school_year) == {1, 2}
+    # Reference: the same command's outputs before the layer move (tests/reference/sample_report, commit 8a9ab09)
+    import hashlib
+
+    recorded = dict(line.split()[::-1] for line in
+                    (Path(__file__).parent / "reference" / "sample_report" / "score_sha256.txt").read_text().splitlines())
+    now = {name: hashlib.sha256((tmp_path / "out" / name).read_bytes()).hexdigest() for name in recorded}
+    assert now == recorded
 
 
 # --- what evaluators type (issue: the contract accepts Chinese forms) ------------------------------

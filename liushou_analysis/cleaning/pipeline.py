@@ -47,6 +47,7 @@ from liushou_analysis._version import __version__
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.outputs import check_target, publish_dir
 from liushou_analysis.core.privacy import mask_text
+from liushou_analysis.store import CleanStore
 from liushou_analysis.readers.rawread import file_sha256, litter_reason, normalise_label, read_raw_file
 from liushou_analysis.core.terms import term_folders
 from liushou_analysis.cleaning import schemas, values as V
@@ -312,16 +313,11 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     totals = _totals(accounting)
     incomplete, without = _completeness(finished, totals, q, unresolved_rows, manifest_files)
     with publish_dir(out_dir, "clean", raw_dirs=(raw_dir,)) as work:
-        for name, frame in finished.items():
-            frame.to_parquet(work / f"{name}.parquet", index=False)
-        q.to_parquet(work / "quarantine.parquet", index=False)
-        field_issues.to_parquet(work / "field_issues.parquet", index=False)
+        CleanStore.write_tables(work, {**finished, "quarantine": q, "field_issues": field_issues})
         write_quarantine_xlsx(q, field_issues, work / "quarantine.xlsx")
-        checksums = {p.name: file_sha256(p) for p in sorted(work.iterdir()) if p.suffix in (".parquet", ".xlsx")}
         manifest = _manifest(raw_dir, settings, key_source, terms, finished, q, field_issues, linkage, totals,
-                             manifest_files, unused, incomplete, without, checksums)
-        (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
-                                            + "\n", encoding="utf-8")
+                             manifest_files, unused, incomplete, without, CleanStore.checksums(work))
+        CleanStore.write_manifest(work, manifest)
     return manifest
 
 

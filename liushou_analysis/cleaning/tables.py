@@ -25,7 +25,7 @@ import pandas as pd
 
 from liushou_analysis.core.codebook import PUPIL_HELPER_ROLES
 from liushou_analysis.readers.rawread import RawSheet
-from liushou_analysis.core.terms import Term
+from liushou_analysis.core.terms import Term, calendar_days, start_years
 from liushou_analysis.cleaning import values as V
 from liushou_analysis.readers.forms import Form
 
@@ -40,11 +40,6 @@ PERSONAL_FIELDS = {"name", "id_number", "address", "phone", "father_name", "moth
                    "mother_phone", "guardian_name", "guardian_phone", "helper_name", "helper_phone",
                    "head_teacher", "remark", "parent_contacts", "guardian_contacts", "student_no",
                    "helper_staff_no", "helper_student_no", "head_teacher_staff_no", "exam_no", "registry_no"}
-
-
-def term_end(term: Term) -> pd.Timestamp:
-    """Last day of a semester: 31 January (semester 1) or 31 August (semester 2)."""
-    return pd.Timestamp(f"{term.start_year + 1}-01-31" if term.semester == 1 else f"{term.start_year + 1}-08-31")
 
 
 #: Fields holding people's names (masked wherever else they turn up, see ..privacy).
@@ -296,7 +291,7 @@ def _class(job: SheetJob, checks: RowChecks, out: pd.DataFrame, required: bool =
     in_sheet = job.present("class")
     source = job.cell("class").where(in_sheet, job.cells._sheet)
     grade, class_no = V.class_labels(source)
-    cohort_grade, cohort_class = V.cohort_classes(source, job.cells._term.str[:4].astype(int))
+    cohort_grade, cohort_class = V.cohort_classes(source, start_years(job.cells._term))
     grade, class_no = grade.fillna(cohort_grade), class_no.fillna(cohort_class)
     class_no = class_no.fillna(job.cells._class_hint.astype("Int64").where(~in_sheet))
     if job.has("grade"):
@@ -344,12 +339,12 @@ def _number(job, checks, out, name, lo, hi, integer=False, column=None) -> None:
 
 
 def _term_ends(job: SheetJob) -> pd.Series:
-    return pd.to_datetime(job.cells._term.map({t: term_end(Term.parse(t)) for t in job.cells._term.unique()}))
+    return calendar_days(job.cells._term, "end")
 
 
 def _school_year_starts(job: SheetJob) -> pd.Series:
     """1 September of each row's school year."""
-    return pd.to_datetime(job.cells._term.str[:4] + "-09-01")
+    return calendar_days(job.cells._term.str[:9] + "-1", "start")
 
 
 #: A pupil's age at the start of the school year: a birth date implying an

@@ -53,6 +53,30 @@ class Term:
     def __str__(self) -> str:
         return f"{self.start_year}-{self.start_year + 1}-{self.semester}"
 
+    @property
+    def school_year(self) -> str:
+        """The school year, ``2023-2024``."""
+        return f"{self.start_year}-{self.start_year + 1}"
+
+    @property
+    def index(self) -> int:
+        """Consecutive semester number: 2023-2024-1 -> 4047, 2023-2024-2 -> 4048."""
+        return self.start_year * 2 + self.semester - 1
+
+    def previous_year(self) -> "Term":
+        """The same semester one school year earlier."""
+        return Term(self.start_year - 1, self.semester)
+
+    @property
+    def start(self):
+        """First day of the semester in the school calendar (:data:`CALENDAR`)."""
+        return _calendar_day(self.start_year, self.semester, "start")
+
+    @property
+    def end(self):
+        """Last day of the semester in the school calendar (:data:`CALENDAR`)."""
+        return _calendar_day(self.start_year, self.semester, "end")
+
     @classmethod
     def from_folder_name(cls, name: str) -> "Term | None":
         """The term a folder name gives, in any of the ways schools write it; None if none.
@@ -108,3 +132,52 @@ def dataset_terms(dataset_dir: Path) -> list[Term]:
 def terms_up_to(terms: list[Term], term: Term) -> list[Term]:
     """The terms an analysis of ``term`` uses: it and every earlier one."""
     return [t for t in sorted(terms) if t <= term]
+
+
+#: The school calendar: each semester's first and last day as (years after the
+#: school year's start year, month, day). Semester 1 runs from 1 September to
+#: 31 January, semester 2 from 20 February to 31 August.
+CALENDAR = {(1, "start"): (0, 9, 1), (1, "end"): (1, 1, 31), (2, "start"): (1, 2, 20), (2, "end"): (1, 8, 31)}
+
+
+def _calendar_day(start_year: int, semester: int, which: str):
+    import pandas as pd
+
+    years, month, day = CALENDAR[(semester, which)]
+    return pd.Timestamp(year=start_year + years, month=month, day=day)
+
+
+# --- the same arithmetic on a column of term ids (clean tables hold them as text) ---------------
+
+def start_years(terms):
+    """The school year's start year of each term id in a Series."""
+    return terms.str[:4].astype(int)
+
+
+def semesters(terms):
+    """The semester (1 or 2) of each term id in a Series."""
+    return terms.str[-1].astype(int)
+
+
+def school_years(terms):
+    """The school year (``2023-2024``) of each term id in a Series."""
+    return terms.str[:9]
+
+
+def term_indices(terms):
+    """:attr:`Term.index` of each term id in a Series."""
+    return start_years(terms) * 2 + semesters(terms) - 1
+
+
+def calendar_days(terms, which: str = "start"):
+    """:attr:`Term.start` (or ``which="end"``) of each term id in a Series."""
+    import pandas as pd
+
+    days = {t: _calendar_day(Term.parse(t).start_year, Term.parse(t).semester, which) for t in terms.unique()}
+    return pd.to_datetime(terms.map(days))
+
+
+def latest_at_or_before(term: str, terms) -> str | None:
+    """The latest of ``terms`` at or before ``term`` (term ids sort in time order); None if none."""
+    earlier = sorted(t for t in set(terms) if t <= term)
+    return earlier[-1] if earlier else None

@@ -1,20 +1,15 @@
 """What the cleaning did in one term, for the data-quality notebook (00).
 
-Everything here reads ``manifest.json``, ``quarantine.parquet`` and the
-clean tables that ``liushou clean`` wrote; nothing reads the raw layer, so
-no personal data can reach a report through it.
+Everything here takes the clean store's manifest, ``quarantine`` and the
+clean tables that ``liushou clean`` wrote (as DataFrames); nothing reads the
+raw layer, so no personal data can reach a report through it.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
 from liushou_analysis.indicators.care import survey_term
-from liushou_analysis.core.errors import UserError
-from liushou_analysis.scoring.contract import read_clean
 
 #: Fields whose missingness the notebook shows per school: (table, column, what it is).
 KEY_FIELDS = [
@@ -25,13 +20,8 @@ KEY_FIELDS = [
     ("exams", "score", "成绩 exam score"),
     ("enrolment", "class_id", "班级 class"),
 ]
-
-
-def read_manifest(clean_dir: Path) -> dict:
-    path = Path(clean_dir) / "manifest.json"
-    if not path.exists():
-        raise UserError(f"{clean_dir} has no manifest.json: run 'liushou clean' on the raw dataset first.")
-    return json.loads(path.read_text(encoding="utf-8"))
+#: The clean tables :func:`missingness_by_school` reads.
+KEY_TABLES = sorted({table for table, _, _ in KEY_FIELDS})
 
 
 def _term_files(manifest: dict, term: str) -> list[dict]:
@@ -55,25 +45,21 @@ def kept_and_quarantined(manifest: dict, term: str) -> pd.DataFrame:
     return out.reset_index()
 
 
-def quarantine_reasons(clean_dir: Path, term: str) -> pd.DataFrame:
-    """Quarantined rows of ``term`` by table and reason (no values: they may be personal)."""
-    q = read_clean(clean_dir, ["quarantine"])["quarantine"]
-    manifest = read_manifest(clean_dir)
+def quarantine_reasons(q: pd.DataFrame, manifest: dict, term: str) -> pd.DataFrame:
+    """Quarantined rows (``q``, the store's quarantine table) of ``term`` by
+    table and reason (no values: they may be personal)."""
     terms = {f["file"]: file_term(f) for f in manifest["files"]}
     q = q[q.file.map(terms).fillna(q.file.str.split("/", n=1).str[0]) == term]
     return q.groupby(["table", "reason"]).size().rename("rows").reset_index()
 
 
-def field_issues(clean_dir: Path, term: str) -> pd.DataFrame:
+def field_issues(issues: pd.DataFrame | None, manifest: dict, term: str) -> pd.DataFrame:
     """Fields set to unknown in rows that were kept, per table, column and
     reason (an unknown label, a number out of range ...): the row stays and
     the field counts as missing in :func:`missingness_by_school`."""
-    path = Path(clean_dir) / "field_issues.parquet"
     cols = ["table", "column", "reason", "fields"]
-    if not path.exists():
+    if issues is None:
         return pd.DataFrame(columns=cols)
-    issues = read_clean(clean_dir, ["field_issues"])["field_issues"]
-    manifest = read_manifest(clean_dir)
     terms = {f["file"]: file_term(f) for f in manifest["files"]}
     issues = issues[issues.file.map(terms) == term]
     return issues.groupby(["table", "column", "reason"]).size().rename("fields").reset_index()[cols]
@@ -100,10 +86,10 @@ def unknown_columns(manifest: dict, term: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "column"])
 
 
-def missingness_by_school(clean_dir: Path, term: str) -> pd.DataFrame:
+def missingness_by_school(tables: dict[str, pd.DataFrame], term: str) -> pd.DataFrame:
     """Percent of rows with each key field missing, per school (households
-    from the latest survey at or before the term, :func:`care.survey_term`)."""
-    tables = read_clean(clean_dir, sorted({t for t, _, _ in KEY_FIELDS}))
+    from the latest survey at or before the term, :func:`care.survey_term`).
+    ``tables``: the clean tables :data:`KEY_TABLES` names."""
     surveyed = survey_term(term, tables["households"].term)
     rows = []
     for table, column, what in KEY_FIELDS:
@@ -121,11 +107,11 @@ def previous_term(manifest: dict, term: str) -> str | None:
     return earlier[-1] if earlier else None
 
 
-def changes_since(clean_dir: Path, manifest: dict, term: str) -> pd.DataFrame:
+def changes_since(enrolment: pd.DataFrame, pairings: pd.DataFrame, manifest: dict, term: str) -> pd.DataFrame:
     """Counts this term beside the previous term's, per measure: files,
     rows kept and quarantined, pupils enrolled (per school), pairings."""
     prev = previous_term(manifest, term)
-    t = read_clean(clean_dir, ["enrolment", "pairings"])
+    t = {"enrolment": enrolment, "pairings": pairings}
 
     def measures(term_id: str | None) -> pd.Series:
         if term_id is None:
@@ -142,5 +128,4 @@ def changes_since(clean_dir: Path, manifest: dict, term: str) -> pd.DataFrame:
     out = pd.DataFrame({"measure": now.index, "previous": before.reindex(now.index).to_numpy(),
                         "this_term": now.to_numpy()})
     out["change"] = out.this_term - out.previous
-    out.attrs["previous_term"] = prev
     return out

@@ -161,3 +161,11 @@ def rank_change(data: pd.DataFrame, pupil: str, exam: str, base: object, end: ob
     out["missed_base"] = out.base_rank.isna()
     out["missed_end"] = out.end_rank.isna()
     return out.reset_index().sort_values(pupil, kind="stable").reset_index(drop=True)
+
+
+def ranked_totals(exams: pd.DataFrame) -> pd.DataFrame:
+    """The clean exams' total-score rows, the score missing for a pupil who
+    missed any subject of that exam (缺考，不计排名: not ranked)."""
+    missed = exams[exams.score.isna()][["pupil_key", "term"]].drop_duplicates().assign(_missed=True)
+    total = exams[exams.subject == "total"].merge(missed, on=["pupil_key", "term"], how="left")
+    return total.assign(score=total.score.where(total._missed.isna())).drop(columns="_missed")

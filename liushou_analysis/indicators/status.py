@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from liushou_analysis.core.terms import calendar_days
+
 DEFINITIONS = ("strict_both_3m", "either_parent", "official_2016")
 
 
@@ -105,14 +107,6 @@ def official_2016(households: pd.DataFrame, birth_month: pd.Series, reference_da
     return ((all_away | (one_away & other_unable)) & young).rename("official_2016")
 
 
-def term_start(term: pd.Series) -> pd.Series:
-    """First day of each term: 1 September (semester 1) or 20 February (semester 2)."""
-    year = term.str[:4].astype(int)
-    semester = term.str[-1].astype(int)
-    dates = np.where(semester == 1, year.astype(str) + "-09-01", (year + 1).astype(str) + "-02-20")
-    return pd.Series(pd.to_datetime(dates), index=term.index)
-
-
 def left_behind_status(households: pd.DataFrame, pupils: pd.DataFrame, reference_date=None) -> pd.DataFrame:
     """Every definition side by side, one row per household record.
 
@@ -121,7 +115,7 @@ def left_behind_status(households: pd.DataFrame, pupils: pd.DataFrame, reference
     """
     birth = households[["pupil_key"]].merge(pupils[["pupil_key", "birth_month"]], on="pupil_key",
                                             how="left").birth_month.set_axis(households.index)
-    ref = term_start(households.term) if reference_date is None else reference_date
+    ref = calendar_days(households.term, "start") if reference_date is None else reference_date
     return pd.DataFrame({
         "pupil_key": households.pupil_key, "term": households.term, "school": households.school,
         "strict_both_3m": strict_both_3m(households),

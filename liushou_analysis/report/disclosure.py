@@ -144,3 +144,22 @@ def suppress_small_groups(frame: pd.DataFrame, n: str, values: list[str], k: int
     whole = counts.dropna().eq(counts.dropna().round()).all()
     out[n] = (counts.astype("Int64") if whole else counts).mask(small)  # counts stay whole numbers
     return out
+
+
+def suppress_breakdown(table: pd.DataFrame, domain: str, category: str, count: str, values: list[str],
+                       k: int = MIN_CELL) -> pd.DataFrame:
+    """A long table of counts by ``domain`` and ``category`` (with their
+    shares or other ``values``) with every cell :func:`suppression_mask`
+    hides set missing, and a ``suppressed`` column: the small cells and the
+    complementary ones that protect them through the domain and category
+    totals."""
+    if table.empty:
+        return table.assign(suppressed=pd.Series(dtype=bool))
+    counts = table.pivot_table(index=domain, columns=category, values=count, aggfunc="sum", fill_value=0)
+    hidden = suppression_mask(counts, k).drop(index=TOTAL, columns=TOTAL).stack().rename("suppressed")
+    out = table.merge(hidden.reset_index().rename(columns={"level_1": category}), on=[domain, category], how="left")
+    out["suppressed"] = out.suppressed.fillna(False).astype(bool)
+    out[count] = out[count].astype("Int64").mask(out.suppressed)
+    for col in values:
+        out[col] = out[col].astype(float).mask(out.suppressed)
+    return out

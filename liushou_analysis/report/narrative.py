@@ -32,7 +32,7 @@ def opening(title: str, answers: str, ctx: dict, definition: str | None = None) 
 
 
 def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFrame, missing: pd.DataFrame,
-                 changes: pd.DataFrame) -> str:
+                 changes: pd.DataFrame, previous_term: str | None = None) -> str:
     read, quarantined = kept.rows_read.sum(), kept.rows_quarantined.sum()
     out = [f"This term the cleaning read {read:,} rows (exam cells count one per subject) from "
            f"{int(kept.files.sum()) if len(kept) else 0} table files and kept {kept.rows_kept.sum():,}; "
@@ -50,7 +50,7 @@ def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFram
         out.append(f"The most incomplete field is {worst[1]} at {missing.school.iloc[worst[0]]} "
                    f"({_num(fields.stack().max())}% missing); answers missing there are left missing, not "
                    "guessed, so shares are over those who answered.")
-    prev = changes.attrs.get("previous_term")
+    prev = previous_term
     if prev:
         enrolled = changes.set_index("measure").loc["pupils enrolled"]
         out.append(f"Compared with {prev}, enrolment moved from {enrolled.previous:,.0f} to {enrolled.this_term:,.0f} "
@@ -91,7 +91,7 @@ def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | Non
     if "ancova" not in e.index or pd.isna(e.estimate.get("ancova")):
         return ("This term has too few pupils with the data the estimators need (both groups, a baseline exam), "
                 "so no effect is estimated. That is reported, not guessed.")
-    gap = selection.set_index("group").base_pct
+    gap = selection.set_index("group").base_percentile
     paired, unpaired = gap.get("paired", np.nan), gap.get("unpaired", np.nan)
     picked = ("schools pair weak pupils, so they would rise anyway" if paired < unpaired - 5 else
               "schools pair strong pupils, so they would fall back anyway" if paired > unpaired + 5 else

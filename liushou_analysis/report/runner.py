@@ -33,6 +33,7 @@ from liushou_analysis.core.codebook import codebook_version
 from liushou_analysis.report.disclosure import MIN_CELL
 from liushou_analysis.core.errors import Incomplete, UserError
 from liushou_analysis.core.outputs import check_target, publish_dir
+from liushou_analysis.store import CleanStore
 from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
 from liushou_analysis.core.terms import term_folders
 from liushou_analysis.core.xlsxio import safe_frame
@@ -45,10 +46,10 @@ NOTEBOOK_TITLES = {
 }
 
 
-def _payable(clean_dir: Path, term: str) -> tuple[bool, str]:
+def _payable(store: CleanStore, term: str) -> tuple[bool, str]:
     from liushou_analysis.scoring.contract import term_school_year
 
-    year, why = term_school_year(clean_dir, term)
+    year, why = term_school_year(store.table("exams", columns=["term"]).term, term)
     return year is not None, why
 
 
@@ -115,10 +116,10 @@ class Publisher:
 
 def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
     """Why ``clean_dir`` must be rebuilt from ``raw_dir`` (None when it is current)."""
-    manifest_path = clean_dir / "manifest.json"
-    if not manifest_path.exists():
+    store = CleanStore(clean_dir)
+    if not store.exists():
         return "there are no clean tables yet"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = store.manifest
     if manifest.get("package_version") != __version__:
         return f"they were made by liushou_analysis {manifest.get('package_version')}, this is {__version__}"
     if manifest.get("codebook_version") != codebook_version():
@@ -140,9 +141,7 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
     changed = [name for name, path in current.items() if file_sha256(path) != recorded[name]]
     if changed:
         return f"{len(changed)} raw file(s) changed since they were made (e.g. {changed[0]})"
-    from liushou_analysis.scoring.contract import changed_files
-
-    damaged = changed_files(clean_dir)
+    damaged = store.changed_files()
     if damaged or "checksums" not in manifest:
         return (f"{damaged[0]} is not the file liushou clean wrote (changed or cut short)" if damaged
                 else "they were made before clean tables carried checksums")
@@ -280,11 +279,6 @@ def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, s
     return index
 
 
-def latest_term(clean_dir: Path) -> str:
-    manifest = json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8"))
-    return manifest["terms"][-1]
-
-
 def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = None, out_dir: Path | None = None,
                notebooks: Path = config.NOTEBOOKS, min_cell: int = MIN_CELL, progress=None,
                allow_incomplete: bool = False) -> Path:
@@ -308,7 +302,8 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
         clean_dataset(raw_dir, clean_dir, progress=lambda m: say(f"  {m}"))
     else:
         say(f"Clean tables in {clean_dir} are up to date.")
-    manifest = json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8"))
+    store = CleanStore(clean_dir)
+    manifest = store.manifest
     say(f"Pseudonymous keys made with {manifest.get('pseudonym_key', 'an unrecorded key')}.")
     for f in manifest.get("files_not_used", []):
         say(f"Not used: {f['reason']}")
@@ -318,7 +313,7 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
         raise Incomplete(f"the clean tables in {clean_dir} are incomplete (see above); fix the raw files, or rerun "
                          "with --allow-incomplete to report on them as they are.")
     manifest_terms = manifest["terms"]
-    term = term or latest_term(clean_dir)
+    term = term or store.latest_term
     if term not in manifest_terms:
         raise UserError(f"term {term} is not in {raw_dir}; its terms are {', '.join(manifest_terms)}.")
     target = Path(out_dir) if out_dir else config.report_dir(dataset, term)
@@ -338,14 +333,15 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
     parameters = {"dataset": dataset, "term": term, "raw_dir": str(raw_dir.resolve()),
                   "clean_dir": str(clean_dir.resolve()), "report_dir": str(out_dir.resolve()), "min_cell": min_cell}
     planted = raw_dir / "_truth" / "planted_effects.csv"  # a synthetic county's planted effects, for notebook 02
-    if planted.is_file() and json.loads((clean_dir / "manifest.json").read_text(encoding="utf-8")).get("synthetic"):
+    store = CleanStore(clean_dir)
+    if planted.is_file() and store.synthetic:
         parameters["planted_effects_file"] = str(planted.resolve())
     sources = notebook_sources(notebooks)
     pages = []
     skipped = []
     for i, source in enumerate(sources, 1):
         t0 = time.perf_counter()
-        applies, why = APPLIES.get(source.stem, lambda *_: (True, ""))(clean_dir, term)
+        applies, why = APPLIES.get(source.stem, lambda *_: (True, ""))(store, term)
         if not applies:
             say(f"[{i}/{len(sources)}] {source.stem} left out: {why}.")
             skipped.append((NOTEBOOK_TITLES.get(source.stem, source.stem), why))
@@ -368,11 +364,11 @@ def context(dataset: str = config.SAMPLE_DATASET, term: str | None = None, raw_d
     (nothing is written when a researcher runs a notebook by hand)."""
     raw = Path(raw_dir) if raw_dir else config.raw_dir(dataset)
     clean = Path(clean_dir) if clean_dir else config.clean_dir(dataset)
-    if not (clean / "manifest.json").exists():
+    store = CleanStore(clean)
+    if not store.exists():
         raise UserError(f"{clean} has no clean tables: run 'liushou report --data {raw}' (or 'liushou clean {raw}').")
-    term = term or latest_term(clean)
-    manifest = json.loads((clean / "manifest.json").read_text(encoding="utf-8"))
-    synthetic = bool(manifest.get("synthetic"))  # cleaning recorded whether the raw dataset is a synthetic county
-    return {"dataset": dataset, "term": term, "raw_dir": raw, "clean_dir": clean,
+    term = term or store.latest_term
+    synthetic = store.synthetic  # cleaning recorded whether the raw dataset is a synthetic county
+    return {"dataset": dataset, "term": term, "raw_dir": raw, "clean_dir": clean, "store": store,
             "report_dir": Path(report_dir) if report_dir else None, "min_cell": int(min_cell),
             "synthetic": synthetic}

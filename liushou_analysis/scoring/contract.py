@@ -51,7 +51,9 @@ from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.privacy import mask_one
 from liushou_analysis.readers.rawread import csv_rows, header_row, normalise_label, workbook_rows
 from liushou_analysis.scoring.engine import LEFT_BEHIND_DEFINITIONS
-from liushou_analysis.core.terms import SEMESTER_WORDS
+from liushou_analysis.core.terms import SEMESTER_WORDS, Term
+from liushou_analysis.indicators.ranks import ranked_totals
+from liushou_analysis.store import CleanStore
 from liushou_analysis.core.xlsxio import safe_frame, safe_text, save_workbook
 
 CONTRACT = {
@@ -352,67 +354,23 @@ def _row_ranges(rows: list[int]) -> str:
     return f"{'row' if len(rows) == 1 else 'rows'} {shown}"
 
 
-def term_school_year(clean_dir: Path, term: str) -> tuple[int | None, str]:
+def term_school_year(exam_terms, term: str) -> tuple[int | None, str]:
     """The school year (numbered as in :func:`from_clean`) whose payouts a
     report for ``term`` shows, and why: the term's own year when the term is
     semester 2 (the plan pays on the end-of-year exam), else the year before;
-    None when no school year has ended by then."""
-    exams = read_clean(clean_dir, ["exams"])["exams"]
-    years = sorted({t[:9] for t in exams.term})
-    year = term[:9] if term.endswith("-2") else f"{int(term[:4]) - 1}-{int(term[:4])}"
+    None when no school year has ended by then. ``exam_terms`` are the terms
+    of the clean exams table."""
+    years = sorted({Term.parse(t).school_year for t in exam_terms})
+    this = Term.parse(term)
+    year = this.school_year if this.semester == 2 else this.previous_year().school_year
     if year not in years:
         return None, f"no school year has ended by {term}, so there is nothing to pay yet"
-    why = ("the plan pays at the end of the school year, on the semester-2 exam" if term.endswith("-2") else
+    why = ("the plan pays at the end of the school year, on the semester-2 exam" if this.semester == 2 else
            f"{term} is semester 1; the plan pays at the end of the school year, so this is the last complete one")
     return years.index(year) + 1, f"school year {year} ({why})"
 
 
-def read_clean(clean_dir: Path, names: list[str]) -> dict[str, pd.DataFrame]:
-    """The named tables of a ``liushou clean`` folder; a plain error naming
-    the missing ones when any is absent."""
-    clean_dir = Path(clean_dir)
-    missing = [n for n in names if not (clean_dir / f"{n}.parquet").exists()]
-    if missing:
-        raise UserError(f"{clean_dir} has no {', '.join(missing)} table(s): run liushou clean on the raw dataset "
-                        "first.")
-    verify_checksums(clean_dir, [f"{n}.parquet" for n in names])
-    return {n: pd.read_parquet(clean_dir / f"{n}.parquet") for n in names}
-
-
-def verify_checksums(clean_dir: Path, files: list[str] | None = None) -> None:
-    """Check clean files against the checksums their manifest records; a
-    file changed or cut short since ``liushou clean`` wrote it is a plain
-    error (``liushou report`` re-cleans instead)."""
-    bad = changed_files(clean_dir, files)
-    if bad:
-        raise UserError(f"{Path(clean_dir) / bad[0]} is not the file liushou clean wrote (changed or cut short, e.g. "
-                        "by an interrupted run); run liushou clean again.")
-
-
-def changed_files(clean_dir: Path, files: list[str] | None = None) -> list[str]:
-    """Clean files whose checksum differs from the manifest's (all recorded
-    files, or ``files``); none when the manifest records no checksums."""
-    import json
-
-    from liushou_analysis.readers.rawread import file_sha256
-
-    try:
-        recorded = json.loads((Path(clean_dir) / "manifest.json").read_text(encoding="utf-8")).get("checksums", {})
-    except (OSError, ValueError):
-        return []
-    names = [f for f in (files if files is not None else recorded) if f in recorded]
-    return [f for f in names if not (Path(clean_dir) / f).is_file() or file_sha256(Path(clean_dir) / f) != recorded[f]]
-
-
-def ranked_totals(exams: pd.DataFrame) -> pd.DataFrame:
-    """The clean exams' total-score rows, the score missing for a pupil who
-    missed any subject of that exam (缺考，不计排名: not ranked)."""
-    missed = exams[exams.score.isna()][["pupil_key", "term"]].drop_duplicates().assign(_missed=True)
-    total = exams[exams.subject == "total"].merge(missed, on=["pupil_key", "term"], how="left")
-    return total.assign(score=total.score.where(total._missed.isna())).drop(columns="_missed")
-
-
-def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
+def from_clean(store: CleanStore | Path) -> dict[str, pd.DataFrame]:
     """The scoring inputs from ``liushou clean`` tables.
 
     School years are numbered from the dataset's first school year; each
@@ -426,7 +384,8 @@ def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
     every definition and single-parent status per school year (from the
     households table; missing where the dataset has none).
     """
-    t = read_clean(clean_dir, ["exams", "pairings", "conduct", "classes"])
+    store = store if isinstance(store, CleanStore) else CleanStore(store)
+    t = store.tables(["exams", "pairings", "conduct", "classes"])
     years = sorted({term[:9] for term in t["exams"].term})
     year_of = {y: i + 1 for i, y in enumerate(years)}
 
@@ -453,19 +412,19 @@ def from_clean(clean_dir: Path) -> dict[str, pd.DataFrame]:
                                                                                      keep="last")
     return {"scores": scores, "pairings": pairings, "conduct": conduct.astype({"serious_violation": float,
                                                                               "three_good": float}),
-            "classes": classes, "pupils": pupil_status(clean_dir, year_of)}
+            "classes": classes, "pupils": pupil_status(store, year_of)}
 
 
-def pupil_status(clean_dir: Path, year_of: dict[str, int]) -> pd.DataFrame | None:
+def pupil_status(store: CleanStore, year_of: dict[str, int]) -> pd.DataFrame | None:
     """Left behind under each definition and single-parent (or orphaned),
     per pupil and school year, from the clean households and pupils tables;
     a pupil counts as left behind in a school year when any record of that
     year says so. None when the dataset has no households table."""
     from liushou_analysis.indicators import status
 
-    if not (Path(clean_dir) / "households.parquet").exists():
+    if not store.has("households"):
         return None
-    t = read_clean(clean_dir, ["households", "pupils"])
+    t = store.tables(["households", "pupils"])
     h = t["households"]
     lb = status.left_behind_status(h, t["pupils"])
     care = status.care_arrangement(h)

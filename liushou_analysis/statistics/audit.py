@@ -70,8 +70,8 @@ def year_frame(inputs: dict[str, pd.DataFrame], school_year: int, rules: RewardR
     d = d.dropna(subset=["total_score", "total_score_base"])[
         ["pupil_id", "class_id", "grade_group", "total_score", "class_id_base", "grade_group_base", "total_score_base"]
     ].rename(columns={"total_score": "end_score", "total_score_base": "base_score"}).reset_index(drop=True)
-    d["base_pct"] = percentile_rank(d, "base_score", by="grade_group_base").to_numpy()
-    d["end_pct"] = percentile_rank(d, "end_score", by="grade_group").to_numpy()
+    d["base_percentile"] = percentile_rank(d, "base_score", by="grade_group_base").to_numpy()
+    d["end_percentile"] = percentile_rank(d, "end_score", by="grade_group").to_numpy()
     if d.empty:
         raise UserError(f"school year {school_year} has no pupil ranked at both their baseline (their own grade-7 "
                         "semester-1 final, or the end of the year before) and the year's end exam; choose a later "
@@ -88,8 +88,8 @@ def simulate_end(frame: pd.DataFrame, reps: int, seed: int, effect=0.0) -> np.nd
     (plus ``effect`` SD for paired pupils): ``a + b z + s e`` from the
     re-test regression of the unpaired pupils. Shape (pupils, reps)."""
     unpaired = frame[~frame.paired]
-    a, b, s2 = retest_regression(unpaired.base_pct, unpaired.end_pct)
-    z = stats.norm.ppf(frame.base_pct.to_numpy() / 100)
+    a, b, s2 = retest_regression(unpaired.base_percentile, unpaired.end_percentile)
+    z = stats.norm.ppf(frame.base_percentile.to_numpy() / 100)
     rng = np.random.default_rng(seed)
     e = rng.standard_normal((len(frame), reps))
     lift = np.where(frame.paired.to_numpy(), np.broadcast_to(np.asarray(effect, dtype=float), len(frame)), 0.0)
@@ -163,8 +163,8 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     actual = actual[actual.school_year == school_year].set_index("pupil_id")
     paired = frame[frame.paired].set_index("pupil_id")
     pupils = pd.DataFrame({
-        "base_pct": paired.base_pct, "class_size": paired.class_size,
-        "base_band": pd.cut(paired.base_pct, BASE_BANDS, labels=BASE_LABELS, include_lowest=True),
+        "base_percentile": paired.base_percentile, "class_size": paired.class_size,
+        "base_band": pd.cut(paired.base_percentile, BASE_BANDS, labels=BASE_LABELS, include_lowest=True),
         "size_band": pd.cut(paired.class_size, SIZE_BANDS, labels=SIZE_LABELS, right=False),
         "expected_rank_yuan": expected.rank_yuan.reindex(paired.index),
         "expected_yuan": expected.yuan.reindex(paired.index),
@@ -184,7 +184,7 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     pr = pr[(pr.school_year == school_year)].drop_duplicates(["helper_id", "pupil_id"])
     h = pr.merge(pupils, on="pupil_id")
     helpers = h.groupby("helper_id").agg(helper_role=("helper_role", "first"), n_pupils=("pupil_id", "size"),
-                                         mean_base_pct=("base_pct", "mean"), expected_yuan=("expected_yuan", "sum"),
+                                         mean_base_percentile=("base_percentile", "mean"), expected_yuan=("expected_yuan", "sum"),
                                          actual_yuan=("actual_yuan", "sum")).reset_index()
     paid = scoring.paid_role(helpers.helper_role, rules)
     helpers["paid"] = paid.to_numpy()
@@ -192,7 +192,7 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     summary = pd.DataFrame([{
         "school_year": school_year, "paired_pupils": len(pupils), "helpers": len(helpers), "replays": reps,
         "effect_sd": float(np.mean(effect)), "retest_slope": retest_regression(
-            frame.loc[~frame.paired, "base_pct"], frame.loc[~frame.paired, "end_pct"])[1],
+            frame.loc[~frame.paired, "base_percentile"], frame.loc[~frame.paired, "end_percentile"])[1],
         "expected_rank_yuan": pupils.expected_rank_yuan.sum(), "actual_rank_yuan": pupils.actual_rank_yuan.sum(),
         "expected_yuan": pupils.expected_yuan.sum(), "actual_yuan": pupils.actual_yuan.sum(),
     }])
@@ -229,7 +229,7 @@ def pay_for_percentile(frame: pd.DataFrame, end: np.ndarray, price_per_point: fl
     times ``price_per_point``. Shape (pupils, reps). Bands much wider than 5
     points let a pupil's place within the band leak into the pay: the
     weakest pupils of the bottom decile then earn less under no effect."""
-    base_band = np.minimum((frame.base_pct.to_numpy() // (100 / bands)).astype(int), bands - 1)
+    base_band = np.minimum((frame.base_percentile.to_numpy() // (100 / bands)).astype(int), bands - 1)
     reps = end.shape[1]
     long = pd.DataFrame({"rep": np.repeat(np.arange(reps), len(frame)),
                          "grade_group": np.tile(frame.grade_group.to_numpy(), reps),
@@ -249,7 +249,7 @@ def compare_rules(inputs: dict[str, pd.DataFrame], school_year: int, effect: flo
     so the comparison is of who gets the money, not how much.
     """
     frame = year_frame(inputs, school_year, rules)
-    band = pd.cut(frame.base_pct, BASE_BANDS, labels=BASE_LABELS, include_lowest=True)
+    band = pd.cut(frame.base_percentile, BASE_BANDS, labels=BASE_LABELS, include_lowest=True)
     rows = []
     price = None
     for scenario, eff in (("no effect", 0.0), (f"effect {effect:g} SD", effect)):

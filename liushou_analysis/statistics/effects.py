@@ -112,7 +112,7 @@ def expected_percentile_under_no_effect(base_percentile, slope: float, residual_
     return 100 * stats.norm.cdf((intercept + slope * stats.norm.ppf(p)) / np.sqrt(1 + s2))
 
 
-def retest_regression(base_pct, end_pct) -> tuple[float, float, float]:
+def retest_regression(base_percentile, end_percentile) -> tuple[float, float, float]:
     """``(intercept, slope, residual_variance)`` of the end normal score on
     the baseline normal score (percentiles 0-100 in, ``Phi^-1(p / 100)``).
 
@@ -122,7 +122,7 @@ def retest_regression(base_pct, end_pct) -> tuple[float, float, float]:
     >>> [round(v, 2) + 0.0 for v in retest_regression(p(x), p(y))]
     [0.0, 0.8, 0.36]
     """
-    z = stats.norm.ppf(np.clip(np.column_stack([base_pct, end_pct]).astype(float) / 100, 1e-6, 1 - 1e-6))
+    z = stats.norm.ppf(np.clip(np.column_stack([base_percentile, end_percentile]).astype(float) / 100, 1e-6, 1 - 1e-6))
     slope, intercept = np.polyfit(z[:, 0], z[:, 1], 1)
     residual_variance = float(np.var(z[:, 1] - (intercept + slope * z[:, 0]), ddof=2))
     return float(intercept), float(slope), residual_variance

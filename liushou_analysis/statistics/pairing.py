@@ -48,8 +48,8 @@ from scipy import stats
 
 from liushou_analysis.indicators import status as lb_status
 from liushou_analysis.statistics.effects import COLUMNS, estimate_effect, ipw_effect
-from liushou_analysis.indicators.ranks import percentile_rank
-from liushou_analysis.scoring.contract import ranked_totals, read_clean
+from liushou_analysis.core.terms import term_indices
+from liushou_analysis.indicators.ranks import percentile_rank, ranked_totals
 
 #: Covariates of the adjusted estimators (built by :func:`cohort`).
 BASELINE = ["base_z", "base_z2", "base_z3"]
@@ -80,8 +80,8 @@ def panel(totals: pd.DataFrame, pairings: pd.DataFrame, status: pd.DataFrame) ->
     with ``+``) and the status columns.
     """
     out = totals.copy()
-    out["pct"] = percentile_rank(out, "score", by=["school", "grade", "term_index"]).to_numpy()
-    out["z"] = normal_score(out.pct)
+    out["percentile"] = percentile_rank(out, "score", by=["school", "grade", "term_index"]).to_numpy()
+    out["z"] = normal_score(out.percentile)
     first = pairings.groupby("pupil").term_index.min().rename("first_paired")
     at_first = pairings.merge(first, left_on=["pupil", "term_index"], right_on=["pupil", "first_paired"])
     types = (at_first.drop_duplicates(["pupil", "helper_type"]).sort_values(["pupil", "helper_type"])
@@ -91,30 +91,26 @@ def panel(totals: pd.DataFrame, pairings: pd.DataFrame, status: pd.DataFrame) ->
     return out.merge(status, on=["pupil", "term_index"], how="left")
 
 
-def term_index(term: pd.Series) -> pd.Series:
-    """Consecutive semester number of a term id: 2023-2024-1 -> 4047, 2023-2024-2 -> 4048."""
-    return term.str[:4].astype(int) * 2 + term.str[-1].astype(int) - 1
-
-
-def from_clean(clean_dir: Path) -> pd.DataFrame:
-    """The :func:`panel` of a dataset's clean tables (``liushou clean`` output).
+def from_tables(exams: pd.DataFrame, pairings: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`panel` of a dataset's clean exams, pairings and households tables.
 
     The total of a pupil who missed any subject is not ranked (缺考，不计排名);
     ``either`` is :func:`status.either_parent`, ``all_away`` every listed
     parent away (:func:`status.strict_both_3m` with no minimum months), and
     ``care`` :func:`status.care_arrangement`. ``term_index`` numbers
-    semesters consecutively (see :func:`term_index`); ``term`` keeps the id.
+    semesters consecutively (:func:`~liushou_analysis.core.terms.term_indices`);
+    ``term`` keeps the id.
     """
-    t = read_clean(clean_dir, ["exams", "pairings", "households"])
-    total = ranked_totals(t["exams"])
-    totals = pd.DataFrame({"pupil": total.pupil_key, "term": total.term, "term_index": term_index(total.term),
+    t = {"pairings": pairings, "households": households}
+    total = ranked_totals(exams)
+    totals = pd.DataFrame({"pupil": total.pupil_key, "term": total.term, "term_index": term_indices(total.term),
                            "school": total.school, "grade": total.grade, "class_id": total.class_id,
                            "score": total.score})
     pr = t["pairings"]
-    pairings = pd.DataFrame({"pupil": pr.pupil_key, "term_index": term_index(pr.term),
+    pairings = pd.DataFrame({"pupil": pr.pupil_key, "term_index": term_indices(pr.term),
                              "helper_type": pr.helper_role.fillna("unknown")})
     hh = t["households"]
-    status = pd.DataFrame({"pupil": hh.pupil_key, "term_index": term_index(hh.term),
+    status = pd.DataFrame({"pupil": hh.pupil_key, "term_index": term_indices(hh.term),
                            "either": lb_status.either_parent(hh),
                            "all_away": lb_status.strict_both_3m(hh, min_months=None),
                            "care": lb_status.care_arrangement(hh).care_arrangement})
@@ -135,31 +131,31 @@ def cohort(data: pd.DataFrame, term_index: int) -> pd.DataFrame:
 
     Rows: pupils ranked at the end of the term and of the term before, not
     paired before it. ``treated`` is 1 for those first paired in it. Columns:
-    ``end_pct``, ``base_pct``, ``pre_pct`` (two terms before; missing when
+    ``end_percentile``, ``base_percentile``, ``pre_percentile`` (two terms before; missing when
     unknown), ``change`` (end - base), ``pre_change`` (base - pre), the
     baseline polynomial ``base_z``, ``base_z2``, ``base_z3``, flags, school,
     grade, ``group`` (school and grade) and class.
     """
     key = ["pupil"]
     end = data[data.term_index == term_index]
-    base = data[data.term_index == term_index - 1][key + ["pct", "z"]]
-    pre = data[data.term_index == term_index - 2][key + ["pct"]]
+    base = data[data.term_index == term_index - 1][key + ["percentile", "z"]]
+    pre = data[data.term_index == term_index - 2][key + ["percentile"]]
     d = (end.merge(base, on=key, suffixes=("", "_base"))
-         .merge(pre.rename(columns={"pct": "pre_pct"}), on=key, how="left"))
-    d = d[d.pct.notna() & d.pct_base.notna() & ~(d.first_paired < term_index)]
+         .merge(pre.rename(columns={"percentile": "pre_percentile"}), on=key, how="left"))
+    d = d[d.percentile.notna() & d.percentile_base.notna() & ~(d.first_paired < term_index)]
     z = d.z_base.to_numpy()
     out = pd.DataFrame({
         "pupil": d.pupil, "school": d.school, "grade": d.grade, "class_id": d.class_id,
         "group": d.school.astype(str) + "-" + d.grade.astype(str),
         "treated": (d.first_paired == term_index).astype(int),
         "helper_type": d.helper_type.where(d.first_paired == term_index),
-        "end_pct": d.pct, "base_pct": d.pct_base, "pre_pct": d.pre_pct,
+        "end_percentile": d.percentile, "base_percentile": d.percentile_base, "pre_percentile": d.pre_percentile,
         "base_z": z, "base_z2": z ** 2, "base_z3": z ** 3,
         "either": d.either.astype("Float64").astype(float), "all_away": d.all_away.astype("Float64").astype(float),
         "care": d.care,
     })
-    out["change"] = out.end_pct - out.base_pct
-    out["pre_change"] = out.base_pct - out.pre_pct
+    out["change"] = out.end_percentile - out.base_percentile
+    out["pre_change"] = out.base_percentile - out.pre_percentile
     out.attrs["term_index"] = term_index
     return out.reset_index(drop=True)
 
@@ -167,8 +163,8 @@ def cohort(data: pd.DataFrame, term_index: int) -> pd.DataFrame:
 def estimate(cohort_frame: pd.DataFrame, method: str, treatment: str = "treated") -> pd.DataFrame:
     """One estimator's tidy row (see the module docstring for each method)."""
     c = cohort_frame
-    needed = {"naive": ["change"], "ancova": ["end_pct", *BASELINE, *FLAGS], "ipw": ["end_pct", *BASELINE, *FLAGS],
-              "did": ["change", "pre_pct"], "placebo": ["pre_change"]}.get(method, [])
+    needed = {"naive": ["change"], "ancova": ["end_percentile", *BASELINE, *FLAGS], "ipw": ["end_percentile", *BASELINE, *FLAGS],
+              "did": ["change", "pre_percentile"], "placebo": ["pre_change"]}.get(method, [])
     usable = c.dropna(subset=needed)[treatment]
     if usable.nunique() < 2:
         return pd.DataFrame([{"term": method, "n": len(usable), "method": "not estimable: the pupils with the "
@@ -176,15 +172,15 @@ def estimate(cohort_frame: pd.DataFrame, method: str, treatment: str = "treated"
     if method == "naive":
         row = estimate_effect(c, "change", treatment, cluster="class_id")
     elif method == "ancova":
-        row = estimate_effect(c, "end_pct", treatment, covariates=BASELINE + FLAGS, fixed_effects=["group"],
+        row = estimate_effect(c, "end_percentile", treatment, covariates=BASELINE + FLAGS, fixed_effects=["group"],
                               cluster="class_id")
     elif method == "ipw":
-        row, _ = ipw_effect(c, "end_pct", treatment, covariates=BASELINE[:2] + FLAGS, cluster="class_id")
+        row, _ = ipw_effect(c, "end_percentile", treatment, covariates=BASELINE[:2] + FLAGS, cluster="class_id")
     elif method == "did":
-        row = estimate_effect(c.dropna(subset=["pre_pct"]), "change", treatment, fixed_effects=["group"],
+        row = estimate_effect(c.dropna(subset=["pre_percentile"]), "change", treatment, fixed_effects=["group"],
                               cluster="class_id")
     elif method == "placebo":
-        row = estimate_effect(c.dropna(subset=["pre_pct"]), "pre_change", treatment, fixed_effects=["group"],
+        row = estimate_effect(c.dropna(subset=["pre_percentile"]), "pre_change", treatment, fixed_effects=["group"],
                               cluster="class_id")
     else:
         raise ValueError(f"unknown method {method!r}; use one of {', '.join(ESTIMATORS)}")
@@ -197,11 +193,11 @@ def compare(cohort_frame: pd.DataFrame, methods: Sequence[str] = ESTIMATORS) -> 
     >>> rng = np.random.default_rng(0)
     >>> c = pd.DataFrame({"pupil": range(400), "school": "A", "grade": 7, "class_id": rng.integers(0, 8, 400)})
     >>> c["group"], c["care"], c["helper_type"] = "A-7", "parents", None
-    >>> c["base_pct"], c["pre_pct"] = rng.uniform(0, 100, 400), rng.uniform(0, 100, 400)
+    >>> c["base_percentile"], c["pre_percentile"] = rng.uniform(0, 100, 400), rng.uniform(0, 100, 400)
     >>> c["treated"] = (rng.random(400) < 0.3).astype(int)
-    >>> c["end_pct"] = c.base_pct + 5 * c.treated + rng.normal(0, 5, 400)
-    >>> c["change"], c["pre_change"] = c.end_pct - c.base_pct, c.base_pct - c.pre_pct
-    >>> c["base_z"] = normal_score(c.base_pct); c["base_z2"], c["base_z3"] = c.base_z ** 2, c.base_z ** 3
+    >>> c["end_percentile"] = c.base_percentile + 5 * c.treated + rng.normal(0, 5, 400)
+    >>> c["change"], c["pre_change"] = c.end_percentile - c.base_percentile, c.base_percentile - c.pre_percentile
+    >>> c["base_z"] = normal_score(c.base_percentile); c["base_z2"], c["base_z3"] = c.base_z ** 2, c.base_z ** 3
     >>> c["either"], c["all_away"] = 0.0, 0.0
     >>> compare(c, ["naive", "did"]).estimate.round(0).tolist()
     [5.0, 5.0]
@@ -230,7 +226,7 @@ def effect_by(cohort_frame: pd.DataFrame, by: str, covariates: Sequence[str] = B
     c = c[(c.treated == 0) | level.isin(keep)]
     for i, lv in enumerate(keep):
         others = [k for k in dummies if k != f"_by_{i}"]
-        row = estimate_effect(c, "end_pct", f"_by_{i}", covariates=[*others, *covariates], fixed_effects=["group"],
+        row = estimate_effect(c, "end_percentile", f"_by_{i}", covariates=[*others, *covariates], fixed_effects=["group"],
                               cluster="class_id")
         rows.append(row.assign(term=f"{by}={lv}", n_treated=int(counts[lv])))
     for lv in sorted(counts.index[counts < min_treated]):
@@ -246,7 +242,7 @@ def selection_table(cohort_frame: pd.DataFrame) -> pd.DataFrame:
     by side (pupils, mean baseline percentile, mean change before the
     baseline, shares with either or all parents away)."""
     c = cohort_frame.assign(group=np.where(cohort_frame.treated == 1, "paired", "unpaired"))
-    out = c.groupby("group").agg(pupils=("pupil", "size"), base_pct=("base_pct", "mean"),
+    out = c.groupby("group").agg(pupils=("pupil", "size"), base_percentile=("base_percentile", "mean"),
                                  pre_change=("pre_change", "mean"), either_parent_away=("either", "mean"),
                                  all_parents_away=("all_away", "mean"))
     return out.reindex(["paired", "unpaired"]).rename_axis("group").reset_index()
@@ -254,4 +250,4 @@ def selection_table(cohort_frame: pd.DataFrame) -> pd.DataFrame:
 
 def term_cohort(data: pd.DataFrame, term: str) -> pd.DataFrame:
     """:func:`cohort` for a term id such as ``2024-2025-2``."""
-    return cohort(data, int(term_index(pd.Series([term])).iloc[0]))
+    return cohort(data, int(term_indices(pd.Series([term])).iloc[0]))

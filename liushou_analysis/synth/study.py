@@ -49,7 +49,7 @@ POINTS_PER_SD = {g: 0.11 * sum(SUBJECTS[s][0] for s in subjects) for g, subjects
 
 
 def county_panel(county: County) -> pd.DataFrame:
-    """The analysis panel of a county's truth tables, with ``truth_pct``:
+    """The analysis panel of a county's truth tables, with ``truth_percentile``:
     the planted effect of the pupil's new pairing on their percentile."""
     ex = county.exams[county.exams.subject == "total"]
     enr = county.enrolment.set_index(["pupil_uid", "term_index"])
@@ -69,7 +69,7 @@ def county_panel(county: County) -> pd.DataFrame:
     out = out.join(gain, on=["pupil", "term_index"])
     out["new_gain_sd"] = out.new_gain_sd.fillna(0.0)
     shift = out.new_gain_sd * out.grade.map(POINTS_PER_SD)
-    out["truth_pct"] = out.pct - percentile_among_others(out, "score", shift, ["school", "grade", "term_index"])
+    out["truth_percentile"] = out.percentile - percentile_among_others(out, "score", shift, ["school", "grade", "term_index"])
     return out
 
 
@@ -106,14 +106,14 @@ def replicate(seed: int, scenario: str = "last_exam", n_schools: int = 6, term_i
     county = build_county(seed, n_schools, n_years=2, calibration=cal)
     data = county_panel(county)
     c = pairing.cohort(data, term_index)
-    c["truth_pct"] = c.pupil.map(data[data.term_index == term_index].set_index("pupil").truth_pct)
+    c["truth_percentile"] = c.pupil.map(data[data.term_index == term_index].set_index("pupil").truth_percentile)
     paired = c[c.treated == 1]
     rows = pairing.compare(c).assign(n_treated=len(paired))
-    rows["truth"] = np.where(rows.term == "placebo", 0.0, paired.truth_pct.mean())
+    rows["truth"] = np.where(rows.term == "placebo", 0.0, paired.truth_percentile.mean())
     het = []
     for by in ("helper_type", "care"):
         h = pairing.effect_by(c, by)
-        h["truth"] = h.term.map(paired.groupby(by).truth_pct.mean().rename(lambda lv: f"{by}={lv}"))
+        h["truth"] = h.term.map(paired.groupby(by).truth_percentile.mean().rename(lambda lv: f"{by}={lv}"))
         het.append(h)
     out = pd.concat([rows, *het], ignore_index=True)
     return out.assign(seed=seed, scenario=scenario)
@@ -189,12 +189,12 @@ def planted_effects(county: County) -> pd.DataFrame:
         c = pairing.cohort(data, int(ti))
         if c.empty or not (c.treated == 1).any():
             continue
-        c["truth_pct"] = c.pupil.map(data[data.term_index == ti].set_index("pupil").truth_pct)
+        c["truth_percentile"] = c.pupil.map(data[data.term_index == ti].set_index("pupil").truth_percentile)
         paired = c[c.treated == 1]
-        by = paired.groupby("helper_type").truth_pct.agg(["mean", "size"])
+        by = paired.groupby("helper_type").truth_percentile.agg(["mean", "size"])
         frames.append(pd.DataFrame({
             "exam_term": term, "level": ["overall", *[f"helper_type={lv}" for lv in by.index]],
-            "effect": [paired.truth_pct.mean(), *by["mean"]], "n_treated": [len(paired), *by["size"]]}))
+            "effect": [paired.truth_percentile.mean(), *by["mean"]], "n_treated": [len(paired), *by["size"]]}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["exam_term", "level", "effect", "n_treated"])
 

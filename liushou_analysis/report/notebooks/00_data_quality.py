@@ -39,12 +39,13 @@ pub.markdown(narrative.opening(
 # Every raw row is either kept or quarantined with its reason: read = kept + quarantined on every line.
 
 # %%
-manifest = quality.read_manifest(ctx["clean_dir"])
+store = ctx["store"]
+manifest = store.manifest
 kept = quality.kept_and_quarantined(manifest, ctx["term"])
 pub.table(kept, "kept_and_quarantined");
 
 # %%
-reasons = quality.quarantine_reasons(ctx["clean_dir"], ctx["term"])
+reasons = quality.quarantine_reasons(store.table("quarantine"), manifest, ctx["term"])
 pub.table(reasons, "quarantine_reasons");
 
 # %% [markdown]
@@ -63,7 +64,8 @@ pub.table(quality.files_not_used(manifest, ctx["term"]), "files_not_used");
 # the field counts as missing below.
 
 # %%
-pub.table(quality.field_issues(ctx["clean_dir"], ctx["term"]), "field_issues");
+pub.table(quality.field_issues(store.table("field_issues") if store.has("field_issues") else None, manifest,
+                              ctx["term"]), "field_issues");
 
 # %% [markdown]
 # ## 未知列 Unknown columns
@@ -78,7 +80,7 @@ pub.table(unknown, "unknown_columns");
 # Percent of rows with the field blank. Household answers come from the latest survey at or before the term.
 
 # %%
-missing = quality.missingness_by_school(ctx["clean_dir"], ctx["term"])
+missing = quality.missingness_by_school(store.tables(quality.KEY_TABLES), ctx["term"])
 pub.table(missing.round(1), "missing_by_school");
 
 # %%
@@ -96,11 +98,11 @@ pub.figure(fig, "missing_by_school");
 # ## 与上学期相比 Changes since the previous term
 
 # %%
-changes = quality.changes_since(ctx["clean_dir"], manifest, ctx["term"])
+changes = quality.changes_since(store.table("enrolment"), store.table("pairings"), manifest, ctx["term"])
 pub.table(changes, "changes_since_previous_term");
 
 # %% [markdown]
 # ## 结论 What this means
 
 # %%
-pub.markdown(narrative.data_quality(kept, reasons, unknown, missing, changes))
+pub.markdown(narrative.data_quality(kept, reasons, unknown, missing, changes, quality.previous_term(manifest, ctx["term"])))

@@ -25,28 +25,33 @@ definition = "either_parent"
 # %%
 
 from liushou_analysis.indicators import care
+from liushou_analysis.indicators.routines import FIVE_COMPONENTS, THREE_COMPONENTS
 from liushou_analysis.report import narrative, plotting
-from liushou_analysis.report.disclosure import suppress_counts
+from liushou_analysis.report.disclosure import suppress_breakdown, suppress_counts, suppress_small_groups
+from liushou_analysis.statistics import pairing, prevalence
 from liushou_analysis.report.runner import Publisher, context
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "01_care_arrangements")
 plotting.setup()
-frame = care.term_frame(ctx["clean_dir"], ctx["term"])
+store = ctx["store"]
+frame = care.term_frame(store.table("enrolment"), store.table("households"), store.table("pupils"), ctx["term"],
+                        store.table("pairings") if store.has("pairings") else None)
+survey_term = frame.survey_term.dropna().iloc[0] if frame.survey_term.notna().any() else "—"
 pub.markdown(narrative.opening(
     "01 监护情况 Care arrangements",
     "How many pupils are left behind under each definition, who looks after them (with design-based 95% "
     "confidence intervals: strata are schools, clusters are classes), how that compares with the figures the "
     "source documents quote, what the guardians are like, whether the contact routines and archives are "
     "kept, and how exam percentiles differ by care arrangement. Household answers come from the survey of "
-    f"{frame.attrs['survey_term']} (households are surveyed once a school year).", ctx, definition))
+    f"{survey_term} (households are surveyed once a school year).", ctx, definition))
 
 # %% [markdown]
 # ## 各定义下的留守儿童 Left-behind under each definition
 # The same answers, three definitions. Shares are over the pupils whose answers decide the definition.
 
 # %%
-definitions = pub.table(care.definition_table(frame), "definitions")
+definitions = pub.table(prevalence.definition_table(frame), "definitions")
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.2)
@@ -63,9 +68,14 @@ pub.figure(fig, "definitions");
 # A blank (—) is a suppressed small cell.
 
 # %%
-overall = pub.table(care.care_shares(frame, definition, k=ctx["min_cell"]), "care_overall")
-by_school = pub.table(care.care_shares(frame, definition, "school", k=ctx["min_cell"]), "care_by_school")
-by_grade = pub.table(care.care_shares(frame, definition, "grade", k=ctx["min_cell"]), "care_by_grade")
+def protected_shares(by=None):
+    table = prevalence.care_shares(frame, definition, by)
+    return suppress_breakdown(table, "domain", "care", "pupils", ["share", "ci_low", "ci_high"], ctx["min_cell"])
+
+
+overall = pub.table(protected_shares(), "care_overall")
+by_school = pub.table(protected_shares("school"), "care_by_school")
+by_grade = pub.table(protected_shares("grade"), "care_by_grade")
 
 # %%
 fig, ax = plotting.new_figure(8, 0.35 * len(by_school) + 1.5)
@@ -86,7 +96,7 @@ pub.figure(fig, "care_by_school");
 # is compared among left-behind pupils with no parent at home. Counts for other places are listed, not compared.
 
 # %%
-reference = pub.table(care.compare_with_reference(frame), "reference_comparison",
+reference = pub.table(prevalence.compare_with_reference(frame), "reference_comparison",
                       ["source", "place", "quote", "definition", "compared_under", "population", "indicator",
                        "reference_pct", "estimate_pct", "ci_low_pct", "ci_high_pct", "reference_inside_ci", "note"])
 
@@ -120,7 +130,14 @@ for col, zh in (("guardian_health", "健康"), ("guardian_education", "文化程
 # rate (建档率, target 100%) with the share of archives holding all "five things known".
 
 # %%
-routines = care.routine_summary(ctx["clean_dir"], ctx["term"], frame, definition, ctx["min_cell"])
+routines = care.routine_tables(frame, store.table("contacts"), store.table("pairings"), store.table("archive"),
+                              ctx["term"], definition)
+routines = {"five_ones": suppress_small_groups(routines["five_ones"], "pupils",
+                                               FIVE_COMPONENTS + ["share_met"], ctx["min_cell"]),
+            "three_ones": suppress_small_groups(routines["three_ones"], "pupils",
+                                                THREE_COMPONENTS + ["share_met"], ctx["min_cell"]),
+            "archive": suppress_small_groups(routines["archive"], "left_behind", ["archive_rate", "complete_rate"],
+                                             ctx["min_cell"])}
 pub.table(routines["five_ones"], "five_ones_by_school");
 pub.table(routines["three_ones"], "three_ones_by_school");
 pub.table(routines["archive"], "archive_by_school");
@@ -142,13 +159,16 @@ pub.figure(fig, "five_ones");
 # age of the child), so a gap here is not the effect of the care arrangement.
 
 # %%
-scores = pub.table(care.scores_by_care(ctx["clean_dir"], ctx["term"], frame, ctx["min_cell"]),
-                   "percentile_by_care")
+panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
+percentiles = panel.loc[panel.term == ctx["term"], ["pupil", "percentile"]].rename(columns={"pupil": "pupil_key"})
+scores = suppress_small_groups(prevalence.scores_by_care(frame, percentiles), "pupils",
+                               ["mean_percentile", "ci_low", "ci_high"], ctx["min_cell"])
+scores = pub.table(scores, "percentile_by_care")
 
 # %%
 fig, ax = plotting.new_figure(7, 3.2)
-s = scores.dropna(subset=["mean_pct"])
-ax.errorbar(s.mean_pct, s.care_label, xerr=[s.mean_pct - s.ci_low, s.ci_high - s.mean_pct], fmt="o", capsize=3)
+s = scores.dropna(subset=["mean_percentile"])
+ax.errorbar(s.mean_percentile, s.care_label, xerr=[s.mean_percentile - s.ci_low, s.ci_high - s.mean_percentile], fmt="o", capsize=3)
 ax.axvline(50, color="grey", lw=1, ls="--")
 ax.set_xlabel(plotting.label("年级内百分位（均值）", "mean grade percentile") + ", 95% CI")
 ax.set_title(plotting.label("成绩与监护类型（描述性）", "percentile by care arrangement (descriptive)"))

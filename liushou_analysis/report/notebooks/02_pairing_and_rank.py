@@ -35,7 +35,8 @@ from liushou_analysis.report.runner import Publisher, context
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "02_pairing_and_rank")
 plotting.setup()
-panel = pairing.from_clean(ctx["clean_dir"])
+store = ctx["store"]
+panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
 cohort = pairing.term_cohort(panel, ctx["term"])
 pub.markdown(narrative.opening(
     "02 结对帮扶与名次 Pairing and rank",
@@ -50,7 +51,7 @@ pub.markdown(narrative.opening(
 
 # %%
 selection = suppress_small_groups(pairing.selection_table(cohort), "pupils",
-                                  ["base_pct", "pre_change", "either_parent_away", "all_parents_away"], ctx["min_cell"])
+                                  ["base_percentile", "pre_change", "either_parent_away", "all_parents_away"], ctx["min_cell"])
 pub.table(selection, "selection");
 
 # %%
@@ -58,7 +59,7 @@ fig, ax = plotting.new_figure(7.5, 3.6)
 if len(cohort):
     groups = cohort.assign(group=np.where(cohort.treated == 1, plotting.label("新结对", "newly paired"),
                                           plotting.label("未结对", "not paired")))
-    plotting.sns.histplot(data=groups, x="base_pct", hue="group", stat="density", common_norm=False, bins=20,
+    plotting.sns.histplot(data=groups, x="base_percentile", hue="group", stat="density", common_norm=False, bins=20,
                           element="step", ax=ax)
 ax.set_xlabel(plotting.label("上学期年级百分位", "baseline grade percentile"))
 ax.set_title(plotting.label("被结对的学生起点更低", "paired pupils start lower"))
@@ -107,7 +108,7 @@ pub.figure(fig, "estimates");
 # effect is their change *above that line*, not above zero.
 
 # %%
-rtm = regression_to_the_mean(cohort, "base_pct", "end_pct", "treated") if len(cohort) else None
+rtm = regression_to_the_mean(cohort, "base_percentile", "end_percentile", "treated") if len(cohort) else None
 if rtm is not None:
     rtm["base_bin"] = rtm.base_bin.astype(str)
     rtm = suppress_small_groups(suppress_small_groups(rtm, "pupils", ["mean_change_all", "observed_change_untreated"],

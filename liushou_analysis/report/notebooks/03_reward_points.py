@@ -39,8 +39,8 @@ ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "03_reward_points")
 plotting.setup()
 rules = scoring.RewardRules()
-inputs = scoring_io.from_clean(ctx["clean_dir"])
-year, why = scoring_io.term_school_year(ctx["clean_dir"], ctx["term"])
+inputs = scoring_io.from_clean(ctx["store"])
+year, why = scoring_io.term_school_year(ctx["store"].table("exams", columns=["term"]).term, ctx["term"])
 pub.markdown(narrative.opening(
     "03 考核及奖励 Reward points",
     "The school plan's reward-point scheme (考核及奖励, 001 篇6/篇8, docs/domain.md section 6) computed clause by "

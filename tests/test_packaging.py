@@ -153,3 +153,73 @@ def test_no_import_cycle():
         if node not in state:
             walk(node, [node])
     assert not cycles, cycles[:3]
+
+
+#: The layers, lowest first: a module may import its own layer and those before it (core.config and the
+#: package root sit in core). synth is a data source apart, and cli is the edge that may import anything.
+LAYERS = ["core", "readers", "store", "cleaning", "indicators", "scoring", "statistics", "report", "cli"]
+SYNTH_MAY_IMPORT = {"core", "readers", "store", "cleaning", "indicators", "statistics", "synth"}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] in ("_version", "__main__"):
+        return "core" if len(parts) == 1 or parts[1] == "_version" else "cli"
+    return parts[1]
+
+
+def _all_imports() -> dict[str, set[str]]:
+    """Every package module and each package module it imports anywhere (module level or inside a function)."""
+    import ast
+
+    pkg = ROOT / "liushou_analysis"
+    names = {}
+    for path in pkg.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in names.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in names else node.module
+                          for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[name] = {m for m in found if m.startswith("liushou_analysis")}
+    return graph
+
+
+def test_imports_flow_one_way_through_the_layers():
+    """Reference: the layer order in docs/architecture.md. Every import, including those inside functions,
+    goes to the module's own layer or one below it; nothing but the CLI and tests imports synth."""
+    against = []
+    for module, imports in _all_imports().items():
+        here = _layer(module)
+        for target in imports:
+            there = _layer(target)
+            if here == "synth":
+                ok = there in SYNTH_MAY_IMPORT
+            elif there == "synth":
+                ok = here == "cli"
+            else:
+                ok = here == "cli" or LAYERS.index(there) <= LAYERS.index(here)
+            if not ok:
+                against.append(f"{module} -> {target}")
+    assert not against, against
+
+
+def test_every_import_in_the_package_is_absolute():
+    """Relative imports hide the layer an import crosses; the layer test reads absolute ones."""
+    import ast
+
+    relative = [str(p.relative_to(ROOT)) for p in (ROOT / "liushou_analysis").rglob("*.py")
+                if any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(ast.parse(p.read_text("utf-8"))))]
+    assert not relative, relative
+
+
+def test_the_layer_test_sees_an_arrow_against_the_flow():
+    """The check itself: an indicator importing the report layer is caught."""
+    assert _layer("liushou_analysis.indicators.care") == "indicators"
+    assert LAYERS.index(_layer("liushou_analysis.report.disclosure")) > LAYERS.index("indicators")
+    assert _layer("liushou_analysis") == "core" and _layer("liushou_analysis.__main__") == "cli"

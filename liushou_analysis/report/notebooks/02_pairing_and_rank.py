@@ -28,7 +28,7 @@ import pandas as pd
 
 from liushou_analysis.report import narrative, plotting
 from liushou_analysis.statistics import pairing
-from liushou_analysis import regression_to_the_mean
+from liushou_analysis.statistics.effects import regression_to_the_mean
 from liushou_analysis.report.disclosure import suppress_small_groups
 from liushou_analysis.report.runner import Publisher, context
 

@@ -33,10 +33,10 @@ def test_absorbed_fixed_effects_match_explicit_dummies():
     d = simulate(1)
     got = estimate_effect(d, "y", "t", covariates=["x"], fixed_effects=["klass"], cluster="school")
     ref = smf.ols("y ~ t + x + C(klass)", data=d).fit()
-    assert got.estimate.item() == pytest.approx(ref.params["t"], rel=1e-8)
-    assert "fit" in got.attrs and got.attrs["fit"].params.index.tolist() == ["t", "x"]
+    assert got.row().estimate == pytest.approx(ref.params["t"], rel=1e-8)
+    assert got.model.params.index.tolist() == ["t", "x"] and "OLS Regression Results" in got.summary()
     two = estimate_effect(d, "y", "t", covariates=["x"], fixed_effects=["klass", "school"])
-    assert two.estimate.item() == pytest.approx(ref.params["t"], rel=1e-6)  # class nests in school
+    assert two.row().estimate == pytest.approx(ref.params["t"], rel=1e-6)  # class nests in school
 
 
 def test_planted_effect_is_recovered_with_nominal_coverage():
@@ -49,10 +49,10 @@ def test_planted_effect_is_recovered_with_nominal_coverage():
     hits, estimates, naive = 0, [], []
     for seed in range(reps):
         d = simulate(seed)
-        r = estimate_effect(d, "y", "t", covariates=["x"], fixed_effects=["klass"], cluster="school").iloc[0]
+        r = estimate_effect(d, "y", "t", covariates=["x"], fixed_effects=["klass"], cluster="school").row()
         estimates.append(r.estimate)
         hits += r.ci_low <= 0.5 <= r.ci_high
-        naive.append(estimate_effect(d, "y", "t").estimate.item())
+        naive.append(estimate_effect(d, "y", "t").row().estimate)
     estimates = np.array(estimates)
     assert abs(estimates.mean() - 0.5) < 3 * estimates.std() / np.sqrt(reps)
     assert 0.93 <= hits / reps <= 0.97
@@ -100,13 +100,14 @@ def test_ipw_recovers_the_effect_on_the_treated_and_balances_covariates():
         school = rng.integers(0, 30, n)
         y = 0.5 * treated + 0.8 * baseline - 0.2 * left_behind + rng.normal(0, 0.3, 30)[school] + rng.normal(0, 1, n)
         d = pd.DataFrame({"y": y, "t": treated, "x": baseline, "lb": left_behind, "school": school})
-        est, diag = ipw_effect(d, "y", "t", ["x", "lb"], cluster="school")
-        estimates.append(est.estimate.item())
-        hits += est.ci_low.item() <= 0.5 <= est.ci_high.item()
+        result = ipw_effect(d, "y", "t", ["x", "lb"], cluster="school")
+        est, diag = result.row(), result.details["balance"]
+        estimates.append(est.estimate)
+        hits += est.ci_low <= 0.5 <= est.ci_high
         naive.append(d.y[d.t == 1].mean() - d.y[d.t == 0].mean())
         if seed == 0:
             assert (diag.smd_before.abs() > 0.3).any() and (diag.smd_after.abs() < 0.1).all()
-            assert 0 <= diag.attrs["propensity"]["untreated_outside_treated_range"] < 0.05
+            assert 0 <= result.details["propensity"]["untreated_outside_treated_range"] < 0.05
     estimates = np.array(estimates)
     assert abs(estimates.mean() - 0.5) < 3 * estimates.std() / np.sqrt(len(estimates))
     assert np.mean(naive) < 0.0  # weaker pupils are picked: the naive difference hides the effect

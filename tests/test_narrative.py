@@ -8,7 +8,7 @@ from liushou_analysis.report import narrative
 
 
 def estimates(placebo_high: float) -> pd.DataFrame:
-    return pd.DataFrame({"term": ["naive", "ancova", "ipw", "did", "placebo"],
+    return pd.DataFrame({"quantity": ["naive", "ancova", "ipw", "did", "placebo"],
                          "estimate": [8.7, 5.9, 6.5, 10.2, placebo_high - 4],
                          "ci_low": [5.1, 2.7, 3.1, 6.0, placebo_high - 8],
                          "ci_high": [12.3, 9.1, 9.9, 14.4, placebo_high]})
@@ -27,7 +27,7 @@ def test_pairing_text_follows_the_numbers():
 
 def test_pairing_text_when_nothing_is_estimable():
     e = estimates(1.0)
-    e.loc[e.term == "ancova", "estimate"] = np.nan
+    e.loc[e.quantity == "ancova", "estimate"] = np.nan
     assert "no effect is estimated" in narrative.pairing(e, selection(40.0), None)
 
 

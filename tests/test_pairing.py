@@ -74,7 +74,7 @@ def test_ipw_sandwich_without_covariates_is_the_two_sample_standard_error():
     rng = np.random.default_rng(3)
     d = pd.DataFrame({"y": rng.normal(size=200), "t": (rng.random(200) < 0.3).astype(int), "one": 1.0})
     d.loc[d.t == 1, "y"] += 0.5
-    est, _ = ipw_effect(d, "y", "t", [])
+    est = ipw_effect(d, "y", "t", []).table
     y1, y0 = d.y[d.t == 1], d.y[d.t == 0]
     assert est.estimate.item() == pytest.approx(y1.mean() - y0.mean())
     var = (y1.var(ddof=0) / len(y1) + y0.var(ddof=0) / len(y0)) * len(d) / (len(d) - 1)
@@ -91,7 +91,7 @@ def test_sample_shows_the_ashenfelter_dip(sample_clean):
     assert p.groupby("term_index").either.apply(lambda s: s.notna().mean()).min() > 0.85
     terms = sorted(p.term_index.unique())
     c = pairing.cohort(p, terms[2])
-    r = pairing.compare(c).set_index("term")
+    r = pairing.compare(c).table.set_index("quantity")
     assert r.loc["placebo", "ci_high"] < 0
     assert r.loc["naive", "estimate"] > r.loc["ancova", "estimate"] > 0
 

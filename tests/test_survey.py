@@ -28,14 +28,14 @@ def api():
 def test_one_stage_cluster_mean_matches_r(api):
     # README: svymean(~api00, dclus1) = 644.17, SE 23.542
     d = SurveyDesign(api["apiclus1"], weights="pw", cluster="dnum", fpc="fpc")
-    row = d.mean("api00").iloc[0]
+    row = d.mean("api00").row()
     assert round(row.estimate, 2) == 644.17 and round(row.se, 3) == 23.542
 
 
 def test_stratified_mean_matches_r(api):
     # README: svymean(~api00, dstrat) = 662.29, SE 9.4089
     d = SurveyDesign(api["api_strat"], weights="pw", strata="stype", fpc="fpc")
-    row = d.mean("api00").iloc[0]
+    row = d.mean("api00").row()
     assert round(row.estimate, 2) == 662.29 and round(row.se, 4) == 9.4089
 
 
@@ -43,30 +43,30 @@ def test_matches_r_survey_run(api):
     # Independent reference: R 4.2.2 with survey 4.1.1 (Debian's r-cran-survey), run on the
     # same files by tests/reference/api_survey.R; figures as R printed them with digits=10.
     clus1 = SurveyDesign(api["apiclus1"], weights="pw", cluster="dnum", fpc="fpc")
-    _, tests = clus1.crosstab("sch.wide", "stype")
+    tests = clus1.crosstab("sch.wide", "stype").details["tests"]
     f = tests.set_index("test").loc["rao_scott_second_order_F"]
     assert (round(f.statistic, 8), round(f.df1, 8), round(f.df2, 8), round(f.p_value, 10)) == \
         (5.19336954, 1.49463978, 20.92495689, 0.0217474624)
     first = tests.set_index("test").loc["rao_scott_first_order"]
     assert round(first.p_value, 12) == 0.005553263303
     assert tests.set_index("test").loc["pearson_unadjusted", "statistic"] == pytest.approx(11.940892080745, abs=1e-9)
-    logit = clus1.proportion("sch.wide", method="logit").set_index("term").loc["sch.wide=Yes"]
+    logit = clus1.proportion("sch.wide", method="logit").table.set_index("quantity").loc["sch.wide=Yes"]
     assert round(logit.estimate, 10) == 0.8743169399
     assert (round(logit.ci_low, 10), round(logit.ci_high, 4)) == (0.8237988924, 0.9119)
-    beta = clus1.proportion("sch.wide", method="beta").set_index("term").loc["sch.wide=Yes"]
+    beta = clus1.proportion("sch.wide", method="beta").table.set_index("quantity").loc["sch.wide=Yes"]
     assert (round(beta.ci_low, 10), round(beta.ci_high, 4)) == (0.8237022108, 0.9147)
-    ratio = clus1.ratio("api.stu", "enroll").iloc[0]
+    ratio = clus1.ratio("api.stu", "enroll").row()
     assert (round(ratio.estimate, 7), round(ratio.se, 9)) == (0.8497087, 0.008386297)
-    by = clus1.mean("api00", by="stype").set_index("stype")
+    by = clus1.mean("api00", by="stype").table.set_index("stype")
     assert by.estimate.round(7).tolist() == [648.8680556, 618.5714286, 631.44]
     assert by.se.round(8).tolist() == [22.36240889, 38.02024936, 31.60946523]
     strat = SurveyDesign(api["api_strat"], weights="pw", strata="stype", fpc="fpc")
-    total = strat.total("enroll").iloc[0]
+    total = strat.total("enroll").row()
     assert (round(total.estimate), round(total.se)) == (3687178, 114642)
-    f2 = strat.crosstab("sch.wide", "comp.imp")[1].set_index("test").loc["rao_scott_second_order_F"]
+    f2 = strat.crosstab("sch.wide", "comp.imp").details["tests"].set_index("test").loc["rao_scott_second_order_F"]
     assert (round(f2.statistic, 6), f2.df1, f2.df2) == (47.317733, 1.0, 197.0)
     assert f2.p_value == pytest.approx(7.822040649e-11, rel=1e-9)
-    clus2 = SurveyDesign(api["apiclus2"], cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"]).total("enroll").iloc[0]
+    clus2 = SurveyDesign(api["apiclus2"], cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"]).total("enroll").row()
     assert (round(clus2.estimate), round(clus2.se)) == (2639273, 799638)
 
 
@@ -74,7 +74,7 @@ def test_stratified_total_is_population_size_times_mean(api):
     # Derived: with known stratum sizes the weights sum to N = 6,194 in every sample,
     # so the total and its SE are exactly N times the mean's.
     d = SurveyDesign(api["api_strat"], weights="pw", strata="stype", fpc="fpc")
-    mean, total = d.mean("api00").iloc[0], d.total("api00").iloc[0]
+    mean, total = d.mean("api00").row(), d.total("api00").row()
     assert d.w.sum() == pytest.approx(6194, abs=0.5)
     assert total.estimate == pytest.approx(6194 * mean.estimate, rel=1e-4)
     assert total.se == pytest.approx(6194 * mean.se, rel=1e-4)
@@ -84,31 +84,31 @@ def test_two_stage_design_uses_both_stages(api):
     # R 4.2.2 with survey 4.1.1 prints 670.81 and SE 30.099 for svymean(~api00, dclus2) with
     # fpc=~fpc1+fpc2 (not among the README's figures). With the weights alone (no fpc) only
     # the first stage counts: the with-replacement variance, which is larger here.
-    full = SurveyDesign(api["apiclus2"], cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"]).mean("api00").iloc[0]
+    full = SurveyDesign(api["apiclus2"], cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"]).mean("api00").row()
     assert round(full.estimate, 2) == 670.81 and round(full.se, 3) == 30.099
-    ultimate = SurveyDesign(api["apiclus2"], weights="pw", cluster="dnum").mean("api00").iloc[0]
+    ultimate = SurveyDesign(api["apiclus2"], weights="pw", cluster="dnum").mean("api00").row()
     assert ultimate.estimate == pytest.approx(full.estimate, rel=1e-3) and ultimate.se > full.se
 
 
 def test_proportion_is_the_mean_of_an_indicator(api):
     data = api["apiclus1"].assign(yes=lambda d: (d["sch.wide"] == "Yes").astype(float))
     d = SurveyDesign(data, weights="pw", cluster="dnum", fpc="fpc")
-    mean = d.mean("yes").iloc[0]
+    mean = d.mean("yes").row()
     for method in ("logit", "wilson", "beta"):
-        p = d.proportion("sch.wide", method=method).set_index("term").loc["sch.wide=Yes"]
+        p = d.proportion("sch.wide", method=method).table.set_index("quantity").loc["sch.wide=Yes"]
         assert p.estimate == pytest.approx(mean.estimate) and p.se == pytest.approx(mean.se)
         assert 0 < p.ci_low < p.estimate < p.ci_high < 1
-    shares = d.proportion("stype")
+    shares = d.proportion("stype").table
     assert shares.estimate.sum() == pytest.approx(1)
 
 
 def test_domains_are_estimated_on_the_full_design(api):
     d = SurveyDesign(api["apiclus1"], weights="pw", cluster="dnum", fpc="fpc")
-    by = d.mean("api00", by="stype").set_index("stype")
+    by = d.mean("api00", by="stype").table.set_index("stype")
     # a domain mean is the ratio of the domain's weighted total to its weighted count
     data = api["apiclus1"].assign(e_api=lambda x: np.where(x.stype == "E", x.api00, 0.0),
                                   e=lambda x: (x.stype == "E").astype(float))
-    ratio = SurveyDesign(data, weights="pw", cluster="dnum", fpc="fpc").ratio("e_api", "e").iloc[0]
+    ratio = SurveyDesign(data, weights="pw", cluster="dnum", fpc="fpc").ratio("e_api", "e").row()
     assert by.loc["E", "estimate"] == pytest.approx(ratio.estimate)
     assert by.loc["E", "se"] == pytest.approx(ratio.se)
 
@@ -116,7 +116,7 @@ def test_domains_are_estimated_on_the_full_design(api):
 def test_design_effect_of_a_simple_random_sample_is_one():
     rng = np.random.default_rng(4)
     data = pd.DataFrame({"y": rng.normal(size=200), "N": 5000})
-    row = SurveyDesign(data, fpc="N").mean("y").iloc[0]
+    row = SurveyDesign(data, fpc="N").mean("y").row()
     assert row.deff == pytest.approx(1.0)
     # and the SE is the textbook sqrt((1 - n/N) s^2 / n)
     assert row.se == pytest.approx(np.sqrt((1 - 200 / 5000) * data.y.var() / 200))
@@ -126,8 +126,8 @@ def test_lonely_psu_options():
     data = pd.DataFrame({"y": [1.0, 2.0, 3.0, 5.0], "h": [1, 1, 1, 2], "psu": [1, 2, 3, 4]})
     with pytest.raises(ValueError, match="single PSU"):
         SurveyDesign(data, strata="h", cluster="psu").mean("y")
-    certain = SurveyDesign(data, strata="h", cluster="psu", lonely_psu="certainty").mean("y").iloc[0]
-    adjusted = SurveyDesign(data, strata="h", cluster="psu", lonely_psu="adjust").mean("y").iloc[0]
+    certain = SurveyDesign(data, strata="h", cluster="psu", lonely_psu="certainty").mean("y").row()
+    adjusted = SurveyDesign(data, strata="h", cluster="psu", lonely_psu="adjust").mean("y").row()
     assert adjusted.se > certain.se > 0
 
 
@@ -154,16 +154,16 @@ def _coverage(pop: pd.DataFrame, reps: int, seed: int) -> dict[str, float]:
     for _ in range(reps):
         parts = [g.iloc[rng.choice(len(g), sizes[k], replace=False)] for k, g in pop.groupby("stype")]
         s = pd.concat(parts).assign(fpc=lambda x: x.stype.map(counts))
-        r = SurveyDesign(s, strata="stype", fpc="fpc").mean("api00").iloc[0]
+        r = SurveyDesign(s, strata="stype", fpc="fpc").mean("api00").row()
         hits["stratified"] += r.ci_low <= truth <= r.ci_high
         chosen = rng.choice(rest, 60, replace=False)
         s = pop[pop.dnum.isin(chosen) | pop.dnum.isin(big)].copy()
         s["fpc"] = np.where(s.stratum == "certainty", len(big), len(rest))
-        r = SurveyDesign(s, strata="stratum", cluster="dnum", fpc="fpc").mean("api00").iloc[0]
+        r = SurveyDesign(s, strata="stratum", cluster="dnum", fpc="fpc").mean("api00").row()
         hits["cluster_certainty"] += r.ci_low <= truth <= r.ci_high
         chosen = rng.choice(size.index.to_numpy(), 15, replace=False)
         s = pop[pop.dnum.isin(chosen)].assign(fpc=len(size))
-        r = SurveyDesign(s, cluster="dnum", fpc="fpc").mean("api00").iloc[0]
+        r = SurveyDesign(s, cluster="dnum", fpc="fpc").mean("api00").row()
         hits["cluster_15"] += r.ci_low <= truth <= r.ci_high
     return {k: v / reps for k, v in hits.items()}
 
@@ -203,13 +203,14 @@ def test_rao_scott_equals_pearson_under_simple_random_sampling():
     rng = np.random.default_rng(8)
     n = 400
     data = pd.DataFrame({"a": rng.integers(0, 3, n), "b": rng.integers(0, 2, n)})
-    table, tests = SurveyDesign(data).crosstab("a", "b")
+    result = SurveyDesign(data).crosstab("a", "b")
+    table, tests = result.table, result.details["tests"]
     t = tests.set_index("test")
     x2 = t.loc["pearson_unadjusted", "statistic"]
     assert t.loc["rao_scott_first_order", "statistic"] == pytest.approx(x2 * (n - 1) / n)
     assert t.loc["rao_scott_second_order_F", "df1"] == pytest.approx(2)
     assert t.loc["rao_scott_second_order_F", "statistic"] == pytest.approx(x2 * (n - 1) / (n * 2))
-    assert table.share.sum() == pytest.approx(1) and len(table) == 6
+    assert table.estimate.sum() == pytest.approx(1) and len(table) == 6
 
 
 def test_rao_scott_keeps_its_size_under_clustering_where_pearson_does_not():
@@ -230,7 +231,7 @@ def test_rao_scott_keeps_its_size_under_clustering_where_pearson_does_not():
     for _ in range(reps):
         chosen = rng.choice(clusters, 30, replace=False)
         sample = pop[pop.cluster.isin(chosen)]
-        _, tests = SurveyDesign(sample, cluster="cluster", fpc="N").crosstab("a", "b")
+        tests = SurveyDesign(sample, cluster="cluster", fpc="N").crosstab("a", "b").details["tests"]
         for name, p in zip(tests.test, tests.p_value, strict=True):
             reject[name] += p < 0.05
     rates = {k: v / reps for k, v in reject.items()}

@@ -38,7 +38,7 @@ MARKER = ".liushou-output"
 _WRITES: dict[str, tuple[str, ...]] = {
     "clean": (r"[a-z_]+\.parquet", r"manifest\.json", r"quarantine\.xlsx"),
     "report": (r"index\.html", r"\d\d_[a-z_]+\.html", r"payouts\.xlsx", r"figures/[^/]+\.png",
-               r"tables/[^/]+\.csv", r"notebooks/[^/]+\.ipynb", r"fonts/[^/]+"),
+               r"tables/[^/]+\.csv", r"tables/\d\d_[a-z_]+\.counts\.json", r"notebooks/[^/]+\.ipynb", r"fonts/[^/]+"),
     "score": (r"[a-z_]+\.csv", r"[a-z_]+\.xlsx"),
     "synth": (r".+",),  # a generated county: anything, but only with the generator's marker
 }

@@ -87,7 +87,7 @@ def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFram
 
 
 def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | None) -> str:
-    e = estimates.set_index("term")
+    e = estimates.set_index("quantity")
     if "ancova" not in e.index or pd.isna(e.estimate.get("ancova")):
         return ("This term has too few pupils with the data the estimators need (both groups, a baseline exam), "
                 "so no effect is estimated. That is reported, not guessed.")

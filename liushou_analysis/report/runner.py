@@ -76,6 +76,7 @@ class Publisher:
 
     def __init__(self, report_dir: Path | str | None, notebook: str):
         self.notebook = notebook
+        self.counts: dict[str, list[str]] = {}
         self.dir = Path(report_dir) if report_dir else None
         if self.dir:
             (self.dir / "figures").mkdir(parents=True, exist_ok=True)
@@ -94,13 +95,29 @@ class Publisher:
 
         display(Markdown(html.escape(text, quote=False)))
 
-    def table(self, frame: pd.DataFrame, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """Save ``frame`` as CSV (UTF-8 with BOM, so Excel reads the Chinese),
-        display it (``columns`` only, if given; numbers to 3 decimals, missing
-        or suppressed as —) and return it unchanged."""
+    def table(self, frame, name: str, columns: list[str] | None = None,
+              counts: list[str] | None = None) -> pd.DataFrame:
+        """Save ``frame`` (a DataFrame or an :class:`Estimate`) as CSV (UTF-8
+        with BOM, so Excel reads the Chinese), display it (``columns`` only,
+        if given; numbers to 3 decimals, missing or suppressed as —) and
+        return the table. ``counts`` declares the columns that count pupils
+        (an Estimate declares its own); they are recorded in
+        ``tables/<notebook>.counts.json`` for the disclosure check. A
+        DataFrame without a declaration is refused."""
         from IPython.display import display
 
+        declared = list(getattr(frame, "counts", ())) + list(counts or [])
+        if hasattr(frame, "table") and not isinstance(frame, pd.DataFrame):
+            frame = frame.table
+        elif counts is None:
+            raise ValueError(f"table {name}: declare the columns that count pupils with counts=[...] ([] for none)")
+        unknown = [c for c in declared if c not in frame.columns]
+        if unknown:
+            raise ValueError(f"table {name}: declared count columns {unknown} are not in the table")
+        self.counts[name] = declared
         if self.dir:
+            (self.dir / "tables" / f"{self.notebook}.counts.json").write_text(
+                json.dumps(self.counts, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
             safe_frame(frame).to_csv(self.dir / "tables" / f"{self.notebook}-{name}.csv", index=False,
                                      encoding="utf-8-sig", float_format="%.6g", lineterminator="\n")
         shown = frame[columns] if columns else frame

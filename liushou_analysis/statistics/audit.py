@@ -88,7 +88,8 @@ def simulate_end(frame: pd.DataFrame, reps: int, seed: int, effect=0.0) -> np.nd
     (plus ``effect`` SD for paired pupils): ``a + b z + s e`` from the
     re-test regression of the unpaired pupils. Shape (pupils, reps)."""
     unpaired = frame[~frame.paired]
-    a, b, s2 = retest_regression(unpaired.base_percentile, unpaired.end_percentile)
+    fit = retest_regression(unpaired.base_percentile, unpaired.end_percentile)
+    (a, b), s2 = fit.table.estimate, fit.details["residual_variance"]
     z = stats.norm.ppf(frame.base_percentile.to_numpy() / 100)
     rng = np.random.default_rng(seed)
     e = rng.standard_normal((len(frame), reps))
@@ -192,7 +193,7 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     summary = pd.DataFrame([{
         "school_year": school_year, "paired_pupils": len(pupils), "helpers": len(helpers), "replays": reps,
         "effect_sd": float(np.mean(effect)), "retest_slope": retest_regression(
-            frame.loc[~frame.paired, "base_percentile"], frame.loc[~frame.paired, "end_percentile"])[1],
+            frame.loc[~frame.paired, "base_percentile"], frame.loc[~frame.paired, "end_percentile"]).row("slope").estimate,
         "expected_rank_yuan": pupils.expected_rank_yuan.sum(), "actual_rank_yuan": pupils.actual_rank_yuan.sum(),
         "expected_yuan": pupils.expected_yuan.sum(), "actual_yuan": pupils.actual_yuan.sum(),
     }])

@@ -5,7 +5,7 @@ cluster-robust standard errors (statsmodels). Fixed effects are absorbed by
 demeaning every variable within their groups (alternating projections for
 several sets: Guimaraes and Portugal 2010), which gives the same
 coefficient as OLS with the dummies (Frisch-Waugh-Lovell). The fitted
-statsmodels results are kept in ``result.attrs["fit"]`` for ``summary()``.
+statsmodels results are the :class:`Estimate`'s ``model`` (its ``summary()``).
 
 Standard errors: cluster-robust (CR1, statsmodels' small-sample factor
 ``G/(G-1) * (N-1)/(N-K)``) when ``cluster`` is given, else HC1. ``K``
@@ -23,7 +23,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p_value", "n", "method"]
+from liushou_analysis.statistics.estimate import Estimate, tidy
+
 
 
 def absorb(frame: pd.DataFrame, columns: list[str], groups: Sequence[str], tol: float = 1e-10,
@@ -44,7 +45,7 @@ def absorb(frame: pd.DataFrame, columns: list[str], groups: Sequence[str], tol: 
 
 def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str] = (),
                     fixed_effects: Sequence[str] = (), cluster: str | None = None,
-                    weights: str | None = None, level: float = 0.95) -> pd.DataFrame:
+                    weights: str | None = None, level: float = 0.95) -> Estimate:
     """Effect of ``treatment`` on ``outcome``: one tidy row.
 
     Parameters
@@ -59,13 +60,14 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
 
     Returns
     -------
-    DataFrame with one row: term, estimate, se, ci_low, ci_high, p_value, n,
-    method; the statsmodels results in ``.attrs["fit"]``.
+    :class:`Estimate` with one row (``quantity`` is the treatment; ``df``
+    the degrees of freedom of the t interval, infinite for the normal one)
+    and the statsmodels results as ``model``.
 
     Examples
     --------
     >>> d = pd.DataFrame({"y": [1.0, 2, 3, 5, 6, 8], "t": [0, 0, 0, 1, 1, 1]})
-    >>> round(estimate_effect(d, "y", "t").estimate.item(), 3)  # difference in means: 19/3 - 2
+    >>> round(float(estimate_effect(d, "y", "t").row().estimate), 3)  # difference in means: 19/3 - 2
     4.333
     """
     cols = [outcome, treatment, *covariates]
@@ -88,10 +90,9 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
     est, se = fit.params[treatment], fit.bse[treatment]
     q = stats.t.ppf(0.5 + level / 2, dof) if dof else stats.norm.ppf(0.5 + level / 2)
     p = 2 * (stats.t.sf(abs(est / se), dof) if dof else stats.norm.sf(abs(est / se)))
-    out = pd.DataFrame([{"term": treatment, "estimate": est, "se": se, "ci_low": est - q * se,
-                         "ci_high": est + q * se, "p_value": p, "n": len(d), "method": method}])[COLUMNS]
-    out.attrs["fit"] = fit
-    return out
+    out = tidy([{"quantity": treatment, "estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se,
+                 "p_value": p, "df": dof or np.inf, "n": len(d), "method": method}])
+    return Estimate(out, model=fit)
 
 
 def expected_percentile_under_no_effect(base_percentile, slope: float, residual_variance: float | None = None,
@@ -112,20 +113,24 @@ def expected_percentile_under_no_effect(base_percentile, slope: float, residual_
     return 100 * stats.norm.cdf((intercept + slope * stats.norm.ppf(p)) / np.sqrt(1 + s2))
 
 
-def retest_regression(base_percentile, end_percentile) -> tuple[float, float, float]:
-    """``(intercept, slope, residual_variance)`` of the end normal score on
-    the baseline normal score (percentiles 0-100 in, ``Phi^-1(p / 100)``).
+def retest_regression(base_percentile, end_percentile) -> Estimate:
+    """The regression of the end normal score on the baseline normal score
+    (percentiles 0-100 in, ``Phi^-1(p / 100)``): rows ``intercept`` and
+    ``slope`` (least squares point estimates), ``details["residual_variance"]``.
 
     >>> rng = np.random.default_rng(1)
     >>> x = rng.normal(size=20_000); y = 0.8 * x + rng.normal(0, 0.6, 20_000)
     >>> p = lambda v: 100 * stats.norm.cdf(v)
-    >>> [round(v, 2) + 0.0 for v in retest_regression(p(x), p(y))]
+    >>> fit = retest_regression(p(x), p(y))
+    >>> [round(v, 2) + 0.0 for v in (*fit.table.estimate, fit.details["residual_variance"])]
     [0.0, 0.8, 0.36]
     """
     z = stats.norm.ppf(np.clip(np.column_stack([base_percentile, end_percentile]).astype(float) / 100, 1e-6, 1 - 1e-6))
     slope, intercept = np.polyfit(z[:, 0], z[:, 1], 1)
     residual_variance = float(np.var(z[:, 1] - (intercept + slope * z[:, 0]), ddof=2))
-    return float(intercept), float(slope), residual_variance
+    table = tidy([{"quantity": q, "estimate": float(v), "n": len(z), "method": "least squares on normal scores"}
+                  for q, v in (("intercept", intercept), ("slope", slope))])
+    return Estimate(table, details={"residual_variance": residual_variance})
 
 
 def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: str | None = None,
@@ -148,7 +153,9 @@ def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: s
     """
     d = data.dropna(subset=[base, end])
     untreated = d if treatment is None else d[d[treatment].fillna(0).astype(float) == 0]
-    intercept, slope, residual_variance = retest_regression(untreated[base], untreated[end])
+    fit = retest_regression(untreated[base], untreated[end])
+    intercept, slope = fit.table.estimate
+    residual_variance = fit.details["residual_variance"]
     edges = np.linspace(0, 100, bins + 1)
     binned = pd.cut(d[base], edges, include_lowest=True)
     change = d[end] - d[base]
@@ -171,7 +178,7 @@ def regression_to_the_mean(data: pd.DataFrame, base: str, end: str, treatment: s
 
 def ipw_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str],
                cluster: str | None = None, trim: tuple[float, float] | None = None,
-               level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+               level: float = 0.95) -> Estimate:
     """Effect on the treated by inverse-probability weighting, with overlap diagnostics.
 
     The propensity of treatment is a logistic regression on ``covariates``
@@ -189,17 +196,19 @@ def ipw_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates: Seq
     ``trim`` (e.g. ``(0.01, 0.99)``) clips the propensities first; it
     changes the estimand and is off by default.
 
-    Returns ``(estimate, diagnostics)``: the tidy row, and per covariate
-    the standardised mean difference before and after weighting, with the
-    propensity range of each group and the share of untreated pupils whose
-    propensity lies outside the treated pupils' range (lack of overlap).
+    Returns an :class:`Estimate`: the tidy row, the propensity model, and
+    ``details["balance"]``, per covariate the standardised mean difference
+    before and after weighting, and ``details["propensity"]``, the propensity
+    range of each group and the share of untreated pupils whose propensity
+    lies outside the treated pupils' range (lack of overlap).
     """
     cols = [outcome, treatment, *covariates] + ([cluster] if cluster else [])
     d = data.dropna(subset=cols)
     X = sm.add_constant(d[list(covariates)].astype(float), has_constant="add").to_numpy()
     t = d[treatment].to_numpy(dtype=float)
     y = d[outcome].to_numpy(dtype=float)
-    beta = sm.Logit(t, X).fit(disp=0).params
+    propensity_fit = sm.Logit(t, X).fit(disp=0)
+    beta = propensity_fit.params
     e = 1 / (1 + np.exp(-X @ np.asarray(beta)))
     if trim is not None:
         e = np.clip(e, *trim)
@@ -233,9 +242,9 @@ def ipw_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates: Seq
     se = float(np.sqrt(V[k, k] + V[k + 1, k + 1] - 2 * V[k, k + 1]))
     q = stats.t.ppf(0.5 + level / 2, dof) if dof else stats.norm.ppf(0.5 + level / 2)
     p = 2 * (stats.t.sf(abs(est / se), dof) if dof else stats.norm.sf(abs(est / se)))
-    result = pd.DataFrame([{"term": treatment, "estimate": est, "se": se, "ci_low": est - q * se,
-                            "ci_high": est + q * se, "p_value": p, "n": len(d),
-                            "method": f"IPW (ATT weights, logistic propensity), {how} SE"}])[COLUMNS]
+    result = tidy([{"quantity": treatment, "estimate": est, "se": se, "ci_low": est - q * se,
+                    "ci_high": est + q * se, "p_value": p, "df": dof or np.inf, "n": len(d),
+                    "method": f"IPW (ATT weights, logistic propensity), {how} SE"}])
     rows = []
     for c in covariates:
         x = d[c].to_numpy(dtype=float)
@@ -243,13 +252,12 @@ def ipw_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates: Seq
         before = (x[t == 1].mean() - x[t == 0].mean()) / sd
         after = (x[t == 1].mean() - np.average(x[t == 0], weights=w[t == 0])) / sd
         rows.append({"covariate": c, "smd_before": before, "smd_after": after})
-    diag = pd.DataFrame(rows)
     treated_range = (e[t == 1].min(), e[t == 1].max())
-    diag.attrs["propensity"] = {
+    propensity = {
         "treated_min": float(treated_range[0]), "treated_max": float(treated_range[1]),
         "untreated_min": float(e[t == 0].min()), "untreated_max": float(e[t == 0].max()),
         "untreated_outside_treated_range": float(((e[t == 0] < treated_range[0])
                                                   | (e[t == 0] > treated_range[1])).mean()),
         "max_weight_share": float(w[t == 0].max() / w[t == 0].sum()),
     }
-    return result, diag
+    return Estimate(result, model=propensity_fit, details={"balance": pd.DataFrame(rows), "propensity": propensity})

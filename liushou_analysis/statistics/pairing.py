@@ -47,7 +47,8 @@ import pandas as pd
 from scipy import stats
 
 from liushou_analysis.indicators import status as lb_status
-from liushou_analysis.statistics.effects import COLUMNS, estimate_effect, ipw_effect
+from liushou_analysis.statistics.effects import estimate_effect, ipw_effect
+from liushou_analysis.statistics.estimate import Estimate, tidy
 from liushou_analysis.core.terms import term_indices
 from liushou_analysis.indicators.ranks import percentile_rank, ranked_totals
 
@@ -161,21 +162,22 @@ def cohort(data: pd.DataFrame, term_index: int) -> pd.DataFrame:
 
 
 def estimate(cohort_frame: pd.DataFrame, method: str, treatment: str = "treated") -> pd.DataFrame:
-    """One estimator's tidy row (see the module docstring for each method)."""
+    """One estimator's tidy row, ``quantity`` naming the estimator (see the
+    module docstring for each method)."""
     c = cohort_frame
     needed = {"naive": ["change"], "ancova": ["end_percentile", *BASELINE, *FLAGS], "ipw": ["end_percentile", *BASELINE, *FLAGS],
               "did": ["change", "pre_percentile"], "placebo": ["pre_change"]}.get(method, [])
     usable = c.dropna(subset=needed)[treatment]
     if usable.nunique() < 2:
-        return pd.DataFrame([{"term": method, "n": len(usable), "method": "not estimable: the pupils with the "
-                              "data it needs are all paired or all unpaired"}]).reindex(columns=COLUMNS)
+        return tidy([{"quantity": method, "n": len(usable), "method": "not estimable: the pupils with the "
+                      "data it needs are all paired or all unpaired"}])
     if method == "naive":
         row = estimate_effect(c, "change", treatment, cluster="class_id")
     elif method == "ancova":
         row = estimate_effect(c, "end_percentile", treatment, covariates=BASELINE + FLAGS, fixed_effects=["group"],
                               cluster="class_id")
     elif method == "ipw":
-        row, _ = ipw_effect(c, "end_percentile", treatment, covariates=BASELINE[:2] + FLAGS, cluster="class_id")
+        row = ipw_effect(c, "end_percentile", treatment, covariates=BASELINE[:2] + FLAGS, cluster="class_id")
     elif method == "did":
         row = estimate_effect(c.dropna(subset=["pre_percentile"]), "change", treatment, fixed_effects=["group"],
                               cluster="class_id")
@@ -184,10 +186,10 @@ def estimate(cohort_frame: pd.DataFrame, method: str, treatment: str = "treated"
                               cluster="class_id")
     else:
         raise ValueError(f"unknown method {method!r}; use one of {', '.join(ESTIMATORS)}")
-    return row.assign(term=method)
+    return row.table.assign(quantity=method)
 
 
-def compare(cohort_frame: pd.DataFrame, methods: Sequence[str] = ESTIMATORS) -> pd.DataFrame:
+def compare(cohort_frame: pd.DataFrame, methods: Sequence[str] = ESTIMATORS) -> Estimate:
     """Every estimator on one cohort: one tidy row each (percentile points).
 
     >>> rng = np.random.default_rng(0)
@@ -199,21 +201,22 @@ def compare(cohort_frame: pd.DataFrame, methods: Sequence[str] = ESTIMATORS) -> 
     >>> c["change"], c["pre_change"] = c.end_percentile - c.base_percentile, c.base_percentile - c.pre_percentile
     >>> c["base_z"] = normal_score(c.base_percentile); c["base_z2"], c["base_z3"] = c.base_z ** 2, c.base_z ** 3
     >>> c["either"], c["all_away"] = 0.0, 0.0
-    >>> compare(c, ["naive", "did"]).estimate.round(0).tolist()
+    >>> compare(c, ["naive", "did"]).table.estimate.round(0).tolist()
     [5.0, 5.0]
     """
-    return pd.concat([estimate(cohort_frame, m) for m in methods], ignore_index=True)[COLUMNS]
+    return Estimate(tidy(pd.concat([estimate(cohort_frame, m) for m in methods], ignore_index=True)))
 
 
 def effect_by(cohort_frame: pd.DataFrame, by: str, covariates: Sequence[str] = BASELINE + FLAGS,
-              min_treated: int = 5) -> pd.DataFrame:
+              min_treated: int = 5) -> Estimate:
     """Heterogeneity: the ANCOVA effect for each level of ``by`` among the paired.
 
     One regression with a separate pairing indicator per level (e.g. helper
     type, or the pupil's care arrangement), sharing the unpaired pupils as
     comparison, so each level's effect is adjusted the same way as the
     overall one. Levels with fewer than ``min_treated`` paired pupils are
-    left out (their row says so in ``method``).
+    left out (their row says so in ``method``). ``n_treated``, the paired
+    pupils of the level, is a count column beside ``n``.
     """
     c = cohort_frame.copy()
     level = c[by].where(c.treated == 1)
@@ -228,13 +231,12 @@ def effect_by(cohort_frame: pd.DataFrame, by: str, covariates: Sequence[str] = B
         others = [k for k in dummies if k != f"_by_{i}"]
         row = estimate_effect(c, "end_percentile", f"_by_{i}", covariates=[*others, *covariates], fixed_effects=["group"],
                               cluster="class_id")
-        rows.append(row.assign(term=f"{by}={lv}", n_treated=int(counts[lv])))
+        rows.append(row.table.assign(quantity=f"{by}={lv}", n_treated=int(counts[lv])))
     for lv in sorted(counts.index[counts < min_treated]):
-        rows.append(pd.DataFrame([{"term": f"{by}={lv}", "n": np.nan, "n_treated": int(counts[lv]),
+        rows.append(pd.DataFrame([{"quantity": f"{by}={lv}", "n": np.nan, "n_treated": int(counts[lv]),
                                    "method": f"not estimated: fewer than {min_treated} paired pupils"}]))
-    if not rows:
-        return pd.DataFrame(columns=[*COLUMNS, "n_treated"])
-    return pd.concat(rows, ignore_index=True).reindex(columns=[*COLUMNS, "n_treated"])
+    table = tidy(pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["n_treated"]))
+    return Estimate(table, counts=("n", "n_treated"))
 
 
 def selection_table(cohort_frame: pd.DataFrame) -> pd.DataFrame:

@@ -31,8 +31,8 @@ def definition_table(frame: pd.DataFrame) -> pd.DataFrame:
     for d in DEFINITIONS:
         flag = frame[d].astype("boolean")
         known = frame[flag.notna()].assign(_lb=flag[flag.notna()].astype(int))
-        est = design(known).proportion("_lb") if len(known) else pd.DataFrame()
-        yes = est[est.term == "_lb=1"] if len(est) else est
+        est = design(known).proportion("_lb").table if len(known) else pd.DataFrame()
+        yes = est[est.quantity == "_lb=1"] if len(est) else est
         rows.append({"definition": d, "label": DEFINITION_LABELS[d], "pupils": len(frame),
                      "answered": len(known), "left_behind": int(known._lb.sum()) if len(known) else 0,
                      "share": yes.estimate.iloc[0] if len(yes) else 0.0,
@@ -50,8 +50,8 @@ def care_shares(frame: pd.DataFrame, definition: str, by: str | None = None) -> 
     lb = frame[frame[definition].astype("boolean").fillna(False).astype(bool) & frame.care_arrangement.notna()]
     if lb.empty:
         return pd.DataFrame(columns=["domain", "care", "care_label", "pupils", "share", "ci_low", "ci_high"])
-    est = design(lb).proportion("care_arrangement", by=by)
-    est["care"] = est.term.str.split("=", n=1).str[1]
+    est = design(lb).proportion("care_arrangement", by=by).table
+    est["care"] = est.quantity.str.split("=", n=1).str[1]
     est["domain"] = est[by].astype(str) if by else "全部 all"
     counts = lb.assign(domain=lb[by].astype(str) if by else "全部 all").pivot_table(
         index="domain", columns="care_arrangement", values="pupil_key", aggfunc="count", fill_value=0)
@@ -98,7 +98,7 @@ def compare_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
                 y = base.care_arrangement.isin(r.indicator.split("+")).astype("Float64").where(
                     base.care_arrangement.notna())
             base = base.assign(_y=y.astype(float)).dropna(subset=["_y"])
-            est = design(base).mean("_y").iloc[0] if len(base) else None
+            est = design(base).mean("_y").row() if len(base) else None
             rows.append({**r._asdict(), "compared_under": d, "n": len(base),
                          **{f"{c}_pct": (100 * est[c] if est is not None else np.nan)
                             for c in ("estimate", "ci_low", "ci_high")}})
@@ -119,6 +119,6 @@ def scores_by_care(frame: pd.DataFrame, percentiles: pd.DataFrame) -> pd.DataFra
         subset=["percentile", "care_arrangement"])
     if d.empty:
         return pd.DataFrame(columns=["care", "care_label", "pupils", "mean_percentile", "ci_low", "ci_high"])
-    est = design(d).mean("percentile", by="care_arrangement")
+    est = design(d).mean("percentile", by="care_arrangement").table
     return pd.DataFrame({"care": est.care_arrangement, "care_label": est.care_arrangement.map(care_label),
                          "pupils": est.n, "mean_percentile": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high})

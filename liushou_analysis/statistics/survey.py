@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from liushou_analysis.statistics.estimate import Estimate, tidy
+
 LONELY_PSU = ("fail", "certainty", "remove", "adjust")
-COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "n", "deff", "method"]
 
 
 def _as_list(value) -> list:
@@ -66,7 +67,7 @@ class SurveyDesign:
     A simple random sample of 4 from 100:
 
     >>> d = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "N": 100})
-    >>> SurveyDesign(d, fpc="N").mean("y")[["estimate", "se"]].round(4).values.tolist()
+    >>> SurveyDesign(d, fpc="N").mean("y").table[["estimate", "se"]].round(4).values.tolist()
     [[2.5, 0.6325]]
     """
 
@@ -174,8 +175,8 @@ class SurveyDesign:
     def _row(self, label, est, var, n, deff, method, extra) -> dict:
         se = float(np.sqrt(var))
         q = stats.norm.ppf(0.975)
-        return {**extra, "term": label, "estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se,
-                "n": int(n), "deff": deff, "method": method}
+        return {**extra, "quantity": label, "estimate": est, "se": se, "ci_low": est - q * se,
+                "ci_high": est + q * se, "df": np.inf, "n": int(n), "method": method, "deff": deff}
 
     def _srs_var_of_mean(self, y: np.ndarray, inside: np.ndarray) -> float:
         """Variance of the mean under simple random sampling without
@@ -188,7 +189,13 @@ class SurveyDesign:
         srs = s2 / n * (big_n - n) / big_n
         return srs if srs > 0 else np.nan  # a census has no sampling variance to compare with
 
-    def mean(self, y: str, by=None) -> pd.DataFrame:
+    def _estimate(self, rows: list[dict], by) -> Estimate:
+        """Rows as an :class:`Estimate` grouped by ``by``; a descriptive
+        estimate tests no hypothesis, so its ``p_value`` is missing."""
+        groups = tuple(_as_list(by))
+        return Estimate(tidy(rows or [{g: None for g in groups}], groups).iloc[: len(rows)], groups=groups)
+
+    def mean(self, y: str, by=None) -> Estimate:
         """Weighted mean of ``y`` (per domain) with its design-based SE."""
         rows = []
         values = self.data[y].to_numpy(dtype=float)
@@ -200,9 +207,9 @@ class SurveyDesign:
             var = self.variance(z)
             rows.append(self._row(y, est, var, inside.sum(), var / self._srs_var_of_mean(values, inside), "taylor",
                                   extra))
-        return pd.DataFrame(rows)[_as_list(by) + COLUMNS]
+        return self._estimate(rows, by)
 
-    def total(self, y: str, by=None) -> pd.DataFrame:
+    def total(self, y: str, by=None) -> Estimate:
         """Weighted total of ``y`` (per domain)."""
         rows = []
         values = self.data[y].to_numpy(dtype=float)
@@ -213,9 +220,9 @@ class SurveyDesign:
             big_n = (self.w * inside).sum()
             rows.append(self._row(y, z.sum(), var, inside.sum(),
                                   var / (big_n ** 2 * self._srs_var_of_mean(values, inside)), "taylor", extra))
-        return pd.DataFrame(rows)[_as_list(by) + COLUMNS]
+        return self._estimate(rows, by)
 
-    def ratio(self, numerator: str, denominator: str, by=None) -> pd.DataFrame:
+    def ratio(self, numerator: str, denominator: str, by=None) -> Estimate:
         """Ratio of two weighted totals, ``sum(w y) / sum(w x)``."""
         rows = []
         y = self.data[numerator].to_numpy(dtype=float)
@@ -227,9 +234,9 @@ class SurveyDesign:
             z = w * (np.nan_to_num(y) - r * np.nan_to_num(x)) / (w * np.nan_to_num(x)).sum()
             rows.append(self._row(f"{numerator}/{denominator}", r, self.variance(z), inside.sum(), np.nan, "taylor",
                                   extra))
-        return pd.DataFrame(rows)[_as_list(by) + COLUMNS]
+        return self._estimate(rows, by)
 
-    def proportion(self, y: str, by=None, method: str = "logit", level: float = 0.95) -> pd.DataFrame:
+    def proportion(self, y: str, by=None, method: str = "logit", level: float = 0.95) -> Estimate:
         """Share of each category of ``y`` (one row per category), with a
         confidence interval by ``method``:
 
@@ -274,15 +281,17 @@ class SurveyDesign:
                     n_eff *= (stats.t.ppf(alpha / 2, inside.sum() - 1) / stats.t.ppf(alpha / 2, df)) ** 2
                     lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
                     hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
-                rows.append({**extra, "term": f"{y}={category}", "estimate": p, "se": se, "ci_low": lo,
-                             "ci_high": hi, "n": int(inside.sum()), "deff": deff, "method": method})
-        return pd.DataFrame(rows)[_as_list(by) + COLUMNS]
+                rows.append({**extra, "quantity": f"{y}={category}", "estimate": p, "se": se, "ci_low": lo,
+                             "ci_high": hi, "df": df, "n": int(inside.sum()), "method": method, "deff": deff})
+        return self._estimate(rows, by)
 
-    def crosstab(self, row: str, col: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def crosstab(self, row: str, col: str) -> Estimate:
         """Weighted two-way table and Rao-Scott tests of independence.
 
-        Returns ``(table, tests)``. ``table``: one row per cell with the
-        estimated population count and share. ``tests``: the Pearson X^2 of
+        Returns an :class:`Estimate`: its ``table`` has one row per cell, the
+        cell's share of the population as ``estimate`` with its ``se``, and
+        the estimated population count as ``population``; ``n`` is the
+        sample size. ``details["tests"]``: the Pearson X^2 of
         the table rescaled to the sample size (wrong under clustering), the
         first-order Rao-Scott chi-square ``X^2 / mean(delta)`` on
         ``(r-1)(c-1)`` df, and the second-order F ``X^2 / sum(delta)`` on
@@ -303,8 +312,10 @@ class SurveyDesign:
         z = w[:, None] * (ind - p) / w.sum()
         V = self.covariance(z)
         n = int(keep.sum())
-        table = pd.DataFrame({row: [c[0] for c in cells], col: [c[1] for c in cells], "share": p,
-                              "count": p * w.sum(), "se_share": np.sqrt(np.diag(V))})
+        table = tidy(pd.DataFrame({row: [c[0] for c in cells], col: [c[1] for c in cells],
+                                   "quantity": [f"{row}={a}, {col}={b}" for a, b in cells], "estimate": p,
+                                   "se": np.sqrt(np.diag(V)), "n": n, "method": "cell share",
+                                   "population": p * w.sum()}), (row, col))
         # Pearson X^2 on the table scaled to the sample size
         P = p.reshape(nr, nc)
         expected = np.outer(P.sum(axis=1), P.sum(axis=0))
@@ -335,5 +346,5 @@ class SurveyDesign:
             {"test": "rao_scott_second_order_F", "statistic": second, "df1": d0, "df2": d0 * df_design,
              "p_value": stats.f.sf(second, d0, d0 * df_design)},
         ])
-        return table, tests
+        return Estimate(table, groups=(row, col), details={"tests": tests})
 

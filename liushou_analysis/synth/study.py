@@ -108,12 +108,12 @@ def replicate(seed: int, scenario: str = "last_exam", n_schools: int = 6, term_i
     c = pairing.cohort(data, term_index)
     c["truth_percentile"] = c.pupil.map(data[data.term_index == term_index].set_index("pupil").truth_percentile)
     paired = c[c.treated == 1]
-    rows = pairing.compare(c).assign(n_treated=len(paired))
-    rows["truth"] = np.where(rows.term == "placebo", 0.0, paired.truth_percentile.mean())
+    rows = pairing.compare(c).table.assign(n_treated=len(paired))
+    rows["truth"] = np.where(rows.quantity == "placebo", 0.0, paired.truth_percentile.mean())
     het = []
     for by in ("helper_type", "care"):
-        h = pairing.effect_by(c, by)
-        h["truth"] = h.term.map(paired.groupby(by).truth_percentile.mean().rename(lambda lv: f"{by}={lv}"))
+        h = pairing.effect_by(c, by).table
+        h["truth"] = h.quantity.map(paired.groupby(by).truth_percentile.mean().rename(lambda lv: f"{by}={lv}"))
         het.append(h)
     out = pd.concat([rows, *het], ignore_index=True)
     return out.assign(seed=seed, scenario=scenario)
@@ -149,14 +149,14 @@ def summarise(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     r = results.dropna(subset=["estimate", "truth"]).assign(
         error=lambda d: d.estimate - d.truth,
         covered=lambda d: ((d.ci_low <= d.truth) & (d.truth <= d.ci_high)).astype(float))
-    g = r.groupby(["scenario", "term"], sort=False)
+    g = r.groupby(["scenario", "quantity"], sort=False)
     out = g.agg(counties=("error", "size"), mean_truth=("truth", "mean"), mean_estimate=("estimate", "mean"),
                 bias=("error", "mean"), error_sd=("error", "std"), rmse=("error", lambda e: np.sqrt(np.mean(e ** 2))),
                 mean_se=("se", "mean"), coverage=("covered", "mean"), mean_treated=("n_treated", "mean"))
     out["bias_mcse"] = out.error_sd / np.sqrt(out.counties)
     out["bias_z"] = out.bias / out.bias_mcse
     out["coverage_mcse"] = np.sqrt(level * (1 - level) / out.counties)
-    return out.drop(columns="error_sd").reset_index().rename(columns={"term": "estimator"})
+    return out.drop(columns="error_sd").reset_index().rename(columns={"quantity": "estimator"})
 
 
 def main(argv=None) -> int:

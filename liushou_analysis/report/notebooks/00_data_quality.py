@@ -42,11 +42,11 @@ pub.markdown(narrative.opening(
 store = ctx["store"]
 manifest = store.manifest
 kept = quality.kept_and_quarantined(manifest, ctx["term"])
-pub.table(kept, "kept_and_quarantined");
+pub.table(kept, "kept_and_quarantined", counts=[]);
 
 # %%
 reasons = quality.quarantine_reasons(store.table("quarantine"), manifest, ctx["term"])
-pub.table(reasons, "quarantine_reasons");
+pub.table(reasons, "quarantine_reasons", counts=[]);
 
 # %% [markdown]
 # ## 文件与学校 Files and their schools
@@ -55,8 +55,8 @@ pub.table(reasons, "quarantine_reasons");
 # listed with the reason; folder litter is skipped.
 
 # %%
-pub.table(quality.schools_of_files(manifest, ctx["term"]), "schools_of_files");
-pub.table(quality.files_not_used(manifest, ctx["term"]), "files_not_used");
+pub.table(quality.schools_of_files(manifest, ctx["term"]), "schools_of_files", counts=[]);
+pub.table(quality.files_not_used(manifest, ctx["term"]), "files_not_used", counts=[]);
 
 # %% [markdown]
 # ## 置为未知的字段 Fields set to unknown
@@ -65,7 +65,7 @@ pub.table(quality.files_not_used(manifest, ctx["term"]), "files_not_used");
 
 # %%
 pub.table(quality.field_issues(store.table("field_issues") if store.has("field_issues") else None, manifest,
-                              ctx["term"]), "field_issues");
+                              ctx["term"]), "field_issues", counts=[]);
 
 # %% [markdown]
 # ## 未知列 Unknown columns
@@ -73,7 +73,7 @@ pub.table(quality.field_issues(store.table("field_issues") if store.has("field_i
 
 # %%
 unknown = quality.unknown_columns(manifest, ctx["term"])
-pub.table(unknown, "unknown_columns");
+pub.table(unknown, "unknown_columns", counts=[]);
 
 # %% [markdown]
 # ## 各校缺失 Missingness by school
@@ -81,7 +81,7 @@ pub.table(unknown, "unknown_columns");
 
 # %%
 missing = quality.missingness_by_school(store.tables(quality.KEY_TABLES), ctx["term"])
-pub.table(missing.round(1), "missing_by_school");
+pub.table(missing.round(1), "missing_by_school", counts=[]);
 
 # %%
 fig, ax = plotting.new_figure(8, 0.5 * len(missing) + 2.5)
@@ -99,7 +99,7 @@ pub.figure(fig, "missing_by_school");
 
 # %%
 changes = quality.changes_since(store.table("enrolment"), store.table("pairings"), manifest, ctx["term"])
-pub.table(changes, "changes_since_previous_term");
+pub.table(changes, "changes_since_previous_term", counts=[]);
 
 # %% [markdown]
 # ## 结论 What this means

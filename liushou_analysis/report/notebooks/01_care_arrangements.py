@@ -51,7 +51,7 @@ pub.markdown(narrative.opening(
 # The same answers, three definitions. Shares are over the pupils whose answers decide the definition.
 
 # %%
-definitions = pub.table(prevalence.definition_table(frame), "definitions")
+definitions = pub.table(prevalence.definition_table(frame), "definitions", counts=["pupils", "answered", "left_behind"])
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.2)
@@ -73,9 +73,9 @@ def protected_shares(by=None):
     return suppress_breakdown(table, "domain", "care", "pupils", ["share", "ci_low", "ci_high"], ctx["min_cell"])
 
 
-overall = pub.table(protected_shares(), "care_overall")
-by_school = pub.table(protected_shares("school"), "care_by_school")
-by_grade = pub.table(protected_shares("grade"), "care_by_grade")
+overall = pub.table(protected_shares(), "care_overall", counts=["pupils"])
+by_school = pub.table(protected_shares("school"), "care_by_school", counts=["pupils"])
+by_grade = pub.table(protected_shares("grade"), "care_by_grade", counts=["pupils"])
 
 # %%
 fig, ax = plotting.new_figure(8, 0.35 * len(by_school) + 1.5)
@@ -98,7 +98,8 @@ pub.figure(fig, "care_by_school");
 # %%
 reference = pub.table(prevalence.compare_with_reference(frame), "reference_comparison",
                       ["source", "place", "quote", "definition", "compared_under", "population", "indicator",
-                       "reference_pct", "estimate_pct", "ci_low_pct", "ci_high_pct", "reference_inside_ci", "note"])
+                       "reference_pct", "estimate_pct", "ci_low_pct", "ci_high_pct", "reference_inside_ci", "note"],
+                      counts=["n"])
 
 # %% [markdown]
 # ### 文献自身的算术 The documents' own arithmetic
@@ -106,7 +107,7 @@ reference = pub.table(prevalence.compare_with_reference(frame), "reference_compa
 # False is a figure the document contradicts: it is shown here rather than used silently.
 
 # %%
-arithmetic = pub.table(care.reference_arithmetic(), "reference_arithmetic")
+arithmetic = pub.table(care.reference_arithmetic(), "reference_arithmetic", counts=[])
 
 # %% [markdown]
 # ## 监护人特征 Guardian characteristics
@@ -116,13 +117,13 @@ arithmetic = pub.table(care.reference_arithmetic(), "reference_arithmetic")
 lb = frame[frame[definition].astype("boolean").fillna(False).astype(bool)]
 ages = lb.pivot_table(index="guardian_age_band", columns="care_arrangement", values="pupil_key",
                       aggfunc="count", fill_value=0)
-pub.table(suppress_counts(ages, ctx["min_cell"]).reset_index(), "guardian_age_by_care");
+pub.table(suppress_counts(ages, ctx["min_cell"]).reset_index(), "guardian_age_by_care", counts=list(ages.columns));
 
 # %%
 for col, zh in (("guardian_health", "健康"), ("guardian_education", "文化程度")):
     counts = lb.pivot_table(index=col, columns="care_arrangement", values="pupil_key", aggfunc="count",
                             fill_value=0)
-    pub.table(suppress_counts(counts, ctx["min_cell"]).reset_index(), f"{col}_by_care");
+    pub.table(suppress_counts(counts, ctx["min_cell"]).reset_index(), f"{col}_by_care", counts=list(counts.columns));
 
 # %% [markdown]
 # ## 联系制度与建档 Contact routines and archives
@@ -138,9 +139,9 @@ routines = {"five_ones": suppress_small_groups(routines["five_ones"], "pupils",
                                                 THREE_COMPONENTS + ["share_met"], ctx["min_cell"]),
             "archive": suppress_small_groups(routines["archive"], "left_behind", ["archive_rate", "complete_rate"],
                                              ctx["min_cell"])}
-pub.table(routines["five_ones"], "five_ones_by_school");
-pub.table(routines["three_ones"], "three_ones_by_school");
-pub.table(routines["archive"], "archive_by_school");
+pub.table(routines["five_ones"], "five_ones_by_school", counts=["pupils"]);
+pub.table(routines["three_ones"], "three_ones_by_school", counts=["pupils"]);
+pub.table(routines["archive"], "archive_by_school", counts=["left_behind"]);
 
 # %%
 fig, ax = plotting.new_figure(8, 3.8)
@@ -163,7 +164,7 @@ panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store
 percentiles = panel.loc[panel.term == ctx["term"], ["pupil", "percentile"]].rename(columns={"pupil": "pupil_key"})
 scores = suppress_small_groups(prevalence.scores_by_care(frame, percentiles), "pupils",
                                ["mean_percentile", "ci_low", "ci_high"], ctx["min_cell"])
-scores = pub.table(scores, "percentile_by_care")
+scores = pub.table(scores, "percentile_by_care", counts=["pupils"])
 
 # %%
 fig, ax = plotting.new_figure(7, 3.2)

@@ -52,7 +52,7 @@ pub.markdown(narrative.opening(
 # %%
 selection = suppress_small_groups(pairing.selection_table(cohort), "pupils",
                                   ["base_percentile", "pre_change", "either_parent_away", "all_parents_away"], ctx["min_cell"])
-pub.table(selection, "selection");
+pub.table(selection, "selection", counts=["pupils"]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
@@ -73,24 +73,24 @@ pub.figure(fig, "selection");
 # the term before the baseline. `placebo`: the same on the change *before* pairing, which should be 0.
 
 # %%
-estimates = pairing.compare(cohort) if len(cohort) else pairing.compare(cohort.iloc[0:0])
+estimates = (pairing.compare(cohort) if len(cohort) else pairing.compare(cohort.iloc[0:0])).table
 if 0 < cohort.treated.sum() < ctx["min_cell"]:  # an effect on a handful of pupils describes those pupils
     estimates[["estimate", "se", "ci_low", "ci_high", "p_value"]] = float("nan")
     estimates["method"] = f"suppressed: fewer than {ctx['min_cell']} newly paired pupils"
 planted = None
 if planted_effects_file:
     planted = pd.read_csv(planted_effects_file)
-    planted = planted[planted.exam_term == ctx["term"]].rename(columns={"level": "term"})
+    planted = planted[planted.exam_term == ctx["term"]].rename(columns={"level": "quantity"})
     planted = planted if len(planted) else None
-overall_planted = float(planted.set_index("term").effect.get("overall", np.nan)) if planted is not None else None
+overall_planted = float(planted.set_index("quantity").effect.get("overall", np.nan)) if planted is not None else None
 if overall_planted is not None:
-    estimates["planted_effect"] = np.where(estimates.term == "placebo", 0.0, overall_planted)
-pub.table(estimates, "estimates");
+    estimates["planted_effect"] = np.where(estimates.quantity == "placebo", 0.0, overall_planted)
+pub.table(estimates, "estimates", counts=["n"]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.4)
 shown = estimates.dropna(subset=["estimate"])
-ax.errorbar(shown.estimate, shown.term, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
+ax.errorbar(shown.estimate, shown.quantity, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
             fmt="o", capsize=3)
 ax.axvline(0, color="grey", lw=1)
 if overall_planted is not None:
@@ -114,7 +114,7 @@ if rtm is not None:
     rtm = suppress_small_groups(suppress_small_groups(rtm, "pupils", ["mean_change_all", "observed_change_untreated"],
                                                       ctx["min_cell"]),
                                 "treated_pupils", ["mean_change_treated"], ctx["min_cell"])
-    pub.table(rtm, "regression_to_the_mean");
+    pub.table(rtm, "regression_to_the_mean", counts=["pupils", "treated_pupils"]);
     fig, ax = plotting.new_figure(7.5, 4)
     x = np.arange(5, 100, 10)
     ax.plot(x, rtm.observed_change_untreated, "o", label=plotting.label("未结对（观测）", "not paired, observed"))
@@ -134,21 +134,21 @@ if rtm is not None:
 # per-type intervals cover less than 95% when a type has under about 20 paired pupils: read them as a guide.
 
 # %%
-by_type = pairing.effect_by(cohort, "helper_type") if len(cohort) else pairing.compare(cohort.iloc[0:0])
-if planted is not None and "term" in by_type:
-    by_type = by_type.merge(planted[["term", "effect"]].rename(columns={"effect": "planted_effect"}), on="term",
-                            how="left")
+by_type = (pairing.effect_by(cohort, "helper_type") if len(cohort) else pairing.compare(cohort.iloc[0:0])).table
+if planted is not None:
+    by_type = by_type.merge(planted[["quantity", "effect"]].rename(columns={"effect": "planted_effect"}),
+                            on="quantity", how="left")
 by_type = suppress_small_groups(by_type.assign(n_treated=by_type.get("n_treated", np.nan)), "n_treated",
                                 ["estimate", "se", "ci_low", "ci_high", "p_value"], ctx["min_cell"])
-pub.table(by_type, "by_helper_type");
+pub.table(by_type, "by_helper_type", counts=["n", "n_treated"]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
 shown = by_type.dropna(subset=["estimate"])
-ax.errorbar(shown.estimate, shown.term, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
+ax.errorbar(shown.estimate, shown.quantity, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
             fmt="o", capsize=3, label=plotting.label("估计", "estimate"))
 if "planted_effect" in shown:
-    ax.plot(shown.planted_effect, shown.term, "x", color="tab:red", label=plotting.label("植入的真实效应", "planted effect"))
+    ax.plot(shown.planted_effect, shown.quantity, "x", color="tab:red", label=plotting.label("植入的真实效应", "planted effect"))
 ax.axvline(0, color="grey", lw=1)
 ax.invert_yaxis()
 ax.legend(fontsize=8)

@@ -67,14 +67,14 @@ if ctx["report_dir"]:
 summary = payouts["totals"].copy()
 if summary.pupils_awarded < ctx["min_cell"]:
     summary["pupils_awarded"] = float("nan")  # a small count of pupils is not published
-pub.table(summary.to_frame("value").rename_axis("measure").reset_index(), "cost_summary");
+pub.table(summary.to_frame("value").rename_axis("measure").reset_index(), "cost_summary", counts=[]);
 
 # %%
 by_role = suppress_small_groups(suppress_small_groups(payouts["by_role"], "pupils", ["yuan", "mean_yuan"],
                                                       ctx["min_cell"]),
                                 "helpers", ["pupils", "yuan", "mean_yuan"], ctx["min_cell"])
-pub.table(by_role, "helpers_by_role")
-pub.table(payouts["by_clause"], "audit_by_clause");
+pub.table(by_role, "helpers_by_role", counts=["helpers", "pupils"])
+pub.table(payouts["by_clause"], "audit_by_clause", counts=[]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
@@ -102,14 +102,14 @@ baseline = np.select([flags.str.contains("baseline_before_data") & pts.base_rank
                      ["基数早于数据 baseline before the data", "缺考基数考试 missed the baseline exam"],
                      "有本人基数 own baseline")
 table = pd.crosstab(pts.grade.astype("Int64").rename("grade"), pd.Series(baseline, index=pts.index, name="baseline"))
-pub.table(suppress_counts(table, ctx["min_cell"]).reset_index(), "baselines_by_grade")
+pub.table(suppress_counts(table, ctx["min_cell"]).reset_index(), "baselines_by_grade", counts=list(table.columns))
 who = pd.DataFrame({
     "measure": ["结对学生（人次） paired pupil-years", "计入考核（留守、单亲） counted", "本学年换班 moved class",
                 "帮扶人（人次，获奖励） helpers paid", "学生帮扶人（不奖励） pupil helpers, not paid"],
     "value": [len(pts), int(pts.counted.sum()), int(flags.str.contains("class_changed").sum()),
               int(payouts["tables"]["helper_points"].paid.sum()), int((~payouts["tables"]["helper_points"].paid).sum())]})
 who["value"] = who.value.astype("Int64").mask(who.value < ctx["min_cell"])
-pub.table(who, "who_is_assessed");
+pub.table(who, "who_is_assessed", counts=["value"]);
 
 # %% [markdown]
 # ## 如果结对毫无作用 What the formula pays under no effect
@@ -119,10 +119,10 @@ pub.table(who, "who_is_assessed");
 
 # %%
 null = audit.null_payout(inputs, year, rules, reps=replays, seed=0)
-pub.table(null["summary"], "null_summary");
+pub.table(null["summary"], "null_summary", counts=["paired_pupils", "helpers"]);
 by_band = suppress_small_groups(null["by_baseline"], "pupils",
                                 ["expected_rank_yuan", "actual_rank_yuan", "chance_share"], ctx["min_cell"])
-pub.table(by_band, "null_by_baseline");
+pub.table(by_band, "null_by_baseline", counts=["pupils"]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
@@ -145,7 +145,7 @@ pub.figure(fig, "null_payout");
 # %%
 rules_cmp = audit.compare_rules(inputs, year, planted_effect_sd, rules, reps=replays, seed=0)
 rules_cmp = suppress_small_groups(rules_cmp, "pupils", ["yuan_per_pupil"], ctx["min_cell"])
-pub.table(rules_cmp, "plan_vs_pay_for_percentile");
+pub.table(rules_cmp, "plan_vs_pay_for_percentile", counts=["pupils"]);
 
 # %%
 fig, axes = plotting.new_figure(10, 3.8, ncols=2)
@@ -164,7 +164,7 @@ pub.figure(fig, "plan_vs_pay_for_percentile");
 
 # %%
 cost = audit.cost_sensitivity(inputs, rules)
-pub.table(cost, "cost_sensitivity");
+pub.table(cost, "cost_sensitivity", counts=[]);
 
 # %% [markdown]
 # ## 结论 What this means

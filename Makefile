@@ -7,22 +7,32 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-from-pyproject
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test report validate sample bench wheel-check clean
+.PHONY: help venv test lint lock report validate sample bench wheel-check clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	@echo "Setting up $(VENV) from pyproject.toml (first run takes a few minutes)..."
+# constraints.txt pins every package to the versions the suite and the sample report were last checked
+# with, so another machine makes the same report byte for byte; `make lock` refreshes it.
+$(STAMP): pyproject.toml constraints.txt
+	@echo "Setting up $(VENV) from pyproject.toml and constraints.txt (first run takes a few minutes)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,lab]'
 	@touch $(STAMP)
+
+lock: ## Refresh constraints.txt from a fresh install of the newest releases pyproject.toml allows
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/python -m pip install --quiet -e '.[dev,lab]'
+	build/lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 venv: $(STAMP) ## Create or update .venv from pyproject.toml
 
-test: $(STAMP) ## Run the test suite (quick versions of simulation studies), a test file per core
+test: $(STAMP) lint ## Run the linter and the test suite (quick versions of simulation studies), a file per core
 	$(BIN)/python -m pytest -n auto --dist loadfile
+
+lint: $(STAMP) ## Check the code with ruff (settings in pyproject.toml)
+	$(BIN)/ruff check liushou_analysis tests benchmarks tools
 
 report: $(STAMP) ## Run the main job on the bundled sample: its latest term's report
 	$(BIN)/liushou report --data data_raw/sample
@@ -40,7 +50,7 @@ wheel-check: $(STAMP) ## Build the wheel, install it in a fresh venv, and make a
 	rm -rf build/wheel-check && mkdir -p build/wheel-check
 	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir build/wheel-check .
 	$(PYTHON) -m venv build/wheel-check/venv
-	build/wheel-check/venv/bin/python -m pip install --quiet build/wheel-check/liushou_analysis-*.whl
+	build/wheel-check/venv/bin/python -m pip install --quiet -c constraints.txt "$$(ls build/wheel-check/liushou_analysis-*.whl)[report]"
 	cd "$$(mktemp -d)" && $(CURDIR)/build/wheel-check/venv/bin/liushou synth --out county --schools 2 --years 1 \
 	    && $(CURDIR)/build/wheel-check/venv/bin/liushou report --data county --allow-incomplete \
 	    && test -f reports/county/*/index.html && echo "wheel-check: the installed wheel made a report in $$PWD"

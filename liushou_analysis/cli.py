@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from liushou_analysis.core import config
 from liushou_analysis._version import __version__
+from liushou_analysis.core import config
 from liushou_analysis.core.errors import Incomplete, UserError
 
 #: Exit code of a clean whose data are incomplete (see the module docstring).
@@ -155,9 +155,8 @@ def _progress(message: str) -> None:
 
 
 def run_synth(args) -> None:
-    from liushou_analysis.synth.generate import TRUTH_DIR, synthesize
-
     from liushou_analysis.core.outputs import check_target
+    from liushou_analysis.synth.generate import TRUTH_DIR, synthesize
 
     out: Path = args.out
     check_target(out, "synth")  # before the work; liushou synth replaces only a county it wrote itself
@@ -252,9 +251,17 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
 
 
 def run_score(args) -> None:
-    from liushou_analysis.scoring.engine import RewardRules, score_scheme
     from liushou_analysis.core.outputs import check_target, publish_dir
-    from liushou_analysis.scoring.contract import check_inputs, drop_problem_rows, from_clean, problem_lines, read_table, scheme_year_note, write_outputs
+    from liushou_analysis.scoring.contract import (
+        check_inputs,
+        drop_problem_rows,
+        from_clean,
+        problem_lines,
+        read_table,
+        scheme_year_note,
+        write_outputs,
+    )
+    from liushou_analysis.scoring.engine import RewardRules, score_scheme
 
     check_target(args.out, "score", raw_dirs=(args.data,) if args.data else ())
 
@@ -312,10 +319,25 @@ def run_score(args) -> None:
     print(f"Wrote {len(written)} files to {args.out} (CSV tables and reward_points.xlsx).")
 
 
+def needs_extra(extra: str, modules: tuple[str, ...]) -> None:
+    """A plain error naming the extra to install when a module it provides is missing."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UserError(f"this command needs {', '.join(missing)}, which this installation lacks: install them with "
+                        f"pip install 'liushou_analysis[{extra}]'.")
+
+
+#: What `liushou report` imports to run the notebooks (the `report` extra).
+REPORT_TOOLS = ("papermill", "ipykernel", "nbconvert", "jupytext", "nbformat", "IPython")
+
+
 def run_report(args) -> None:
+    needs_extra("report", REPORT_TOOLS)
+    from liushou_analysis.core.terms import Term
     from liushou_analysis.report.disclosure import MIN_CELL
     from liushou_analysis.report.runner import run_report as report
-    from liushou_analysis.core.terms import Term
 
     if args.term:
         Term.parse(args.term)

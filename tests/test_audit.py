@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liushou_analysis.statistics import audit
 from liushou_analysis.scoring import contract as scoring_io
 from liushou_analysis.scoring import engine as scoring
+from liushou_analysis.statistics import audit
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liushou_analysis.core import config
 from liushou_analysis.cleaning.pipeline import clean_dataset
 from liushou_analysis.cleaning.pseudonym import DEMO_KEY, pseudonyms
+from liushou_analysis.core import config
 
 
 @pytest.fixture(scope="module")

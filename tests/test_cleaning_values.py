@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liushou_analysis.cleaning import values as V
-from liushou_analysis.synth.exports import FileMess
 from liushou_analysis.synth.calibration import Messiness
+from liushou_analysis.synth.exports import FileMess
 
 
 def test_text_normalises_full_width_and_spaces():

@@ -64,8 +64,8 @@ def test_regression_to_the_mean_matches_its_formula_and_the_untreated_pupils():
     formula's predicted change agrees with the observed change in every
     baseline decile (within a point and a half), weak pupils rise and strong
     pupils fall, and the curve is what paired pupils must beat."""
-    from liushou_analysis.statistics.effects import regression_to_the_mean
     from liushou_analysis.indicators.ranks import percentile_rank
+    from liushou_analysis.statistics.effects import regression_to_the_mean
 
     rng = np.random.default_rng(5)
     n = 40_000

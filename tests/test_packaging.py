@@ -23,22 +23,26 @@ def test_environment_yml_installs_the_project_from_pyproject():
     pip = next(d["pip"] for d in deps if isinstance(d, dict))
     assert sorted(re.split(r"[=<>]", d)[0] for d in conda) == ["pip", "python"], \
         "environment.yml must list no packages of its own: add them to pyproject.toml"
-    assert pip == ["-e .[dev,notebooks]"]
+    assert pip == ["-e .[dev,lab]"]
     extras = set(_pyproject()["project"]["optional-dependencies"])
-    assert {"dev", "notebooks"} <= extras
+    assert {"dev", "lab", "report"} <= extras
     python = next(d for d in conda if d.startswith("python"))
     version = python.split("=")[1]
     low = _pyproject()["project"]["requires-python"].removeprefix(">=")
     assert tuple(map(int, version.split("."))) >= tuple(map(int, low.split(".")))
 
 
-def test_notebooks_extra_has_jupyterlab_and_core_has_the_stack():
+def test_extras_are_split_by_use():
     project = _pyproject()["project"]
     names = lambda reqs: {re.split(r"[<>=!\[ ]", r)[0].lower() for r in reqs}  # noqa: E731
-    assert "jupyterlab" in names(project["optional-dependencies"]["notebooks"])
+    extras = project["optional-dependencies"]
+    assert "jupyterlab" in names(extras["lab"])
     assert {"pandas", "numpy", "scipy", "statsmodels", "seaborn"} <= names(project["dependencies"])
-    # liushou report, a core command, runs the packaged notebooks: their tools are core, not an extra
-    assert {"ipykernel", "jupytext", "papermill", "nbconvert"} <= names(project["dependencies"])
+    # every notebook tool the code imports is in the report extra, and none is core
+    report = {"ipykernel", "jupytext", "papermill", "nbconvert", "nbformat", "ipython"}
+    assert report <= names(extras["report"]) and not report & names(project["dependencies"])
+    floors = dict(re.match(r"([a-z0-9_-]+)>=([\d.]+)", r.lower()).groups() for r in project["dependencies"])
+    assert floors["python-calamine"] == "0.4.0" and floors["pandas"] == "2.2.2" and floors["pyarrow"] == "16"
     assert project["scripts"]["liushou"] == "liushou_analysis.cli:main"
 
 
@@ -223,3 +227,21 @@ def test_the_layer_test_sees_an_arrow_against_the_flow():
     assert _layer("liushou_analysis.indicators.care") == "indicators"
     assert LAYERS.index(_layer("liushou_analysis.report.disclosure")) > LAYERS.index("indicators")
     assert _layer("liushou_analysis") == "core" and _layer("liushou_analysis.__main__") == "cli"
+
+
+def test_data_dictionary_is_current():
+    """docs/data-dictionary.md is generated from the schemas and the codebook (tools/make_data_dictionary.py)."""
+    from liushou_analysis.cleaning.schemas import data_dictionary
+
+    assert (ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8") == data_dictionary(), \
+        "run python tools/make_data_dictionary.py"
+
+
+def test_no_module_or_test_reads_outside_the_repository():
+    """The project stands alone: no path into ../shared or to an absolute location in code or tests."""
+    offenders = []
+    for path in [*(ROOT / "liushou_analysis").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"\.\./shared|/work/|DOMAIN\.md|CONVENTIONS\.md", text) and path.name != "test_packaging.py":
+            offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders, offenders

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from liushou_analysis.statistics import pairing
-from liushou_analysis.synth import study
 from liushou_analysis.store import CleanStore
+from liushou_analysis.synth import study
 
 
 def test_percentile_among_others_is_the_hand_worked_value():

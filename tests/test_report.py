@@ -23,11 +23,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from liushou_analysis.core import config
-from liushou_analysis.report import plotting
 from liushou_analysis.cli import main
+from liushou_analysis.core import config
 from liushou_analysis.core.codebook import load_codebook
 from liushou_analysis.core.errors import UserError
+from liushou_analysis.report import plotting
 from liushou_analysis.report.runner import NotebookFailed, run_report, stale_reason
 from liushou_analysis.synth.generate import synthesize
 

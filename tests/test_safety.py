@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from liushou_analysis.core import outputs
 from liushou_analysis.cleaning import pseudonym
 from liushou_analysis.cleaning.pipeline import clean_dataset
+from liushou_analysis.core import outputs
 from liushou_analysis.core.errors import UserError
 
 from . import schoolfiles as sf

@@ -11,7 +11,6 @@ import pytest
 
 from .cli_runner import liushou
 
-
 SCORES = """pupil_id,class_id,school_year,semester,total_score
 s01,7-1,1,1,500
 s02,7-1,1,1,490

@@ -13,9 +13,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from liushou_analysis.core import codebook
 from liushou_analysis.cleaning import values as V
 from liushou_analysis.cleaning.pipeline import clean_dataset
+from liushou_analysis.core import codebook
 
 from . import schoolfiles as sf
 

@@ -11,7 +11,16 @@ import pytest
 
 from liushou_analysis.cleaning.pipeline import clean_dataset
 from liushou_analysis.cleaning.pseudonym import DEMO_KEY, pseudonyms
-from liushou_analysis.indicators.status import age_at, care_arrangement, definition_counts, either_parent, guardian_characteristics, left_behind_status, official_2016, strict_both_3m
+from liushou_analysis.indicators.status import (
+    age_at,
+    care_arrangement,
+    definition_counts,
+    either_parent,
+    guardian_characteristics,
+    left_behind_status,
+    official_2016,
+    strict_both_3m,
+)
 
 NA = pd.NA
 

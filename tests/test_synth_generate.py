@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from liushou_analysis.synth.calibration import Messiness
 from liushou_analysis.synth.generate import record_id_numbers, synthesize
 from liushou_analysis.synth.model import build_county
-from liushou_analysis.synth.calibration import Messiness
 from liushou_analysis.synth.people import id_check_digit
 from liushou_analysis.synth.sample import make_sample
 

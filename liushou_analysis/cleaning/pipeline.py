@@ -35,28 +35,28 @@ its rows, is named there; ``liushou clean`` then exits with code 3 unless
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from liushou_analysis.core import codebook
 from liushou_analysis._version import __version__
-from liushou_analysis.core.errors import UserError
-from liushou_analysis.core.outputs import check_target, publish_dir
-from liushou_analysis.core.privacy import mask_text
-from liushou_analysis.store import CleanStore
-from liushou_analysis.readers.rawread import file_sha256, litter_reason, normalise_label, read_raw_file
-from liushou_analysis.core.terms import term_folders
-from liushou_analysis.cleaning import schemas, values as V
+from liushou_analysis.cleaning import schemas
+from liushou_analysis.cleaning import values as V
 from liushou_analysis.cleaning.fields import field_of
-from liushou_analysis.readers.forms import recognise
 from liushou_analysis.cleaning.identity import evidence_of, link_pupils, resolve_schools
 from liushou_analysis.cleaning.pseudonym import is_synthetic, load_key, pseudonyms
 from liushou_analysis.cleaning.settings import load_settings
 from liushou_analysis.cleaning.tables import CLEANERS, NAME_FIELDS, SheetInput, SheetJob, clean_scores
+from liushou_analysis.core import codebook
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.core.outputs import check_target, publish_dir
+from liushou_analysis.core.privacy import mask_text
+from liushou_analysis.core.terms import term_folders
+from liushou_analysis.readers.forms import recognise
+from liushou_analysis.readers.rawread import file_sha256, litter_reason, normalise_label, read_raw_file
+from liushou_analysis.store import CleanStore
 
 TABLES = ["pupils", "enrolment", "classes", "exams", "households", "archive", "pairings", "contacts", "conduct"]
 #: What identifies one row of each clean table (beyond the term).

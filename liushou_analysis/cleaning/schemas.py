@@ -124,3 +124,30 @@ def validate(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         strict=True, ordered=True, unique=["term"] + [k for k in SORT[name] if k != "term"]
         if "term" in SORT[name] else SORT[name])
     return schema.validate(frame, lazy=True)
+
+
+def data_dictionary() -> str:
+    """docs/data-dictionary.md: every clean table and column with its type, whether it may be missing, its
+    allowed values or check, and the Chinese header label the codebook reads it from (``python
+    tools/make_data_dictionary.py`` writes it; tests/test_packaging.py checks it is current)."""
+    cb = codebook.load_codebook()
+    heads = cb[(cb.domain == "header") & cb.preferred.astype(bool)].drop_duplicates("code").set_index("code").label
+    lines = ["# Data dictionary: the clean tables", "",
+             "Generated from the schemas (`liushou_analysis/cleaning/schemas.py`) and the codebook "
+             f"(version {codebook.codebook_version()}) by `python tools/make_data_dictionary.py`; do not edit by hand.",
+             "Keys (`*_key`) are pseudonyms; no name, phone, ID number or address is a column of any table.", ""]
+    for table, cols in _spec().items():
+        lines += [f"## `{table}`", "", f"Sorted by {', '.join(f'`{c}`' for c in SORT.get(table, []))}.", "",
+                  "| column | type | may be missing | allowed values or check | Chinese header |", "|---|---|---|---|---|"]
+        for col, (dtype, nullable, checks) in cols.items():
+            rules = []
+            for check in checks:
+                stats = check.statistics or {}
+                if "allowed_values" in stats:
+                    rules.append(", ".join(f"`{v}`" for v in stats["allowed_values"]))
+                else:
+                    rules.append(f"{check.name} " + ", ".join(f"{k}={v}" for k, v in stats.items()))
+            label = heads.get(col, "")
+            lines.append(f"| `{col}` | {dtype} | {'yes' if nullable else 'no'} | {'; '.join(rules)} | {label} |")
+        lines.append("")
+    return "\n".join(lines)

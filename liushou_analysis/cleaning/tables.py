@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from liushou_analysis.core.codebook import PUPIL_HELPER_ROLES
-from liushou_analysis.readers.rawread import RawSheet
-from liushou_analysis.core.terms import Term, calendar_days, start_years
 from liushou_analysis.cleaning import values as V
+from liushou_analysis.core.codebook import PUPIL_HELPER_ROLES
+from liushou_analysis.core.terms import Term, calendar_days, start_years
 from liushou_analysis.readers.forms import Form
+from liushou_analysis.readers.rawread import RawSheet
 
 #: Highest plausible score per subject (full marks vary by province: 100,
 #: 120 or 150) and for the total.

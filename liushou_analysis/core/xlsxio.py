@@ -55,7 +55,9 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 FIXED_TIME = dt.datetime(2024, 1, 1, 8, 0, 0)
 _ZIP_TIME = (2024, 1, 1, 8, 0, 0)
-_MODIFIED = re.compile(rb"(?<=<dcterms:modified xsi:type=\"dcterms:W3CDTF\">)[^<]+")
+#: The save time openpyxl stamps, however the element declares its namespaces (with lxml installed it
+#: declares them inline: ``<dcterms:modified xmlns:dcterms="..." xsi:type="dcterms:W3CDTF">``).
+_MODIFIED = re.compile(rb"(<dcterms:modified\b[^>]*>)[^<]+")
 
 
 def save_workbook(wb, path: Path, creator: str = "liushou_analysis") -> None:
@@ -78,6 +80,6 @@ def normalise_zip(data: bytes) -> bytes:
             clean.external_attr = 0o600 << 16
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                body = _MODIFIED.sub(FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode(), body)
+                body = _MODIFIED.sub(rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode(), body)
             dst.writestr(clean, body, compresslevel=6)
     return out.getvalue()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from liushou_analysis.readers.rawread import SUPPORTED, litter_reason
 from liushou_analysis.core.terms import term_folders
+from liushou_analysis.readers.rawread import SUPPORTED, litter_reason
 
 
 def raw_inventory(dataset_dir: Path) -> pd.DataFrame:

@@ -27,16 +27,16 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from liushou_analysis.core import config
 from liushou_analysis._version import __version__
+from liushou_analysis.core import config
 from liushou_analysis.core.codebook import codebook_version
-from liushou_analysis.report.disclosure import MIN_CELL
 from liushou_analysis.core.errors import Incomplete, UserError
 from liushou_analysis.core.outputs import check_target, publish_dir
-from liushou_analysis.store import CleanStore
-from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
 from liushou_analysis.core.terms import term_folders
 from liushou_analysis.core.xlsxio import safe_frame
+from liushou_analysis.report.disclosure import MIN_CELL
+from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
+from liushou_analysis.store import CleanStore
 
 NOTEBOOK_TITLES = {
     "00_data_quality": "数据质量 Data quality",

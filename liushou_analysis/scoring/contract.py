@@ -45,16 +45,16 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from liushou_analysis.core import codebook
 from liushou_analysis.cleaning import values as V
+from liushou_analysis.core import codebook
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.privacy import mask_one
+from liushou_analysis.core.terms import SEMESTER_WORDS, Term
+from liushou_analysis.core.xlsxio import safe_frame, safe_text, save_workbook
+from liushou_analysis.indicators.ranks import ranked_totals
 from liushou_analysis.readers.rawread import csv_rows, header_row, normalise_label, workbook_rows
 from liushou_analysis.scoring.engine import LEFT_BEHIND_DEFINITIONS
-from liushou_analysis.core.terms import SEMESTER_WORDS, Term
-from liushou_analysis.indicators.ranks import ranked_totals
 from liushou_analysis.store import CleanStore
-from liushou_analysis.core.xlsxio import safe_frame, safe_text, save_workbook
 
 CONTRACT = {
     "scores": ["pupil_id", "class_id", "school_year", "semester", "total_score"],

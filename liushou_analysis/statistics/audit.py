@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from liushou_analysis.scoring import engine as scoring
-from liushou_analysis.statistics.effects import retest_regression
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.indicators.ranks import percentile_rank
+from liushou_analysis.scoring import engine as scoring
 from liushou_analysis.scoring.engine import RewardRules
+from liushou_analysis.statistics.effects import retest_regression
 
 #: Baseline bands of the paired pupils (percentile within school and grade).
 BASE_BANDS = [0, 20, 40, 60, 80, 100]

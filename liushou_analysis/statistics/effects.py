@@ -26,7 +26,6 @@ from scipy import stats
 from liushou_analysis.statistics.estimate import Estimate, tidy
 
 
-
 def absorb(frame: pd.DataFrame, columns: list[str], groups: Sequence[str], tol: float = 1e-10,
            max_iter: int = 1000) -> pd.DataFrame:
     """Demean ``columns`` within each set of ``groups`` (alternating projections)."""

@@ -40,17 +40,16 @@ selection on a stable trait; the simulation study in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from liushou_analysis.core.terms import term_indices
 from liushou_analysis.indicators import status as lb_status
+from liushou_analysis.indicators.ranks import percentile_rank, ranked_totals
 from liushou_analysis.statistics.effects import estimate_effect, ipw_effect
 from liushou_analysis.statistics.estimate import Estimate, tidy
-from liushou_analysis.core.terms import term_indices
-from liushou_analysis.indicators.ranks import percentile_rank, ranked_totals
 
 #: Covariates of the adjusted estimators (built by :func:`cohort`).
 BASELINE = ["base_z", "base_z2", "base_z3"]

@@ -22,8 +22,8 @@ min_cell = 10
 
 # %%
 
-from liushou_analysis.report import narrative, plotting
 from liushou_analysis.indicators import quality
+from liushou_analysis.report import narrative, plotting
 from liushou_analysis.report.runner import Publisher, context
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)

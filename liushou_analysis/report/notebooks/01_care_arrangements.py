@@ -28,8 +28,8 @@ from liushou_analysis.indicators import care
 from liushou_analysis.indicators.routines import FIVE_COMPONENTS, THREE_COMPONENTS
 from liushou_analysis.report import narrative, plotting
 from liushou_analysis.report.disclosure import suppress_breakdown, suppress_counts, suppress_small_groups
-from liushou_analysis.statistics import pairing, prevalence
 from liushou_analysis.report.runner import Publisher, context
+from liushou_analysis.statistics import pairing, prevalence
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "01_care_arrangements")

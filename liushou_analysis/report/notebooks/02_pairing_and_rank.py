@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from liushou_analysis.report import narrative, plotting
-from liushou_analysis.statistics import pairing
-from liushou_analysis.statistics.effects import regression_to_the_mean
 from liushou_analysis.report.disclosure import suppress_small_groups
 from liushou_analysis.report.runner import Publisher, context
+from liushou_analysis.statistics import pairing
+from liushou_analysis.statistics.effects import regression_to_the_mean
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "02_pairing_and_rank")

@@ -27,13 +27,13 @@ planted_effect_sd = 0.2
 import numpy as np
 import pandas as pd
 
-from liushou_analysis.statistics import audit
+from liushou_analysis.core.errors import UserError
 from liushou_analysis.report import narrative, plotting
+from liushou_analysis.report.disclosure import suppress_counts, suppress_small_groups
+from liushou_analysis.report.runner import Publisher, context
 from liushou_analysis.scoring import contract as scoring_io
 from liushou_analysis.scoring import engine as scoring
-from liushou_analysis.report.disclosure import suppress_counts, suppress_small_groups
-from liushou_analysis.core.errors import UserError
-from liushou_analysis.report.runner import Publisher, context
+from liushou_analysis.statistics import audit
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
 pub = Publisher(ctx["report_dir"], "03_reward_points")

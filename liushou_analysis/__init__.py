@@ -11,6 +11,11 @@ gives the rules it implements and their sources.
 from __future__ import annotations
 
 import importlib
+import os
+
+# openpyxl writes every XML part differently when lxml is installed; workbooks must be the same bytes on
+# every machine, so openpyxl always uses its own writer (read by openpyxl when it is first imported).
+os.environ["OPENPYXL_LXML"] = "False"
 
 from liushou_analysis._version import __version__
 

@@ -70,6 +70,23 @@ def save_workbook(wb, path: Path, creator: str = "liushou_analysis") -> None:
     Path(path).write_bytes(normalise_zip(buf.getvalue()))
 
 
+_CREATOR = re.compile(rb"<dc:creator\b[^>]*>([^<]*)</dc:creator>")
+_CORE = ('<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+         'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>{creator}</dc:creator>'
+         '<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+         '<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>')
+
+
+def _canonical_core(body: bytes) -> bytes:
+    """docProps/core.xml in one fixed form (creator and the fixed times), whichever XML library openpyxl used."""
+    creator = _CREATOR.search(body)
+    if not creator or b"<dc:title" in body or b"<dc:subject" in body:  # properties we never set: keep, fix the time
+        return _MODIFIED.sub(rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode(), body)
+    return _CORE.format(creator=creator.group(1).decode("utf-8"),
+                        stamp=FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")).encode("utf-8")
+
+
 def normalise_zip(data: bytes) -> bytes:
     """Rewrite a zip with fixed entry timestamps and modified time."""
     out = io.BytesIO()
@@ -80,6 +97,6 @@ def normalise_zip(data: bytes) -> bytes:
             clean.external_attr = 0o600 << 16
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                body = _MODIFIED.sub(rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode(), body)
+                body = _canonical_core(body)
             dst.writestr(clean, body, compresslevel=6)
     return out.getvalue()

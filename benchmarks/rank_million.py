@@ -11,11 +11,12 @@ from __future__ import annotations
 import resource
 import sys
 import time
+
 import numpy as np
 import pandas as pd
+from record import record
 
 from liushou_analysis.indicators.ranks import class_rank, percentile_rank, rank_change
-from record import record
 
 TARGET_SECONDS = 30
 

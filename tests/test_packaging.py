@@ -111,9 +111,10 @@ def test_python_m_runs_the_command():
     assert out.returncode == 0 and "liushou_analysis" in out.stdout + out.stderr
 
 
-def _module_imports() -> dict[str, set[str]]:
-    """Each package module and the package modules it imports at module level (imports inside functions are
-    lazy and cannot form a cycle at import time)."""
+def _module_imports(module_level: bool = True) -> dict[str, set[str]]:
+    """Each package module and the package modules it imports: at module level only (imports inside functions
+    are lazy and cannot form a cycle at import time), or anywhere with ``module_level=False``. Every import in
+    the package is absolute (test_every_import_in_the_package_is_absolute)."""
     import ast
 
     pkg = ROOT / "liushou_analysis"
@@ -123,15 +124,12 @@ def _module_imports() -> dict[str, set[str]]:
         names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     graph = {}
     for name, path in names.items():
-        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         found = set()
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:  # module level only
-            if isinstance(node, ast.ImportFrom):
-                base = package.split(".")[: len(package.split(".")) - (node.level - 1)] if node.level else []
-                target = ".".join(base + ([node.module] if node.module else []))
-                for alias in node.names:
-                    sub = f"{target}.{alias.name}"
-                    found.add(sub if sub in names else target)
+        for node in tree.body if module_level else ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in names else node.module
+                          for a in node.names}
             elif isinstance(node, ast.Import):
                 found |= {a.name for a in node.names}
         graph[name] = {m for m in found if m in names and m != name}
@@ -172,33 +170,11 @@ def _layer(module: str) -> str:
     return parts[1]
 
 
-def _all_imports() -> dict[str, set[str]]:
-    """Every package module and each package module it imports anywhere (module level or inside a function)."""
-    import ast
-
-    pkg = ROOT / "liushou_analysis"
-    names = {}
-    for path in pkg.rglob("*.py"):
-        parts = path.relative_to(ROOT).with_suffix("").parts
-        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    graph = {}
-    for name, path in names.items():
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in names else node.module
-                          for a in node.names}
-            elif isinstance(node, ast.Import):
-                found |= {a.name for a in node.names}
-        graph[name] = {m for m in found if m.startswith("liushou_analysis")}
-    return graph
-
-
 def test_imports_flow_one_way_through_the_layers():
     """Reference: the layer order in docs/architecture.md. Every import, including those inside functions,
     goes to the module's own layer or one below it; nothing but the CLI and tests imports synth."""
     against = []
-    for module, imports in _all_imports().items():
+    for module, imports in _module_imports(module_level=False).items():
         here = _layer(module)
         for target in imports:
             there = _layer(target)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from liushou_analysis.indicators.ranks import percentile_rank
 from liushou_analysis.scoring import contract as scoring_io
 from liushou_analysis.scoring import engine as scoring
 from liushou_analysis.statistics import audit
@@ -28,7 +29,7 @@ def test_league_percentile_leaves_out_the_pupils_own_class():
     # only of a, a, c: 100 * 1 / 3; b's 40 beats all three: 100; c's 30 among 10, 30, 20,
     # 40: two below and one tie of four: 100 * 2.5 / 4 = 62.5.
     d = pd.DataFrame({"lg": 1, "cls": ["a", "a", "b", "b", "c"], "s": [10, 30, 20, 40, 30]})
-    got = audit.league_percentile(d, "s", ["lg"], "cls")
+    got = percentile_rank(d, "s", by=["lg"], others_than="cls")
     assert got.round(6).tolist() == [0.0, 50.0, 33.333333, 100.0, 62.5]
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from liushou_analysis.core import codebook
+from liushou_analysis.core.terms import class_ids
 
 _KEY = pa.Check.str_matches(r"^[PTHG][0-9a-f]{16}$")
 _TERM = pa.Check.str_matches(r"^\d{4}-\d{4}-[12]$")
@@ -104,8 +105,7 @@ def finish(name: str, frame: pd.DataFrame | None) -> pd.DataFrame:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in spec})
     frame = frame.copy()
     if name in ("enrolment", "classes", "exams"):
-        frame["class_id"] = (frame.school + "-" + frame.term + "-" + frame.grade.astype(str) + "-"
-                             + frame.class_no.astype(str))
+        frame["class_id"] = class_ids(frame)
     if name == "pairings" and "pairing_date" in frame:
         frame["pairing_month"] = pd.to_datetime(frame.pairing_date).dt.strftime("%Y-%m")
     out = pd.DataFrame({c: frame[c].astype(dtype) if dtype != "str" else frame[c].astype("str")

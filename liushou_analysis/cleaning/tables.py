@@ -25,7 +25,8 @@ import pandas as pd
 
 from liushou_analysis.cleaning import values as V
 from liushou_analysis.core.codebook import PUPIL_HELPER_ROLES
-from liushou_analysis.core.terms import Term, calendar_days, start_years
+from liushou_analysis.core.flags import is_true
+from liushou_analysis.core.terms import Term, calendar_days, school_years, start_years
 from liushou_analysis.readers.forms import Form
 from liushou_analysis.readers.rawread import RawSheet
 
@@ -168,7 +169,7 @@ class RowChecks:
     def lose(self, mask_: pd.Series, field_name: str, reason: str, out: pd.DataFrame, column: str | None = None,
              shown: pd.Series | None = None) -> None:
         """Make a field unknown where ``mask_`` holds, logging the reason; the rows stay."""
-        mask_ = mask_.fillna(False).astype(bool)
+        mask_ = is_true(mask_)
         if not mask_.any():
             return
         column = column or field_name
@@ -186,7 +187,7 @@ class RowChecks:
 
     def fail(self, mask_: pd.Series, field_name: str | None, reason: str, shown: pd.Series | None = None) -> None:
         """Send rows where ``mask_`` holds to quarantine for ``reason``."""
-        mask_ = mask_.fillna(False).astype(bool)
+        mask_ = is_true(mask_)
         if not mask_.any():
             return
         self.bad |= mask_
@@ -270,7 +271,7 @@ def _pupil_identifiers(job: SheetJob, checks: RowChecks, out: pd.DataFrame) -> N
         source = source.where(~(take & ids.notna()), label)
         was_number = was_number.where(~take, numeric)
         decided |= take
-    checks.fail(number.notna() & ~number.str.fullmatch(r"[0-9A-Za-z]+").fillna(False).astype(bool),
+    checks.fail(number.notna() & ~is_true(number.str.fullmatch(r"[0-9A-Za-z]+")),
                 "student_no", "malformed_student_no", number)
     out["student_no"] = number
     out["student_no_was_number"] = was_number.astype(bool)
@@ -343,8 +344,8 @@ def _term_ends(job: SheetJob) -> pd.Series:
 
 
 def _school_year_starts(job: SheetJob) -> pd.Series:
-    """1 September of each row's school year."""
-    return calendar_days(job.cells._term.str[:9] + "-1", "start")
+    """First day of each row's school year (the start of its semester 1 in the school calendar)."""
+    return calendar_days(school_years(job.cells._term) + "-1", "start")
 
 
 #: A pupil's age at the start of the school year: a birth date implying an
@@ -412,7 +413,7 @@ def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
         typed = lb.notna() & ~job.present(f"{who}_away")
         out[f"{who}_away"] = out[f"{who}_away"].mask(typed, away_by_type[who]).astype("boolean")
         _number(job, checks, out, f"{who}_months_away", 0, 12, integer=True)
-        from_since = ~job.present(f"{who}_months_away") & out[f"{who}_away"].fillna(False).astype(bool)
+        from_since = ~job.present(f"{who}_months_away") & is_true(out[f"{who}_away"])
         out[f"{who}_months_away"] = out[f"{who}_months_away"].astype("Float64").mask(
             from_since, out[f"_{who}_months_since"].round()).astype("Int64")
         out[f"{who}_work_province"] = V.text(job.cell(f"{who}_work_province"))

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from liushou_analysis.core import codebook
+from liushou_analysis.core.flags import is_true
 from liushou_analysis.readers.rawread import EXCEL_ERROR
 
 #: Excel's day zero for the 1900 date system (serial 1 = 1900-01-01, with
@@ -91,7 +92,7 @@ def restore_leading_zeros(ids: pd.Series, was_number: pd.Series, groups: pd.Seri
     text_lengths = lengths.where(~was_number)
     usual = text_lengths.groupby(groups).transform(lambda s: s.mode().iloc[0] if s.notna().any() else np.nan)
     usual = usual.fillna(lengths.groupby(groups).transform("max"))
-    pad = was_number & ids.str.fullmatch(r"\d+").fillna(False).astype(bool) & (lengths < usual)
+    pad = was_number & is_true(ids.str.fullmatch(r"\d+")) & (lengths < usual)
     padded = ids.copy()
     if pad.any():
         width = usual[pad].astype(int)
@@ -120,7 +121,7 @@ def numbers(cells: pd.Series, markers: dict[str, str] | None = None) -> tuple[pd
     reason = t.map(markers)
     parsed = pd.to_numeric(t.where(reason.isna()), errors="coerce")
     problem = pd.Series(np.where(t.notna() & reason.isna() & parsed.isna(),
-                                 np.where(t.str.match(EXCEL_ERROR).fillna(False).astype(bool), "excel_error",
+                                 np.where(is_true(t.str.match(EXCEL_ERROR)), "excel_error",
                                           "not_a_number"), None), index=cells.index, dtype=object)
     reason = reason.where(t.notna(), "blank").where(parsed.isna())
     return parsed.astype(float), reason, problem
@@ -228,7 +229,7 @@ def check_id_numbers(ids: pd.Series, birth_dates: pd.Series, genders: pd.Series)
     t = text(ids).str.upper()
     result = pd.Series("valid", index=ids.index, dtype=object)
     result[t.isna()] = "missing"
-    shaped = t.str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool)
+    shaped = is_true(t.str.fullmatch(r"\d{17}[\dX]"))
     result[t.notna() & ~shaped] = "malformed"
     ok = shaped.to_numpy()
     if ok.any():

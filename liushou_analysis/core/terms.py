@@ -181,3 +181,12 @@ def latest_at_or_before(term: str, terms) -> str | None:
     """The latest of ``terms`` at or before ``term`` (term ids sort in time order); None if none."""
     earlier = sorted(t for t in set(terms) if t <= term)
     return earlier[-1] if earlier else None
+
+
+def class_ids(frame, per: str = "term"):
+    """The class identifier of each row of ``frame`` (columns school, term, grade, class_no): one school's grade
+    and class number in a term (``per="term"``, the clean tables' ``class_id``: 东山中学-2024-2025-1-7-2) or in
+    a school year (``per="school_year"``, the reward scheme's class, which keeps its head teacher for the
+    year: 东山中学-2024-2025-7-2)."""
+    period = frame.term if per == "term" else school_years(frame.term)
+    return frame.school + "-" + period + "-" + frame.grade.astype(str) + "-" + frame.class_no.astype(str)

@@ -16,7 +16,8 @@ import pandas as pd
 
 from liushou_analysis.core.codebook import preferred_label
 from liushou_analysis.core.errors import UserError
-from liushou_analysis.core.terms import latest_at_or_before, school_years
+from liushou_analysis.core.flags import is_true
+from liushou_analysis.core.terms import Term, latest_at_or_before, school_years
 from liushou_analysis.indicators import routines
 from liushou_analysis.indicators import status as lb_status
 
@@ -68,7 +69,7 @@ def paired_with(pairings: pd.DataFrame | None, term: str, pupils: pd.Series, rol
     if pairings is None:
         return pd.Series(pd.NA, index=pupils.index, dtype="boolean")
     pr = pairings
-    this_year = pr[(school_years(pr.term) == term[:9]) & (pr.term <= term) & (pr.helper_role == role)]
+    this_year = pr[(school_years(pr.term) == Term.parse(term).school_year) & (pr.term <= term) & (pr.helper_role == role)]
     return pupils.isin(this_year.pupil_key).astype("boolean")
 
 
@@ -138,8 +139,8 @@ def routine_tables(frame: pd.DataFrame, contacts: pd.DataFrame, pairings: pd.Dat
     household survey term). The count columns are ``pupils`` and
     ``left_behind``; small groups are for the report to suppress.
     """
-    lb = frame[frame[definition].astype("boolean").fillna(False).astype(bool)][["pupil_key", "school"]]
-    so_far = contacts[(contacts.term <= term) & (school_years(contacts.term) == term[:9])]  # parents' yearly visit
+    lb = frame[is_true(frame[definition])][["pupil_key", "school"]]
+    so_far = contacts[(contacts.term <= term) & (school_years(contacts.term) == Term.parse(term).school_year)]  # parents' yearly visit
     five = routines.five_ones(so_far)
     five = lb.merge(five[five.term == term], on="pupil_key", how="left")
     cols = routines.FIVE_COMPONENTS + ["share_met"]

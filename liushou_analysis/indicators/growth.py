@@ -36,6 +36,8 @@ import pandas as pd
 from scipy.interpolate import BSpline
 from statsmodels.regression.quantile_regression import QuantReg
 
+from liushou_analysis.core.flags import is_true
+
 TAUS = np.arange(1, 100) / 100
 KNOT_QUANTILES = (0.2, 0.4, 0.6, 0.8)
 
@@ -91,7 +93,7 @@ def growth_percentiles(data: pd.DataFrame, current: str, prior: str, by: str | S
     and ``sgp_status`` (``ok``, ``missing_score``, ``group_too_small``).
     """
     both = (data[current].notna() & data[prior].notna()).to_numpy()
-    ref = both & (data[reference].fillna(False).to_numpy(dtype=bool) if reference else True)
+    ref = both & (is_true(data[reference]).to_numpy() if reference else True)
     sgp = pd.Series(pd.NA, index=data.index, dtype="Int64")
     status = pd.Series(np.where(both, "ok", "missing_score"), index=data.index, dtype=object)
     cols = [] if by is None else ([by] if isinstance(by, str) else list(by))

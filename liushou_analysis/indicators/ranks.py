@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from liushou_analysis.core.flags import is_true
+
 RANK_METHODS = {"min": "min", "competition": "min", "dense": "dense", "average": "average"}
 
 
@@ -57,15 +59,20 @@ def class_rank(data: pd.DataFrame, score: str, by: str | Sequence[str], method: 
 
 
 def percentile_rank(data: pd.DataFrame, score: str, by: str | Sequence[str] | None = None,
-                    reference: str | None = None) -> pd.Series:
+                    reference: str | None = None, others_than: str | None = None,
+                    at: pd.Series | None = None) -> pd.Series:
     """Mid-rank percentile of each score within its group:
-    ``100 * [P(ref < s) + 0.5 * P(ref = s)]``.
+    ``100 * [P(ref < s) + 0.5 * P(ref = s)]``. The project's one percentile.
 
     The reference distribution is the group's rows where the boolean column
-    ``reference`` is True (default: every row of the group with a score).
-    This is the outcome Krueger (1999) used for the Tennessee STAR
-    experiment; it puts ranks from groups of different sizes on one scale.
-    Rows without a score, or in a group with no reference score, are missing.
+    ``reference`` is True (default: every row of the group with a score);
+    with ``others_than`` (a column such as the class), only the group's rows
+    with a different value of it: a pupil against the other classes of the
+    league. ``at`` places other values than the rows' own scores against the
+    same reference (a counterfactual score, say). This is the outcome Krueger
+    (1999) used for the Tennessee STAR experiment; it puts ranks from groups
+    of different sizes on one scale. Rows without a score (or value), or in a
+    group with no reference score, are missing.
 
     Examples
     --------
@@ -75,8 +82,15 @@ def percentile_rank(data: pd.DataFrame, score: str, by: str | Sequence[str] | No
     >>> d = pd.DataFrame({"s": [70, 80, 80, 90]})
     >>> percentile_rank(d, "s").tolist()
     [12.5, 50.0, 50.0, 87.5]
+
+    Against the other classes: class a's 30 among b's 20, 40 and c's 30 is
+    100 * (1 + 0.5) / 3 = 50.
+
+    >>> d = pd.DataFrame({"cls": ["a", "a", "b", "b", "c"], "s": [10, 30, 20, 40, 30]})
+    >>> percentile_rank(d, "s", others_than="cls").round(1).tolist()
+    [0.0, 50.0, 33.3, 100.0, 62.5]
     """
-    if reference is None:
+    if reference is None and others_than is None and at is None:
         # Against the whole group, the mid-rank percentile is the average
         # ascending rank: 100 * (rank - 0.5) / n, since an average rank is
         # (number below) + (number equal + 1) / 2.
@@ -86,29 +100,40 @@ def percentile_rank(data: pd.DataFrame, score: str, by: str | Sequence[str] | No
         n = values.notna().groupby(keys, dropna=False).transform("sum")
         return (100 * (avg - 0.5) / n).where(values.notna()).rename(f"{score}_percentile")
     values = data[score].to_numpy(dtype=float)
-    scored = ~np.isnan(values)
-    ref = scored.copy()
+    query = values if at is None else np.asarray(at, dtype=float)
+    ref = ~np.isnan(values)
     if reference is not None:
-        ref &= data[reference].fillna(False).to_numpy(dtype=bool)
+        ref &= is_true(data[reference]).to_numpy()
+    # One integer code per score (its dense rank among every score and value placed) keeps the search exact.
+    both = np.concatenate([values[ref], query[~np.isnan(query)]])
+    levels = np.unique(both)
+    codes = {name: np.where(np.isnan(v), -1, np.searchsorted(levels, np.nan_to_num(v))) for name, v in
+             (("ref", values), ("query", query))}
     group = _group_codes(data, by)
-    # One integer key per (group, score) keeps the search exact: the score's
-    # dense rank among all scores, offset by the group.
-    score_code = np.full(len(values), -1, dtype=np.int64)
-    score_code[scored] = np.unique(values[scored], return_inverse=True)[1]
-    width = int(score_code.max()) + 2 if scored.any() else 1
-    key = group * width + score_code
-    ref_keys = np.sort(key[ref])
+    below, equal, n_ref = _counts(group, ref, codes["ref"], codes["query"], len(levels) + 1)
+    if others_than is not None:
+        cols = ([by] if isinstance(by, str) else list(by or [])) + [others_than]
+        own = _counts(_group_codes(data, cols), ref, codes["ref"], codes["query"], len(levels) + 1)
+        below, equal, n_ref = below - own[0], equal - own[1], n_ref - own[2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = 100 * (below + 0.5 * equal) / n_ref
+    pct = np.where(~np.isnan(query) & (n_ref > 0), pct, np.nan)
+    return pd.Series(pct, index=data.index, name=f"{score}_percentile")
+
+
+def _counts(group: np.ndarray, ref: np.ndarray, ref_code: np.ndarray, query_code: np.ndarray,
+            width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row: the reference scores of its group below and equal to its
+    query value, and the group's reference size (one sorted search for all)."""
+    ref_keys = np.sort(group[ref] * width + ref_code[ref])
+    key = group * width + query_code
     order = np.argsort(key, kind="stable")  # sorted queries search much faster
     below, upto, start, end = (np.empty(len(key), dtype=np.int64) for _ in range(4))
     below[order] = np.searchsorted(ref_keys, key[order], side="left")
     upto[order] = np.searchsorted(ref_keys, key[order], side="right")
     start[order] = np.searchsorted(ref_keys, group[order] * width, side="left")
     end[order] = np.searchsorted(ref_keys, (group[order] + 1) * width, side="left")
-    n_ref = end - start
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = 100 * ((below - start) + 0.5 * (upto - below)) / n_ref
-    pct = np.where(scored & (n_ref > 0), pct, np.nan)
-    return pd.Series(pct, index=data.index, name=f"{score}_percentile")
+    return below - start, upto - below, end - start
 
 
 def _group_codes(data: pd.DataFrame, by) -> np.ndarray:

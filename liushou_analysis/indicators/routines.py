@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from liushou_analysis.core.flags import is_true
+from liushou_analysis.core.terms import school_years
+
 FIVE_COMPONENTS = ["weekly_call", "monthly_letter", "monthly_head_teacher", "monthly_subject_teacher",
                    "yearly_parent_visit"]
 THREE_COMPONENTS = ["monthly_home_visit", "monthly_call_to_parents", "letter_each_semester"]
@@ -20,7 +23,7 @@ def _every_month(contacts: pd.DataFrame, column: str, minimum: int, keys: list[s
     ``minimum``; else missing if any month's count is missing; else True."""
     count = contacts[column].astype("Float64")
     groups = [contacts[k] for k in keys]
-    short = (count < minimum).fillna(False).astype(int).groupby(groups).sum()
+    short = is_true(count < minimum).astype(int).groupby(groups).sum()
     unknown = count.isna().astype(int).groupby(groups).sum()
     met = pd.Series(pd.NA, index=short.index, dtype="boolean")
     met[unknown == 0] = True
@@ -59,7 +62,7 @@ def five_ones(contacts: pd.DataFrame, calls_per_week_month: int = 4) -> pd.DataF
         "monthly_head_teacher": _every_month(contacts, "head_teacher_talks", 1, keys),
         "monthly_subject_teacher": _every_month(contacts, "subject_teacher_talks", 1, keys),
     })
-    visits = contacts.assign(school_year=contacts.term.str[:9])
+    visits = contacts.assign(school_year=school_years(contacts.term))
     per_term = visits.groupby(["pupil_key", "school_year", "term"]).parent_visits.sum(min_count=1)
     so_far = per_term.groupby(level=["pupil_key", "school_year"]).cumsum()
     visited = (so_far >= 1).astype("boolean").where(so_far.notna())
@@ -111,10 +114,10 @@ def archive_completeness(archive: pd.DataFrame, left_behind: pd.DataFrame, by: s
         with no archive at all counts as incomplete.
     """
     keys = ["pupil_key", "term"]
-    lb = left_behind[left_behind[definition].fillna(False).astype(bool)]
+    lb = left_behind[is_true(left_behind[definition])]
     a = lb[keys + ["school"]].merge(archive[keys + ARCHIVE_ITEMS], on=keys, how="left")
     a["has_archive"] = a[ARCHIVE_ITEMS[0]].notna()
-    a["complete"] = a[ARCHIVE_ITEMS].fillna(False).astype(bool).all(axis=1)
+    a["complete"] = is_true(a[ARCHIVE_ITEMS]).all(axis=1)
     group = [by] if isinstance(by, str) else list(by)
     out = a.groupby(group + ["term"]).agg(left_behind=("pupil_key", "size"), archived=("has_archive", "sum"),
                                           complete=("complete", "sum")).reset_index()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from liushou_analysis.core.flags import is_true
 from liushou_analysis.core.terms import calendar_days
 
 DEFINITIONS = ("strict_both_3m", "either_parent", "official_2016")
@@ -165,7 +166,7 @@ def care_arrangement(households: pd.DataFrame) -> pd.DataFrame:
     rank = parts.map(_CARER_GROUP).map({g: i for i, g in enumerate(_PRECEDENCE)})
     best = rank.groupby(level=0).min().reindex(h.index)
     group = best.map(dict(enumerate(_PRECEDENCE)))
-    other_away = _away(h, "father").fillna(False) | _away(h, "mother").fillna(False)
+    other_away = is_true(_away(h, "father")) | is_true(_away(h, "mother"))
     care = group.where(group != "parent", np.where(other_away, "one_parent", "parents"))
     care = care.fillna(h.care_type)
     return pd.DataFrame({

@@ -33,6 +33,7 @@ import pandas as pd
 
 from liushou_analysis.core import codebook
 from liushou_analysis.core.errors import UserError
+from liushou_analysis.core.flags import is_true
 
 #: CSV encodings tried, in order, when a file has no byte-order mark.
 CSV_ENCODINGS = ("utf-8", "gbk", "gb18030")
@@ -585,6 +586,6 @@ def _truncate_long_cells(frame: pd.DataFrame) -> pd.DataFrame:
         col = frame.iloc[:, j]
         text = col.astype("string")
         long = text.str.len() > MAX_CELL
-        if long.fillna(False).any():
-            frame.iloc[:, j] = col.where(~long.fillna(False), text.str.slice(0, MAX_CELL) + TRUNCATED)
+        if is_true(long).any():
+            frame.iloc[:, j] = col.where(~is_true(long), text.str.slice(0, MAX_CELL) + TRUNCATED)
     return frame

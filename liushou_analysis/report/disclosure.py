@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from liushou_analysis.core.flags import is_true
+
 #: Smallest count of pupils a published cell may show; ``$LIUSHOU_MIN_CELL`` overrides it.
 MIN_CELL = int(os.environ.get("LIUSHOU_MIN_CELL", "10"))
 TOTAL = "合计 total"
@@ -158,7 +160,7 @@ def suppress_breakdown(table: pd.DataFrame, domain: str, category: str, count: s
     counts = table.pivot_table(index=domain, columns=category, values=count, aggfunc="sum", fill_value=0)
     hidden = suppression_mask(counts, k).drop(index=TOTAL, columns=TOTAL).stack().rename("suppressed")
     out = table.merge(hidden.reset_index().rename(columns={"level_1": category}), on=[domain, category], how="left")
-    out["suppressed"] = out.suppressed.fillna(False).astype(bool)
+    out["suppressed"] = is_true(out.suppressed)
     out[count] = out[count].astype("Int64").mask(out.suppressed)
     for col in values:
         out[col] = out[col].astype(float).mask(out.suppressed)

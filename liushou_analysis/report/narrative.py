@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from liushou_analysis.core.flags import is_true
+
 
 def _pct(x: float, digits: int = 1) -> str:
     return "n/a" if pd.isna(x) else f"{100 * x:.{digits}f}%"
@@ -63,18 +65,18 @@ def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFram
 def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFrame, definition: str,
          arithmetic: pd.DataFrame | None = None) -> str:
     d = definitions.set_index("definition")
-    low, high = d.share.idxmin(), d.share.idxmax()
-    out = [f"Who counts as left behind moves the headcount: {_pct(d.share[low])} of pupils under `{low}` and "
-           f"{_pct(d.share[high])} under `{high}`, from the same survey answers. Any figure quoted without its "
+    low, high = d.estimate.idxmin(), d.estimate.idxmax()
+    out = [f"Who counts as left behind moves the headcount: {_pct(d.estimate[low])} of pupils under `{low}` and "
+           f"{_pct(d.estimate[high])} under `{high}`, from the same survey answers. Any figure quoted without its "
            "definition cannot be compared."]
-    overall = shares[shares.share.notna()].sort_values("share", ascending=False)
+    overall = shares[shares.estimate.notna()].sort_values("estimate", ascending=False)
     if len(overall):
         top = overall.iloc[0]
         out.append(f"Under `{definition}`, the commonest care arrangement is {top.care_label}: "
-                   f"{_pct(top.share)} (95% CI {_pct(top.ci_low)} to {_pct(top.ci_high)}).")
+                   f"{_pct(top.estimate)} (95% CI {_pct(top.ci_low)} to {_pct(top.ci_high)}).")
     ref = reference.dropna(subset=["estimate_pct"])
     if len(ref):
-        inside = int(ref.reference_inside_ci.fillna(False).astype(bool).sum())
+        inside = int(is_true(ref.reference_inside_ci).sum())
         out.append(f"{ref.figure.nunique()} reference figures from the source documents are compared, each under "
                    f"the definition its source states or, where it states none, under every definition: {inside} of "
                    f"the {len(ref)} comparisons lie inside this term's 95% interval. The figures describe other "

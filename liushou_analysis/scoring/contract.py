@@ -48,8 +48,9 @@ import pandas as pd
 from liushou_analysis.cleaning import values as V
 from liushou_analysis.core import codebook
 from liushou_analysis.core.errors import UserError
+from liushou_analysis.core.flags import is_true
 from liushou_analysis.core.privacy import mask_one
-from liushou_analysis.core.terms import SEMESTER_WORDS, Term
+from liushou_analysis.core.terms import SEMESTER_WORDS, Term, class_ids, school_years, semesters
 from liushou_analysis.core.xlsxio import safe_frame, safe_text, save_workbook
 from liushou_analysis.indicators.ranks import ranked_totals
 from liushou_analysis.readers.rawread import csv_rows, header_row, normalise_label, workbook_rows
@@ -161,7 +162,7 @@ def _school_year_text(frame, problems, kind) -> pd.Series:
     inputs by :func:`_number_school_years`."""
     t = V.text(frame.school_year).str.replace(r"\.0$", "", regex=True)
     calendar = pd.to_numeric(t.str.extract(_CALENDAR_YEAR, expand=True)["y"], errors="coerce")
-    scheme = pd.to_numeric(t.where(t.str.fullmatch(r"\d{1,2}").fillna(False).astype(bool)), errors="coerce")
+    scheme = pd.to_numeric(t.where(is_true(t.str.fullmatch(r"\d{1,2}"))), errors="coerce")
     value = calendar.fillna(scheme)
     problems.add(frame, value.isna(), f"{kind}: school_year must be the scheme's year (1, 2 ...) or a school year "
                                       "such as 2024-2025")
@@ -301,7 +302,8 @@ def scheme_year_note(raw_scores: pd.DataFrame) -> str | None:
     scheme's years as given (right only for one grade-7 cohort)."""
     if "grade" in raw_scores and V.text(raw_scores.grade).notna().any():
         return None
-    calendar = V.text(raw_scores.school_year).str.contains(r"(?:19|20)\d{2}", regex=True).fillna(False).any()
+    calendar = V.text(raw_scores.school_year).str.contains(r"(?:19|20)\d{2}", regex=True)
+    calendar = is_true(calendar).any()
     how = ("calendar school years are numbered from the earliest" if calendar
            else "school year 1 is taken as every pupil's grade 7")
     return (f"Note: the scores have no grade column, so {how}; add 年级 (grade) to base each pupil on their own "
@@ -386,18 +388,17 @@ def from_clean(store: CleanStore | Path) -> dict[str, pd.DataFrame]:
     """
     store = store if isinstance(store, CleanStore) else CleanStore(store)
     t = store.tables(["exams", "pairings", "conduct", "classes"])
-    years = sorted({term[:9] for term in t["exams"].term})
+    years = sorted(school_years(t["exams"].term).unique())
     year_of = {y: i + 1 for i, y in enumerate(years)}
 
     def school_year(term):
-        return term.str[:9].map(year_of)
+        return school_years(term).map(year_of)
 
     total = ranked_totals(t["exams"])
-    class_id = total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str) + "-" + total.class_no.astype(str)
-    scores = pd.DataFrame({"pupil_id": total.pupil_key, "class_id": class_id, "school_year": school_year(total.term),
-                           "semester": total.term.str[-1].astype(int),
+    scores = pd.DataFrame({"pupil_id": total.pupil_key, "class_id": class_ids(total, per="school_year"),
+                           "school_year": school_year(total.term), "semester": semesters(total.term),
                            "total_score": total.score, "grade": total.grade.astype("float64"), "school": total.school,
-                           "grade_group": total.school + "-" + total.term.str[:9] + "-" + total.grade.astype(str)})
+                           "grade_group": total.school + "-" + school_years(total.term) + "-" + total.grade.astype(str)})
     pr = t["pairings"]
     pairings = pd.DataFrame({"helper_id": pr.helper_key, "helper_role": pr.helper_role, "pupil_id": pr.pupil_key,
                              "school_year": school_year(pr.term)}).drop_duplicates()
@@ -406,8 +407,7 @@ def from_clean(store: CleanStore | Path) -> dict[str, pd.DataFrame]:
                             "serious_violation": co.serious_violation.astype("Float64"),
                             "three_good": co.three_good.astype("Float64")})
     cl = t["classes"].sort_values("term")
-    cl_id = cl.school + "-" + cl.term.str[:9] + "-" + cl.grade.astype(str) + "-" + cl.class_no.astype(str)
-    classes = pd.DataFrame({"class_id": cl_id, "school_year": school_year(cl.term),
+    classes = pd.DataFrame({"class_id": class_ids(cl, per="school_year"), "school_year": school_year(cl.term),
                             "head_teacher_id": cl.head_teacher_key}).drop_duplicates(["class_id", "school_year"],
                                                                                      keep="last")
     return {"scores": scores, "pairings": pairings, "conduct": conduct.astype({"serious_violation": float,
@@ -428,7 +428,7 @@ def pupil_status(store: CleanStore, year_of: dict[str, int]) -> pd.DataFrame | N
     h = t["households"]
     lb = status.left_behind_status(h, t["pupils"])
     care = status.care_arrangement(h)
-    frame = pd.DataFrame({"pupil_id": h.pupil_key, "school_year": h.term.str[:9].map(year_of)})
+    frame = pd.DataFrame({"pupil_id": h.pupil_key, "school_year": school_years(h.term).map(year_of)})
     for d in status.DEFINITIONS:
         frame[f"left_behind_{d}"] = lb[d].astype("boolean")
     frame["single_parent"] = (care.single_parent | care.orphan).astype("boolean")

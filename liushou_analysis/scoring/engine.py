@@ -41,6 +41,7 @@ import pandas as pd
 
 from liushou_analysis.core.codebook import PUPIL_HELPER_ROLES
 from liushou_analysis.core.errors import UserError
+from liushou_analysis.core.flags import is_true
 from liushou_analysis.indicators.ranks import class_rank
 
 
@@ -386,7 +387,7 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
         rise = rise + rules.points_per_place * risen.clip(upper=0)
     in_top_end = d.end_rank <= rules.top_n
     in_top = in_top_end & (d.base_rank <= rules.top_n) if rules.top_rule == "both" else in_top_end
-    top = np.where(in_top.fillna(False), rules.top_points, 0.0)
+    top = np.where(is_true(in_top), rules.top_points, 0.0)
     if not rules.top_adds_to_rise:
         rise = rise.where(top == 0, 0.0)
     ranked = d.base_rank.notna() & d.end_rank.notna()
@@ -433,7 +434,7 @@ def _join_flags(flags: pd.DataFrame) -> pd.Series:
     """Flag names joined with ';' per row ('' when none)."""
     joined = pd.Series("", index=flags.index, dtype=object)
     for c in flags.columns:  # one pass per flag, not per pupil
-        joined = joined + np.where(flags[c].fillna(False).to_numpy(dtype=bool), c + ";", "")
+        joined = joined + np.where(is_true(flags[c]).to_numpy(), c + ";", "")
     return joined.str.rstrip(";")
 
 
@@ -504,7 +505,7 @@ def helper_points(points: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRul
     p = pairings.drop_duplicates(["helper_id", "pupil_id", "school_year"])
     m = p.merge(points[["pupil_id", "school_year", "points_paid", "counted"]], on=["pupil_id", "school_year"],
                 how="left")
-    m["counted_id"] = m.pupil_id.where(m.counted.fillna(False).astype(bool))
+    m["counted_id"] = m.pupil_id.where(is_true(m.counted))
     m["paid"] = paid_role(m.helper_role, rules)  # per pairing: the role the helper has with this pupil
     m["paid_points"] = m.points_paid.where(m.paid, 0.0)
     out = m.groupby(["helper_id", "school_year"], as_index=False).agg(

@@ -202,26 +202,6 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
             "helpers": helpers, "summary": summary}
 
 
-def league_percentile(frame: pd.DataFrame, score: str, league: list[str], own: str) -> pd.Series:
-    """Mid-rank percentile of each pupil's ``score`` among the pupils of the
-    same ``league`` who are not in the same ``own`` group (class).
-
-    Counts use average ranks: within a group, ``rank - 1`` is the number of
-    others below plus half the others tied. Missing when the league has
-    nobody from another class.
-
-    >>> d = pd.DataFrame({"lg": 1, "cls": ["a", "a", "b", "b", "c"], "s": [10, 30, 20, 40, 30]})
-    >>> league_percentile(d, "s", ["lg"], "cls").round(1).tolist()  # a's 30 beats b's 20, ties c's 30
-    [0.0, 50.0, 33.3, 100.0, 62.5]
-    """
-    in_league = frame.groupby(league)[score].rank(method="average") - 1
-    in_own = frame.groupby([*league, own])[score].rank(method="average") - 1
-    n_league = frame.groupby(league)[score].transform("count")
-    n_own = frame.groupby([*league, own])[score].transform("count")
-    others = (n_league - n_own).where(lambda n: n > 0)
-    return 100 * (in_league - in_own) / others
-
-
 def pay_for_percentile(frame: pd.DataFrame, end: np.ndarray, price_per_point: float,
                        bands: int = 20) -> np.ndarray:
     """Yuan per pupil and replay under pay for percentile: the percentile of
@@ -236,7 +216,7 @@ def pay_for_percentile(frame: pd.DataFrame, end: np.ndarray, price_per_point: fl
                          "grade_group": np.tile(frame.grade_group.to_numpy(), reps),
                          "band": np.tile(base_band, reps), "class_id": np.tile(frame.class_id.to_numpy(), reps),
                          "end": end.T.ravel()})
-    pct = league_percentile(long, "end", ["rep", "grade_group", "band"], "class_id")
+    pct = percentile_rank(long, "end", by=["rep", "grade_group", "band"], others_than="class_id")
     return (price_per_point * pct.to_numpy()).reshape(reps, len(frame)).T
 
 

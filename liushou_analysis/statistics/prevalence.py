@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from liushou_analysis.core.flags import is_true
 from liushou_analysis.indicators.care import CARE_ORDER, DEFINITION_LABELS, DEFINITIONS, care_label, reference_figures
+from liushou_analysis.statistics.estimate import Estimate, tidy
 from liushou_analysis.statistics.survey import SurveyDesign
 
 
@@ -23,46 +25,49 @@ def design(frame: pd.DataFrame) -> SurveyDesign:
     return SurveyDesign(frame, strata="school", cluster="class_id", lonely_psu="adjust")
 
 
-def definition_table(frame: pd.DataFrame) -> pd.DataFrame:
+def definition_table(frame: pd.DataFrame) -> Estimate:
     """Left-behind counts and shares under each definition, side by side,
-    with design-based 95% intervals (logit) of the share among pupils whose
-    answers decide it."""
+    with design-based 95% intervals (logit, design degrees of freedom) of the
+    share among pupils whose answers decide it (``estimate``; ``n`` those
+    pupils). Counts: ``pupils`` (enrolled), ``answered``, ``left_behind``."""
     rows = []
     for d in DEFINITIONS:
         flag = frame[d].astype("boolean")
         known = frame[flag.notna()].assign(_lb=flag[flag.notna()].astype(int))
         est = design(known).proportion("_lb").table if len(known) else pd.DataFrame()
         yes = est[est.quantity == "_lb=1"] if len(est) else est
-        rows.append({"definition": d, "label": DEFINITION_LABELS[d], "pupils": len(frame),
+        row = yes.iloc[0].to_dict() if len(yes) else {"estimate": 0.0, "n": len(known), "method": "no answers"}
+        rows.append({**row, "definition": d, "label": DEFINITION_LABELS[d], "pupils": len(frame),
                      "answered": len(known), "left_behind": int(known._lb.sum()) if len(known) else 0,
-                     "share": yes.estimate.iloc[0] if len(yes) else 0.0,
-                     "ci_low": yes.ci_low.iloc[0] if len(yes) else np.nan,
-                     "ci_high": yes.ci_high.iloc[0] if len(yes) else np.nan})
-    return pd.DataFrame(rows)
+                     "quantity": "left_behind"})
+    return Estimate(tidy(rows, ("definition", "label")), groups=("definition", "label"),
+                    counts=("n", "pupils", "answered", "left_behind"))
 
 
-def care_shares(frame: pd.DataFrame, definition: str, by: str | None = None) -> pd.DataFrame:
+def care_shares(frame: pd.DataFrame, definition: str, by: str | None = None) -> Estimate:
     """Care arrangement shares among the left-behind under ``definition``
     (overall, or per ``by``: "school" or "grade"), with design-based 95%
     intervals (logit, design degrees of freedom). One row per domain and
-    care arrangement, every arrangement listed in each domain (0 where none);
-    ``pupils`` is the cell's count, for the report's suppression."""
-    lb = frame[frame[definition].astype("boolean").fillna(False).astype(bool) & frame.care_arrangement.notna()]
+    care arrangement, every arrangement listed in each domain (share 0 where
+    none); ``pupils`` is the cell's count, for the report's suppression."""
+    groups = ("domain", "care", "care_label")
+    lb = frame[is_true(frame[definition]) & frame.care_arrangement.notna()]
     if lb.empty:
-        return pd.DataFrame(columns=["domain", "care", "care_label", "pupils", "share", "ci_low", "ci_high"])
+        return Estimate(tidy(pd.DataFrame(columns=[*groups, "pupils"]), groups), groups=groups,
+                        counts=("n", "pupils"))
     est = design(lb).proportion("care_arrangement", by=by).table
     est["care"] = est.quantity.str.split("=", n=1).str[1]
     est["domain"] = est[by].astype(str) if by else "全部 all"
     counts = lb.assign(domain=lb[by].astype(str) if by else "全部 all").pivot_table(
         index="domain", columns="care_arrangement", values="pupil_key", aggfunc="count", fill_value=0)
     long = counts.stack().rename("pupils").reset_index().rename(columns={"care_arrangement": "care"})
-    out = long.merge(est[["domain", "care", "estimate", "ci_low", "ci_high"]], on=["domain", "care"], how="left")
-    out = out.rename(columns={"estimate": "share"}).fillna({"share": 0.0})
+    out = long.merge(est.drop(columns=[by] if by else []), on=["domain", "care"], how="left")
+    out = out.fillna({"estimate": 0.0}).assign(quantity="care_arrangement=" + out.care)
     out["pupils"] = out.pupils.astype("Int64")
     out["care_label"] = out.care.map(care_label)
     order = {c: i for i, c in enumerate(CARE_ORDER)}
     out = out.sort_values(["domain", "care"], key=lambda s: s.map(order) if s.name == "care" else s)
-    return out[["domain", "care", "care_label", "pupils", "share", "ci_low", "ci_high"]].reset_index(drop=True)
+    return Estimate(tidy(out.reset_index(drop=True), groups), groups=groups, counts=("n", "pupils"))
 
 
 def compare_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,9 +91,9 @@ def compare_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
             if r.population == "pupils":
                 base = frame[flag.notna()]
             else:
-                keep = flag.fillna(False).astype(bool)
+                keep = is_true(flag)
                 if r.population == "both_away":
-                    keep &= frame.all_parents_away.astype("boolean").fillna(False).astype(bool)
+                    keep &= is_true(frame.all_parents_away)
                 base = frame[keep]
             if r.indicator == "left_behind":
                 y = base[d].astype("Float64")
@@ -108,17 +113,18 @@ def compare_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["stated_decimals"])
 
 
-def scores_by_care(frame: pd.DataFrame, percentiles: pd.DataFrame) -> pd.DataFrame:
+def scores_by_care(frame: pd.DataFrame, percentiles: pd.DataFrame) -> Estimate:
     """Mean grade percentile this term by care arrangement (all pupils, so
     children living with their parents are the comparison), with
     design-based 95% intervals. ``percentiles``: ``pupil_key`` and
     ``percentile`` of this term's exam. Descriptive only: care arrangements
     differ in family income, age and much else, so a gap is not an effect of
-    care."""
+    care. ``n`` (pupils with both) is the count."""
+    groups = ("care", "care_label")
     d = frame.merge(percentiles[["pupil_key", "percentile"]], on="pupil_key").dropna(
         subset=["percentile", "care_arrangement"])
     if d.empty:
-        return pd.DataFrame(columns=["care", "care_label", "pupils", "mean_percentile", "ci_low", "ci_high"])
+        return Estimate(tidy(pd.DataFrame(columns=list(groups)), groups), groups=groups)
     est = design(d).mean("percentile", by="care_arrangement").table
-    return pd.DataFrame({"care": est.care_arrangement, "care_label": est.care_arrangement.map(care_label),
-                         "pupils": est.n, "mean_percentile": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high})
+    est = est.rename(columns={"care_arrangement": "care"}).assign(care_label=lambda x: x.care.map(care_label))
+    return Estimate(tidy(est, groups), groups=groups)

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from liushou_analysis.indicators.ranks import percentile_rank
 from liushou_analysis.statistics import pairing
 from liushou_analysis.synth.calibration import Calibration
 from liushou_analysis.synth.model import SUBJECTS, SUBJECTS_BY_GRADE, County, _left_behind_flags, build_county
@@ -76,22 +77,18 @@ def county_panel(county: County) -> pd.DataFrame:
 def percentile_among_others(data: pd.DataFrame, score: str, shift: pd.Series, by: list[str]) -> pd.Series:
     """Mid-rank percentile of ``score - shift`` among the other rows' scores
     of its group, on the scale of :func:`ranks.percentile_rank` (group size
-    ``n``; the row itself counts half, as it would tie with itself)."""
+    ``n``; the row itself counts half, as it would tie with itself).
+
+    :func:`ranks.percentile_rank` places ``score - shift`` against the group's
+    actual scores, the row's own included; the row's own score is at or above
+    its shifted one, so it counted as above (0) unless the shift is 0 (a tie,
+    already a half). Counting it as a tie adds ``50 / n`` where the shift moved it.
+    """
     s = data[score].to_numpy(dtype=float)
     cf = s - shift.to_numpy(dtype=float)
-    group = data.groupby(by, sort=True).ngroup().to_numpy()
-    ok = ~np.isnan(s)
-    # One sorted key for all groups: the group number dominates the score.
-    span = np.nanmax(np.abs(s)) * 4 + 1
-    key = np.sort(group[ok] * span + s[ok])
-    lo = np.searchsorted(key, group * span + cf, side="left")
-    hi = np.searchsorted(key, group * span + cf, side="right")
-    start = np.searchsorted(key, group * span - span / 2)
-    n = pd.Series(ok).groupby(group).transform("sum").to_numpy()
-    below, equal = lo - start, hi - lo
-    # The row's own score is >= cf: it is never below, and ties only when shift is 0.
-    equal = equal - (cf == s)
-    return pd.Series(np.where(ok, 100 * (below + 0.5 * equal + 0.5) / n, np.nan), index=data.index)
+    placed = percentile_rank(data, score, by=by, at=cf).to_numpy()
+    n = data[score].notna().groupby([data[c] for c in by]).transform("sum").to_numpy()
+    return pd.Series(placed + 50 * (cf != s) / n, index=data.index)
 
 
 def replicate(seed: int, scenario: str = "last_exam", n_schools: int = 6, term_index: int = 2) -> pd.DataFrame:

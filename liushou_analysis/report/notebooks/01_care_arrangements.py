@@ -24,6 +24,7 @@ definition = "either_parent"
 
 # %%
 
+from liushou_analysis.core.flags import is_true
 from liushou_analysis.indicators import care
 from liushou_analysis.indicators.routines import FIVE_COMPONENTS, THREE_COMPONENTS
 from liushou_analysis.report import narrative, plotting
@@ -51,13 +52,13 @@ pub.markdown(narrative.opening(
 # The same answers, three definitions. Shares are over the pupils whose answers decide the definition.
 
 # %%
-definitions = pub.table(prevalence.definition_table(frame), "definitions", counts=["pupils", "answered", "left_behind"])
+definitions = pub.table(prevalence.definition_table(frame), "definitions")
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.2)
-d = definitions.assign(pct=100 * definitions.share)
+d = definitions.assign(pct=100 * definitions.estimate)
 ax.barh(d.label, d.pct, color=plotting.sns.color_palette()[0])
-ax.errorbar(d.pct, d.label, xerr=[100 * (d.share - d.ci_low), 100 * (d.ci_high - d.share)], fmt="none", color="k")
+ax.errorbar(d.pct, d.label, xerr=[100 * (d.estimate - d.ci_low), 100 * (d.ci_high - d.estimate)], fmt="none", color="k")
 ax.set_xlabel(plotting.label("留守儿童占比 %", "share left behind, %"))
 ax.set_title(plotting.label("定义不同，人数不同", "the count moves with the definition"))
 pub.figure(fig, "definitions");
@@ -69,19 +70,20 @@ pub.figure(fig, "definitions");
 
 # %%
 def protected_shares(by=None):
-    table = prevalence.care_shares(frame, definition, by)
-    return suppress_breakdown(table, "domain", "care", "pupils", ["share", "ci_low", "ci_high"], ctx["min_cell"])
+    table = prevalence.care_shares(frame, definition, by).table
+    return suppress_breakdown(table, "domain", "care", "pupils", ["estimate", "se", "ci_low", "ci_high"],
+                              ctx["min_cell"])
 
 
-overall = pub.table(protected_shares(), "care_overall", counts=["pupils"])
-by_school = pub.table(protected_shares("school"), "care_by_school", counts=["pupils"])
-by_grade = pub.table(protected_shares("grade"), "care_by_grade", counts=["pupils"])
+overall = pub.table(protected_shares(), "care_overall", counts=["pupils", "n"])
+by_school = pub.table(protected_shares("school"), "care_by_school", counts=["pupils", "n"])
+by_grade = pub.table(protected_shares("grade"), "care_by_grade", counts=["pupils", "n"])
 
 # %%
 fig, ax = plotting.new_figure(8, 0.35 * len(by_school) + 1.5)
-shown = by_school.dropna(subset=["share"]).assign(row=lambda x: x.domain + " · " + x.care_label)
-ax.errorbar(100 * shown.share, shown.row, xerr=[100 * (shown.share - shown.ci_low.fillna(shown.share)),
-                                                 100 * (shown.ci_high.fillna(shown.share) - shown.share)],
+shown = by_school.dropna(subset=["estimate"]).assign(row=lambda x: x.domain + " · " + x.care_label)
+ax.errorbar(100 * shown.estimate, shown.row, xerr=[100 * (shown.estimate - shown.ci_low.fillna(shown.estimate)),
+                                                    100 * (shown.ci_high.fillna(shown.estimate) - shown.estimate)],
             fmt="o", capsize=3)
 ax.invert_yaxis()
 ax.set_xlabel(plotting.label("占留守儿童 %", "% of left-behind pupils") + ", 95% CI")
@@ -114,7 +116,7 @@ arithmetic = pub.table(care.reference_arithmetic(), "reference_arithmetic", coun
 # Counts of left-behind pupils by the guardian's age band and care arrangement (small cells suppressed).
 
 # %%
-lb = frame[frame[definition].astype("boolean").fillna(False).astype(bool)]
+lb = frame[is_true(frame[definition])]
 ages = lb.pivot_table(index="guardian_age_band", columns="care_arrangement", values="pupil_key",
                       aggfunc="count", fill_value=0)
 pub.table(suppress_counts(ages, ctx["min_cell"]).reset_index(), "guardian_age_by_care", counts=list(ages.columns));
@@ -162,14 +164,14 @@ pub.figure(fig, "five_ones");
 # %%
 panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
 percentiles = panel.loc[panel.term == ctx["term"], ["pupil", "percentile"]].rename(columns={"pupil": "pupil_key"})
-scores = suppress_small_groups(prevalence.scores_by_care(frame, percentiles), "pupils",
-                               ["mean_percentile", "ci_low", "ci_high"], ctx["min_cell"])
-scores = pub.table(scores, "percentile_by_care", counts=["pupils"])
+scores = suppress_small_groups(prevalence.scores_by_care(frame, percentiles).table, "n",
+                               ["estimate", "se", "ci_low", "ci_high"], ctx["min_cell"])
+scores = pub.table(scores, "percentile_by_care", counts=["n"])
 
 # %%
 fig, ax = plotting.new_figure(7, 3.2)
-s = scores.dropna(subset=["mean_percentile"])
-ax.errorbar(s.mean_percentile, s.care_label, xerr=[s.mean_percentile - s.ci_low, s.ci_high - s.mean_percentile], fmt="o", capsize=3)
+s = scores.dropna(subset=["estimate"])
+ax.errorbar(s.estimate, s.care_label, xerr=[s.estimate - s.ci_low, s.ci_high - s.estimate], fmt="o", capsize=3)
 ax.axvline(50, color="grey", lw=1, ls="--")
 ax.set_xlabel(plotting.label("年级内百分位（均值）", "mean grade percentile") + ", 95% CI")
 ax.set_title(plotting.label("成绩与监护类型（描述性）", "percentile by care arrangement (descriptive)"))

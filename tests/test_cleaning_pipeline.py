@@ -240,3 +240,21 @@ def test_cleaning_a_copy_elsewhere_gives_the_same_keys(clean, tmp_path, sample_d
     shutil.copytree(sample_dir, copy)
     clean_dataset(copy, tmp_path / "out")
     assert pd.read_parquet(tmp_path / "out" / "pupils.parquet").pupil_key.equals(tables["pupils"].pupil_key)
+
+
+def test_schemas_check_column_types():
+    """A whole-number column stored as decimals, or a text column holding numbers, does not pass."""
+    import pandera.errors
+
+    from liushou_analysis.cleaning import schemas
+
+    good = schemas.finish("classes", None)
+    schemas.validate("classes", good)  # an empty table of the right types passes
+    row = {c: None for c in good.columns}
+    row.update({"school": "东山中学", "term": "2024-2025-1", "grade": 7, "class_no": 2})
+    table = schemas.finish("classes", pd.DataFrame([row]))
+    schemas.validate("classes", table)
+    with pytest.raises(pandera.errors.SchemaErrors):
+        schemas.validate("classes", table.astype({"grade": "float64"}))
+    with pytest.raises(pandera.errors.SchemaErrors):
+        schemas.validate("classes", table.assign(school=pd.Series([701], dtype=object)))

@@ -16,6 +16,9 @@ from liushou_analysis.core.terms import class_ids
 _KEY = pa.Check.str_matches(r"^[PTHG][0-9a-f]{16}$")
 _TERM = pa.Check.str_matches(r"^\d{4}-\d{4}-[12]$")
 _COUNT = pa.Check.in_range(0, 100)
+#: Text columns are pandas' text type (``str``, or ``object`` before pandas 3), never numbers.
+_TEXT = pa.Check(lambda s: isinstance(s.dtype, pd.StringDtype) or pd.api.types.is_object_dtype(s.dtype)
+                 and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"), name="text")
 
 
 def _codes(domain: str, extra: tuple[str, ...] = ()) -> pa.Check:
@@ -117,10 +120,12 @@ def finish(name: str, frame: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def validate(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Check a finished table against its schema (raises if it does not fit)."""
+    """Check a finished table against its schema (raises if it does not fit): every column's type (a
+    whole-number column stored as decimals fails), whether it may be missing, and its checks."""
     spec = _spec()[name]
     schema = pa.DataFrameSchema(
-        {c: pa.Column(None, checks=checks, nullable=nullable) for c, (_, nullable, checks) in spec.items()},
+        {c: pa.Column(None if dtype == "str" else dtype, checks=[*checks, _TEXT] if dtype == "str" else checks,
+                      nullable=nullable) for c, (dtype, nullable, checks) in spec.items()},
         strict=True, ordered=True, unique=["term"] + [k for k in SORT[name] if k != "term"]
         if "term" in SORT[name] else SORT[name])
     return schema.validate(frame, lazy=True)

@@ -63,6 +63,7 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `liushou` command line: one sub-command per job."""
     parser = argparse.ArgumentParser(prog="liushou", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"liushou_analysis {__version__}")
@@ -155,6 +156,7 @@ def _progress(message: str) -> None:
 
 
 def run_synth(args) -> None:
+    """`liushou synth`: write a synthetic county, refusing a folder that is not an earlier one."""
     from liushou_analysis.core.outputs import check_target
     from liushou_analysis.synth.generate import TRUTH_DIR, synthesize
 
@@ -170,6 +172,7 @@ def run_synth(args) -> None:
 
 
 def run_inventory(args) -> None:
+    """`liushou inventory`: list the raw files and what each is, and write the list when asked."""
     from liushou_analysis.readers.inventory import raw_inventory, summarise_inventory
 
     inventory = raw_inventory(args.data)
@@ -199,6 +202,7 @@ def run_inventory(args) -> None:
 
 
 def run_clean(args) -> None:
+    """`liushou clean`: clean a raw dataset and say what was kept and quarantined; non-zero when incomplete."""
     from liushou_analysis.cleaning.pipeline import clean_dataset
 
     out = args.out or config.clean_dir(args.data.name)
@@ -251,6 +255,7 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
 
 
 def run_score(args) -> None:
+    """`liushou score`: the plan's reward points from the contract files or a clean dataset."""
     from liushou_analysis.core.outputs import check_target, publish_dir
     from liushou_analysis.scoring.contract import (
         check_inputs,
@@ -334,6 +339,7 @@ REPORT_TOOLS = ("papermill", "ipykernel", "nbconvert", "jupytext", "nbformat", "
 
 
 def run_report(args) -> None:
+    """`liushou report`: the term report of a raw dataset (needs the report extra)."""
     needs_extra("report", REPORT_TOOLS)
     from liushou_analysis.core.terms import Term
     from liushou_analysis.report.disclosure import MIN_CELL
@@ -351,6 +357,8 @@ COMMANDS = {"synth": run_synth, "clean": run_clean, "score": run_score, "invento
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code: 0 usable results, 2 a user mistake (one sentence),
+    3 results not usable as they are (incomplete), 1 an unexpected error, 130 interrupted."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

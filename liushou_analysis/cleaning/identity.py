@@ -97,6 +97,8 @@ class FileEvidence:
 
 @dataclass
 class SchoolDecision:
+    """Which school a file belongs to, how that was found (file name, title, 填报单位 line, a school column), and the
+    problem when it could not be."""
     school: str | None
     how: str
     problem: str | None = None

@@ -98,6 +98,7 @@ SORT = {"pupils": ["pupil_key"], "enrolment": ["term", "pupil_key"], "classes": 
 
 
 def columns(name: str) -> list[str]:
+    """The clean table's columns, in the order it is written."""
     return list(_spec()[name])
 
 

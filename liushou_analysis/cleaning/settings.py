@@ -54,6 +54,8 @@ class DatasetSettings:
     codebook_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["domain", "code", "label"]))
 
     def canonical_school(self, name: str | None) -> str | None:
+        """The school's one name: the name liushou.toml maps this one to, else the name itself, normalised (full-width
+        and spaces folded)."""
         if name is None or (isinstance(name, float) and pd.isna(name)):
             return None
         text = normalise_school(name)
@@ -63,6 +65,7 @@ class DatasetSettings:
 
     @property
     def where(self) -> str:
+        """Where these settings come from, for messages."""
         return str(self.path) if self.path else f"{SETTINGS_FILE} in the dataset folder"
 
 

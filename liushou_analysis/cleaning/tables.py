@@ -82,6 +82,8 @@ class SheetJob:
 
     @classmethod
     def stack(cls, table: str, sheets: list["SheetInput"], school_of=None) -> "SheetJob":
+        """One job over every sheet of a table: their cells stacked, with each sheet's labels and form kept for
+        messages."""
         frames, labels, forms = [], {}, {}
         for s in sheets:
             raw, columns = s.sheet, s.columns
@@ -107,9 +109,11 @@ class SheetJob:
 
     @property
     def fields(self) -> list[str]:
+        """The fields the sheets hold (provenance columns left out)."""
         return [c for c in self.cells.columns if c not in PROVENANCE]
 
     def has(self, name: str) -> bool:
+        """Whether any sheet holds the field."""
         return name in self.cells.columns
 
     def cell(self, name: str) -> pd.Series:
@@ -369,6 +373,8 @@ def _date(job, checks, out, name, column=None, birth: bool = False) -> None:
 # --- one cleaner per table ------------------------------------------------------------
 
 def clean_roster(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
+    """The pupil roster (学生花名册): class, gender, birth date and the ID-number check; a row without a pupil number or
+    class goes to quarantine."""
     out, checks = _start(job)
     _class(job, checks, out)
     _label(job, checks, out, "gender", "gender")
@@ -533,6 +539,8 @@ def _phone_where_named_without(school: pd.Series, name: pd.Series, phone: pd.Ser
 
 
 def clean_contacts(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
+    """The contact log: one row per pupil and month with the counts of calls, letters, visits and talks (the 五个一 and
+    三个一 routines)."""
     out, checks = _start(job)
     _class(job, checks, out, required=False)
     month, problem = V.dates(job.cell("month"))
@@ -552,6 +560,7 @@ def clean_contacts(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
 
 def clean_conduct(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
+    """The award and conduct list: 三好学生 and serious violations as yes/no (a ticked list counts blanks as no)."""
     out, checks = _start(job)
     _class(job, checks, out, required=False)
     _yes_no(job, checks, out, "three_good")
@@ -560,6 +569,7 @@ def clean_conduct(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
 
 
 def clean_classes(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
+    """The class list: each class with its head teacher (by staff number, else name) and size."""
     out, checks = _start(job, pupils=False)
     _class(job, checks, out)
     staff = V.text(job.cell("head_teacher_staff_no"))

@@ -35,12 +35,15 @@ SAMPLE_START_YEAR = 2023
 
 
 def raw_dir(dataset: str) -> Path:
+    """``data_raw/<dataset>``."""
     return DATA_RAW / dataset
 
 
 def clean_dir(dataset: str) -> Path:
+    """``data_clean/<dataset>``."""
     return DATA_CLEAN / dataset
 
 
 def report_dir(dataset: str, term: str | None = None) -> Path:
+    """``reports/<dataset>``, or its term folder."""
     return REPORTS / dataset / term if term else REPORTS / dataset

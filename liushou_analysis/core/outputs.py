@@ -126,6 +126,7 @@ def _legacy_kind(folder: Path) -> str | None:
 
 
 def write_marker(folder: Path, kind: str) -> None:
+    """Mark ``folder`` as the tool's output of ``kind``, so a later run may replace it."""
     (Path(folder) / MARKER).write_text(json.dumps({"tool": "liushou", "kind": kind}) + "\n", encoding="utf-8")
 
 

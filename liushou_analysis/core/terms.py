@@ -43,6 +43,7 @@ class Term:
 
     @classmethod
     def parse(cls, text: str) -> "Term":
+        """The term of an id ``YYYY-YYYY-S``; a plain error for anything else."""
         m = _TERM.match(text.strip())
         if not m or int(m.group(2)) != int(m.group(1)) + 1:
             raise UserError(

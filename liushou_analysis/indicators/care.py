@@ -74,6 +74,7 @@ def paired_with(pairings: pd.DataFrame | None, term: str, pupils: pd.Series, rol
 
 
 def care_label(code: str) -> str:
+    """A care arrangement's Chinese label with its code, ``祖辈监护 (grandparents)``."""
     try:
         return f"{preferred_label('care_type', code)} ({code})"
     except (KeyError, ValueError):

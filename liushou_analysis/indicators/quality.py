@@ -103,6 +103,7 @@ def missingness_by_school(tables: dict[str, pd.DataFrame], term: str) -> pd.Data
 
 
 def previous_term(manifest: dict, term: str) -> str | None:
+    """The term before ``term`` in the dataset (None for its first)."""
     earlier = [t for t in manifest["terms"] if t < term]
     return earlier[-1] if earlier else None
 

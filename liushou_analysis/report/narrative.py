@@ -35,6 +35,8 @@ def opening(title: str, answers: str, ctx: dict, definition: str | None = None) 
 
 def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFrame, missing: pd.DataFrame,
                  changes: pd.DataFrame, previous_term: str | None = None) -> str:
+    """Page 00's closing text: rows read, kept and quarantined, unknown columns, the most incomplete field, and the
+    change since the previous term."""
     read, quarantined = kept.rows_read.sum(), kept.rows_quarantined.sum()
     out = [f"This term the cleaning read {read:,} rows (exam cells count one per subject) from "
            f"{int(kept.files.sum()) if len(kept) else 0} table files and kept {kept.rows_kept.sum():,}; "
@@ -64,6 +66,8 @@ def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFram
 
 def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFrame, definition: str,
          arithmetic: pd.DataFrame | None = None) -> str:
+    """Page 01's closing text: how the definition moves the headcount, the commonest care arrangement, and how the
+    reference figures compare."""
     d = definitions.set_index("definition")
     low, high = d.estimate.idxmin(), d.estimate.idxmax()
     out = [f"Who counts as left behind moves the headcount: {_pct(d.estimate[low])} of pupils under `{low}` and "
@@ -89,6 +93,8 @@ def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFram
 
 
 def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | None) -> str:
+    """Page 02's closing text: who is picked for pairing, what the adjusted estimators say, and whether the pre-trend
+    allows a difference in differences."""
     e = estimates.set_index("quantity")
     if "ancova" not in e.index or pd.isna(e.estimate.get("ancova")):
         return ("This term has too few pupils with the data the estimators need (both groups, a baseline exam), "
@@ -116,6 +122,8 @@ def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | Non
 
 def reward(summary: pd.Series, cost: pd.DataFrame, null: pd.DataFrame, rules_cmp: pd.DataFrame,
            by_baseline: pd.DataFrame) -> str:
+    """Page 03's closing text: what the plan pays, how much of the rank money chance would pay, and the cost of each
+    open choice."""
     out = [f"For school year {int(summary.school_year)} the plan pays helpers {_num(summary.helpers_yuan, 0)} yuan, "
            f"head teachers {_num(summary.head_teachers_yuan, 0)} yuan and pupils' awards "
            f"{_num(summary.awards_yuan, 0)} yuan: {_num(summary.total_yuan, 0)} yuan in all."]

@@ -168,6 +168,7 @@ def stale_reason(raw_dir: Path, clean_dir: Path) -> str | None:
 # --- notebooks ----------------------------------------------------------------------------
 
 def notebook_sources(folder: Path = config.NOTEBOOKS) -> list[Path]:
+    """The term notebooks (``NN_name.py``) in order."""
     sources = sorted(folder.glob("[0-9][0-9]_*.py"))
     if not sources:
         raise UserError(f"no notebooks (NN_name.py) found in {folder}.")
@@ -269,6 +270,7 @@ def to_html(nb, title: str) -> str:
 
 def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, str]],
                 skipped: list[tuple[str, str]] = ()) -> Path:
+    """The report's ``index.html``: its pages, the pages left out and why, figures and tables."""
     figures = sorted((out_dir / "figures").glob("*.png"))
     tables = sorted((out_dir / "tables").glob("*.csv"))
     e = html.escape

@@ -94,10 +94,12 @@ class Problems:
         self.rows: list[dict] = []
 
     def add(self, frame: pd.DataFrame, mask: pd.Series, message: str) -> None:
+        """Record ``message`` for every row of ``frame`` where ``mask`` holds, by file and row."""
         for line, file in zip(frame.loc[mask, "_line"], frame.loc[mask, "_file"], strict=True):
             self.rows.append({"file": file, "row": int(line), "problem": message})
 
     def frame(self) -> pd.DataFrame:
+        """The problems found, one row per file, row and problem."""
         return pd.DataFrame(self.rows, columns=["file", "row", "problem"]).drop_duplicates()
 
 

@@ -36,6 +36,7 @@ class CleanStore:
 
     @property
     def manifest_path(self) -> Path:
+        """The folder's ``manifest.json``."""
         return self.folder / MANIFEST
 
     def exists(self) -> bool:
@@ -61,6 +62,7 @@ class CleanStore:
 
     @property
     def latest_term(self) -> str:
+        """The dataset's last term."""
         return self.terms[-1]
 
     @property
@@ -71,9 +73,11 @@ class CleanStore:
     # --- tables -----------------------------------------------------------------------
 
     def path(self, name: str) -> Path:
+        """The Parquet file of a clean table."""
         return self.folder / f"{name}.parquet"
 
     def has(self, name: str) -> bool:
+        """Whether the folder holds the table."""
         return self.path(name).is_file()
 
     def table(self, name: str, terms: str | Iterable[str] | None = None,

@@ -170,4 +170,5 @@ class Messiness:
     school_kept_share: float = 0.34
 
     def as_dict(self) -> dict:
+        """The calibration as plain values (recorded in the truth folder)."""
         return asdict(self)

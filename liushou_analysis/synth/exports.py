@@ -82,9 +82,11 @@ class FileMess:
     _headers: dict = field(default_factory=dict)
 
     def pick(self, n: int, rate: float) -> np.ndarray:
+        """Which of ``n`` rows a mess of probability ``rate`` hits."""
         return self.rng.random(n) < rate
 
     def log(self, rows, column: str, kind: str, detail=None) -> None:
+        """Record a mess made in ``rows`` of ``column`` (the truth folder lists every one)."""
         rows = np.asarray(rows)
         if len(rows):
             det = detail if detail is not None else ""
@@ -242,10 +244,12 @@ class Context:
 
     @property
     def title_prefix(self) -> str:
+        """The school and term words a title row starts with."""
         return f"{self.school.school_name}{self.term_words}"
 
     @property
     def term_words(self) -> str:
+        """The term as schools write it, ``2024-2025学年第一学期``."""
         t = self.term
         y = self.county.start_year + int(t.year_index)
         return f"{y}-{y + 1}学年{SEMESTER_ZH[int(t.semester)]}"
@@ -316,6 +320,7 @@ def _identity(ctx: Context, mess: FileMess, d: pd.DataFrame, class_column: bool 
 
 
 def build_roster(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """The pupil roster sheet(s) of a school and term."""
     d = _present(ctx)
     f = _base(d)
     rows = f._row.to_numpy()
@@ -338,6 +343,7 @@ def build_roster(ctx: Context, mess: FileMess) -> list[Sheet]:
 
 
 def build_classes(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """The class list with head teachers."""
     c = ctx.county
     d = ctx.data["classes"]
     d = d.merge(c.staff[["staff_no", "name"]], left_on="head_teacher_staff_no", right_on="staff_no")
@@ -439,6 +445,7 @@ def _surveyed(ctx: Context) -> pd.DataFrame:
 
 
 def build_household(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """The family survey (the left-behind are in the register instead where a school keeps one)."""
     d = _surveyed(ctx)
     if ctx.kept:  # the left-behind pupils are in the register instead
         d = d[~(d.father_away | d.mother_away)]
@@ -484,6 +491,7 @@ def build_household(ctx: Context, mess: FileMess) -> list[Sheet]:
 
 
 def build_archive(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """The archive checklist of each pupil (建档: the five things known)."""
     d = _present(ctx).merge(ctx.data["archive"].drop(columns=["school_id", "term_index"]),
                             on=["pupil_uid", "year_index"])
     f, rows = _identity(ctx, mess, d)
@@ -503,6 +511,7 @@ def build_archive(ctx: Context, mess: FileMess) -> list[Sheet]:
 
 
 def build_pairings(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """The pairing list (结对帮扶名单) with each helper and pupil."""
     c = ctx.county
     p = ctx.data["pairings"]
     d = p.merge(c.helpers.drop(columns=["helper_type", "school_id"]), on="helper_id")
@@ -526,6 +535,7 @@ def build_pairings(ctx: Context, mess: FileMess) -> list[Sheet]:
 
 
 def build_contacts(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """The contact log, one row per pupil and month."""
     c = ctx.county
     con = ctx.data["contacts"]
     d = con.merge(_present(ctx), on=["pupil_uid", "school_id", "term_index", "year_index"])
@@ -547,6 +557,7 @@ _VIOLATION_REMARKS = np.array(["打架斗殴，记过处分", "多次旷课，�
 
 
 def build_conduct(ctx: Context, mess: FileMess) -> list[Sheet]:
+    """The award and conduct list."""
     con = ctx.data["conduct"]
     d = _present(ctx).merge(con.drop(columns=["school_id", "class_key"]), on=["pupil_uid", "year_index"])
     f, rows = _identity(ctx, mess, d, status_in_name=False)

@@ -157,6 +157,7 @@ def summarise(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 
 def main(argv=None) -> int:
+    """`python -m liushou_analysis.synth.study`: the simulation study of the pairing estimators over many counties."""
     ap = argparse.ArgumentParser(description="Simulation study of the pairing-effect estimators.")
     ap.add_argument("--counties", type=int, default=1000)
     ap.add_argument("--schools", type=int, default=6)

@@ -49,6 +49,7 @@ class Sheet:
 
     @property
     def columns(self) -> list[str]:
+        """The sheet's visible columns (helper columns start with _)."""
         return [c for c in self.frame.columns if not str(c).startswith("_")]
 
     def header_rows(self) -> list[list[str | None]]:

@@ -70,6 +70,7 @@ pub.figure(fig, "definitions");
 
 # %%
 def protected_shares(by=None):
+    """Care shares (overall or by ``by``) with small cells and their complements suppressed."""
     table = prevalence.care_shares(frame, definition, by).table
     return suppress_breakdown(table, "domain", "care", "pupils", ["estimate", "se", "ci_low", "ci_high"],
                               ctx["min_cell"])

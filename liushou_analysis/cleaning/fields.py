@@ -57,33 +57,3 @@ def field_of(label: str) -> str | None:
         if label.startswith(subject_label) and rest in leaves:
             return f"{leaves[rest]}:{subjects[subject_label]}"
     return None
-
-
-#: Which table a sheet holds, from the fields it has: the first rule whose
-#: fields are all present wins.
-TABLE_RULES = [
-    ("scores", {"score:total"}),
-    ("pairings", {"helper_role"}),
-    ("pairings", {"helper_name"}),
-    ("household", {"care_type"}),
-    ("household", {"guardian_relation"}),
-    ("household", {"father_away"}),
-    ("archive", {"personality"}),
-    ("archive", {"interests"}),
-    ("contacts", {"month"}),
-    ("conduct", {"three_good"}),
-    ("conduct", {"serious_violation"}),
-    ("classes", {"head_teacher"}),
-    ("roster", {"student_no", "gender"}),
-    ("roster", {"student_no", "id_number"}),
-]
-
-
-def table_of(fields: set[str]) -> str | None:
-    """The table a sheet with these fields holds, or None."""
-    if any(f.startswith("score:") for f in fields):
-        return "scores"
-    for table, needed in TABLE_RULES:
-        if needed <= fields:
-            return table
-    return None

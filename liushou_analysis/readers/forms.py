@@ -92,8 +92,3 @@ def recognise(fields: set[str]) -> Form | None:
         if any(need <= fields for need in form.needs):
             return form
     return None
-
-
-def tables_fed() -> list[str]:
-    """Every clean table some form feeds, in first-seen order."""
-    return list(dict.fromkeys(t for f in FORMS for t in f.tables))

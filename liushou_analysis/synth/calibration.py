@@ -65,7 +65,6 @@ class Calibration:
     cohort_size_range: tuple[int, int] = (70, 190)
     #: Target class size; classes stay within 30-60 pupils.
     class_size_target: int = 45
-    class_size_bounds: tuple[int, int] = (30, 60)
     #: Per-semester shares of pupils transferring out / in.
     transfer_out_rate: float = 0.015
     transfer_in_rate: float = 0.012
@@ -148,7 +147,6 @@ class Messiness:
     sheet_trailing_space_share: float = 0.3  # per class sheet name
     header_variant_share: float = 0.5     # per file and field: a variant header
     wide_empty_columns_share: float = 0.05  # per xlsx sheet: thousands of empty columns
-    absence_marker_share: float = 1.0     # absent scores use a marker (else blank)
     number_as_text_share: float = 0.05    # per score cell: '88.50 '
     shuffled_rows_share: float = 0.2      # per sheet: rows in random order
     id_apostrophe_share: float = 0.03     # per ID cell: leading apostrophe

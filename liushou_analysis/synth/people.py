@@ -115,10 +115,3 @@ def id_numbers(rng: np.random.Generator, birth_dates: pd.Series, male: np.ndarra
     body = _join(np.full(n, AREA_CODE), pd.to_datetime(birth_dates).dt.strftime("%Y%m%d").to_numpy(),
                  np.char.zfill(seq3.astype(str), 3))
     return _join(body, id_check_digit(body))
-
-
-def random_dates(rng: np.random.Generator, start: str, end: str, n: int) -> pd.Series:
-    """Uniform random calendar dates in [start, end]."""
-    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
-    days = rng.integers(0, (hi - lo).days + 1, size=n)
-    return pd.Series(lo + pd.to_timedelta(days, unit="D"))

@@ -1,4 +1,7 @@
-"""Write docs/data-dictionary.md from the clean-table schemas and the codebook: ``python tools/make_data_dictionary.py``."""
+"""Write docs/data-dictionary.md from the clean-table schemas and the codebook.
+
+Run ``python tools/make_data_dictionary.py`` after changing a schema or the codebook.
+"""
 
 from pathlib import Path
 

@@ -44,7 +44,8 @@ from liushou_analysis.cleaning.settings import DatasetSettings
 
 _SCHOOL_SUFFIX = ("九年一贯制学校|中心小学|中心学校|初级中学|完全小学|实验学校|学校|中学|小学|初中|完小|中心校|教学点")
 _SCHOOL = re.compile(rf"[\u4e00-\u9fff]{{2,20}}?(?:{_SCHOOL_SUFFIX})")
-_NOT_A_SCHOOL = re.compile(r"年级|学期|学年|留守|统计|成绩|名单|名册|考试|登记|信息|本校|我校|全校|各校|教育|中小学|全县|全镇|全乡|全市|全区")
+_NOT_A_SCHOOL = re.compile(r"年级|学期|学年|留守|统计|成绩|名单|名册|考试|登记|信息"
+                           r"|本校|我校|全校|各校|教育|中小学|全县|全镇|全乡|全市|全区")
 #: What a file-name prefix must end with to be read as a school's name.
 _PREFIX_SCHOOL = re.compile(r"(?:学校|中学|小学|初中|完小|中心校|校|中|小)$")
 _FIELD_LINE = re.compile(r"(?:填报单位|单位名称|学校名称|学校|单位)(?:\(盖章\)|（盖章）)?[:：]\s*([^\s:：]+)")

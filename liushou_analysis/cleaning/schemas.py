@@ -144,7 +144,8 @@ def data_dictionary() -> str:
              "Keys (`*_key`) are pseudonyms; no name, phone, ID number or address is a column of any table.", ""]
     for table, cols in _spec().items():
         lines += [f"## `{table}`", "", f"Sorted by {', '.join(f'`{c}`' for c in SORT.get(table, []))}.", "",
-                  "| column | type | may be missing | allowed values or check | Chinese header |", "|---|---|---|---|---|"]
+                  "| column | type | may be missing | allowed values or check | Chinese header |",
+                  "|---|---|---|---|---|"]
         for col, (dtype, nullable, checks) in cols.items():
             rules = []
             for check in checks:

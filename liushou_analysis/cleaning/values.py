@@ -158,7 +158,8 @@ def dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
             serial = float(s)
             if SERIAL_RANGE[0] <= serial <= SERIAL_RANGE[1]:
                 return EXCEL_EPOCH + pd.Timedelta(days=int(serial))
-            if not (serial.is_integer() and len(str(int(serial))) in (6, 8)):  # else 201203 or 20120305 typed as a number
+            # else 201203 or 20120305 typed as a number
+            if not (serial.is_integer() and len(str(int(serial))) in (6, 8)):
                 return failed
             s = str(int(serial))
         for pattern, kind in _DATE_PATTERNS:
@@ -412,7 +413,8 @@ def grades(cells: pd.Series) -> pd.Series:
     return t.map(parsed).astype("Int64")
 
 
-_DURATION = re.compile(r"^(?:约|已)?(?P<n>\d{1,2}(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(?:个)?(?P<unit>月|年)(?:多|以上|左右)?$")
+_DURATION = re.compile(r"^(?:约|已)?(?P<n>\d{1,2}(?:\.\d+)?|[一二两三四五六七八九十半]+)"
+                       r"\s*(?:个)?(?P<unit>月|年)(?:多|以上|左右)?$")
 
 
 def months_away(cells: pd.Series, term_end: pd.Series) -> tuple[pd.Series, pd.Series]:

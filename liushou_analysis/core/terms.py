@@ -82,7 +82,8 @@ class Term:
     def from_folder_name(cls, name: str) -> "Term | None":
         """The term a folder name gives, in any of the ways schools write it; None if none.
 
-        >>> [str(Term.from_folder_name(n)) for n in ["2023-2024-1", "2023-2024学年第二学期", "2023秋", "2024年春季学期"]]
+        >>> names = ["2023-2024-1", "2023-2024学年第二学期", "2023秋", "2024年春季学期"]
+        >>> [str(Term.from_folder_name(n)) for n in names]
         ['2023-2024-1', '2023-2024-2', '2023-2024-1', '2023-2024-2']
         """
         import unicodedata

@@ -69,7 +69,8 @@ def paired_with(pairings: pd.DataFrame | None, term: str, pupils: pd.Series, rol
     if pairings is None:
         return pd.Series(pd.NA, index=pupils.index, dtype="boolean")
     pr = pairings
-    this_year = pr[(school_years(pr.term) == Term.parse(term).school_year) & (pr.term <= term) & (pr.helper_role == role)]
+    year = Term.parse(term).school_year
+    this_year = pr[(school_years(pr.term) == year) & (pr.term <= term) & (pr.helper_role == role)]
     return pupils.isin(this_year.pupil_key).astype("boolean")
 
 
@@ -141,7 +142,8 @@ def routine_tables(frame: pd.DataFrame, contacts: pd.DataFrame, pairings: pd.Dat
     ``left_behind``; small groups are for the report to suppress.
     """
     lb = frame[is_true(frame[definition])][["pupil_key", "school"]]
-    so_far = contacts[(contacts.term <= term) & (school_years(contacts.term) == Term.parse(term).school_year)]  # parents' yearly visit
+    # the school year so far (the parents' yearly visit counts once a year)
+    so_far = contacts[(contacts.term <= term) & (school_years(contacts.term) == Term.parse(term).school_year)]
     five = routines.five_ones(so_far)
     five = lb.merge(five[five.term == term], on="pupil_key", how="left")
     cols = routines.FIVE_COMPONENTS + ["share_met"]
@@ -150,8 +152,8 @@ def routine_tables(frame: pd.DataFrame, contacts: pd.DataFrame, pairings: pd.Dat
     three = routines.three_ones(contacts[contacts.term == term], pairings[pairings.term == term])
     three = three.merge(frame[["pupil_key", "school"]], on="pupil_key")
     tcols = routines.THREE_COMPONENTS + ["share_met"]
-    three_by = three.groupby("school").agg(pupils=("pupil_key", "size"),
-                                           **{c: (c, lambda s: s.astype("Float64").mean()) for c in tcols}).reset_index()
+    three_by = three.groupby("school").agg(
+        pupils=("pupil_key", "size"), **{c: (c, lambda s: s.astype("Float64").mean()) for c in tcols}).reset_index()
     status = frame[["pupil_key", "school", *DEFINITIONS]].assign(term=frame.survey_term)
     archived = routines.archive_completeness(archive, status, definition=definition)
     archived = archived.drop(columns=["term", "archived", "complete"])  # rates only: no small counts printed

@@ -425,10 +425,10 @@ def _xlsx_error_cells(data: bytes) -> dict[str, list[tuple[int, int, str]]]:
                 return {}
             book = z.read("xl/workbook.xml").decode("utf-8", "replace")
             rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-            target = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"',
-                                                                   rels)}
-            target |= {m.group(2): m.group(1) for m in re.finditer(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"',
-                                                                    rels)}
+            id_first = r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"'
+            target_first = r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"'
+            target = {m.group(1): m.group(2) for m in re.finditer(id_first, rels)}
+            target |= {m.group(2): m.group(1) for m in re.finditer(target_first, rels)}
             out = {}
             for m in re.finditer(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', book):
                 path = target.get(m.group(2), "")
@@ -540,7 +540,8 @@ def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet 
 
 
 #: A signature line below a table: 制表人：…, 审核人：…, 填表日期：…, 校长签字：…
-_FOOTER = re.compile(r"^\s*(?:制表|填表|填报|审核|审批|校长|负责人|经办人|联系人|统计人|日期|时间|备注|说明|注)[^:：]{0,8}[:：]")
+_FOOTER = re.compile(r"^\s*(?:制表|填表|填报|审核|审批|校长|负责人|经办人|联系人|统计人|日期|时间|备注|说明|注)"
+                     r"[^:：]{0,8}[:：]")
 
 
 def _footer_rows(frame: pd.DataFrame, blank: pd.DataFrame) -> np.ndarray:

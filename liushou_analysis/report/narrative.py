@@ -27,7 +27,8 @@ def opening(title: str, answers: str, ctx: dict, definition: str | None = None) 
              f"- **Dataset:** `{ctx['dataset']}`{' (synthetic: no real children)' if ctx['synthetic'] else ''}",
              f"- **Term:** {ctx['term']}"]
     if definition:
-        lines.append(f"- **Left-behind definition:** `{definition}` (the others are shown side by side where it matters)")
+        lines.append(f"- **Left-behind definition:** `{definition}` (the others are shown side by side where it "
+                     "matters)")
     lines.append(f"- **Small cells:** published tables hide counts under {ctx['min_cell']} pupils (shown as —), "
                  "with complementary cells so the hidden ones cannot be worked out from totals.")
     return "\n".join(lines)
@@ -47,7 +48,8 @@ def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFram
                    "quarantined row keeps its file, sheet and row number so a school can correct it.")
     out.append("No file had columns the codebook does not know." if unknown.empty else
                f"{unknown.file.nunique()} file(s) had {len(unknown)} column(s) the codebook does not know; they "
-               "were not read. If they matter, add them under [headers] in the dataset's liushou.toml (see docs/forms.md).")
+               "were not read. If they matter, add them under [headers] in the dataset's liushou.toml "
+               "(see docs/forms.md).")
     fields = missing.drop(columns="school")
     if fields.size:
         worst = fields.stack().idxmax()
@@ -112,8 +114,9 @@ def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | Non
     if "placebo" in e.index and pd.notna(e.estimate.get("placebo")):
         p = e.loc["placebo"]
         dip = p.ci_high < 0
-        out.append(f"The placebo (change before pairing) is {_num(p.estimate)} "
-                   f"({'a dip: pupils were picked after a bad exam, so part of the naive gain is regression to the mean and DiD is biased upward' if dip else 'near zero, so a difference in differences is credible here'}).")
+        reading = ("a dip: pupils were picked after a bad exam, so part of the naive gain is regression to the mean "
+                   "and DiD is biased upward" if dip else "near zero, so a difference in differences is credible here")
+        out.append(f"The placebo (change before pairing) is {_num(p.estimate)} ({reading}).")
     if truth is not None and not pd.isna(truth):
         out.append(f"On this synthetic county the planted truth is {_num(truth)} points; compare it with the "
                    "estimates above.")

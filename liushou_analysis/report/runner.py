@@ -280,7 +280,8 @@ def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, s
              "img{max-width:28em;border:1px solid #ccc;margin:.3em}figure{display:inline-block;margin:0}"
              "figcaption{font-size:.8em}</style></head><body>",
              f"<h1>留守儿童报告 Left-behind children report: {e(dataset)}, {e(term)}</h1>",
-             f"<p>Made by liushou_analysis {e(__version__)}. Tables suppress cells of fewer than {MIN_CELL} pupils.</p>",
+             f"<p>Made by liushou_analysis {e(__version__)}. Tables suppress cells of fewer than {MIN_CELL} "
+             "pupils.</p>",
              "<h2>报告 Reports</h2><ul>"]
     parts += [f"<li><a href='{e(href)}'>{e(title)}</a></li>" for href, title in pages]
     parts += [f"<li>{e(title)}: not made for this term ({e(why)})</li>" for title, why in skipped]

@@ -147,7 +147,8 @@ def read_table(spec: str, kind: str) -> pd.DataFrame:
     return frame
 
 
-_CALENDAR_YEAR = r"^(?P<y>(?:19|20)\d{2})(?:\s*[-—~至/]\s*(?:19|20)?\d{2,4})?(?:学年|年|学年度)?(?:第?[一二12上下]学期)?$"
+_CALENDAR_YEAR = (r"^(?P<y>(?:19|20)\d{2})(?:\s*[-—~至/]\s*(?:19|20)?\d{2,4})?(?:学年|年|学年度)?"
+                  r"(?:第?[一二12上下]学期)?$")
 
 
 def _semester(frame, problems, kind):
@@ -400,7 +401,8 @@ def from_clean(store: CleanStore | Path) -> dict[str, pd.DataFrame]:
     scores = pd.DataFrame({"pupil_id": total.pupil_key, "class_id": class_ids(total, per="school_year"),
                            "school_year": school_year(total.term), "semester": semesters(total.term),
                            "total_score": total.score, "grade": total.grade.astype("float64"), "school": total.school,
-                           "grade_group": total.school + "-" + school_years(total.term) + "-" + total.grade.astype(str)})
+                           "grade_group": (total.school + "-" + school_years(total.term) + "-"
+                                           + total.grade.astype(str))})
     pr = t["pairings"]
     pairings = pd.DataFrame({"helper_id": pr.helper_key, "helper_role": pr.helper_role, "pupil_id": pr.pupil_key,
                              "school_year": school_year(pr.term)}).drop_duplicates()

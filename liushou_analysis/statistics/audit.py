@@ -185,15 +185,17 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     pr = pr[(pr.school_year == school_year)].drop_duplicates(["helper_id", "pupil_id"])
     h = pr.merge(pupils, on="pupil_id")
     helpers = h.groupby("helper_id").agg(helper_role=("helper_role", "first"), n_pupils=("pupil_id", "size"),
-                                         mean_base_percentile=("base_percentile", "mean"), expected_yuan=("expected_yuan", "sum"),
+                                         mean_base_percentile=("base_percentile", "mean"),
+                                         expected_yuan=("expected_yuan", "sum"),
                                          actual_yuan=("actual_yuan", "sum")).reset_index()
     paid = scoring.paid_role(helpers.helper_role, rules)
     helpers["paid"] = paid.to_numpy()
     helpers[["expected_yuan", "actual_yuan"]] = helpers[["expected_yuan", "actual_yuan"]].where(paid, 0.0)
     summary = pd.DataFrame([{
         "school_year": school_year, "paired_pupils": len(pupils), "helpers": len(helpers), "replays": reps,
-        "effect_sd": float(np.mean(effect)), "retest_slope": retest_regression(
-            frame.loc[~frame.paired, "base_percentile"], frame.loc[~frame.paired, "end_percentile"]).row("slope").estimate,
+        "effect_sd": float(np.mean(effect)),
+        "retest_slope": retest_regression(frame.loc[~frame.paired, "base_percentile"],
+                                          frame.loc[~frame.paired, "end_percentile"]).row("slope").estimate,
         "expected_rank_yuan": pupils.expected_rank_yuan.sum(), "actual_rank_yuan": pupils.actual_rank_yuan.sum(),
         "expected_yuan": pupils.expected_yuan.sum(), "actual_yuan": pupils.actual_yuan.sum(),
     }])

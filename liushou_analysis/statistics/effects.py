@@ -80,7 +80,8 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
     model = sm.WLS(y, X, weights=d[weights]) if weights else sm.OLS(y, X)
     if cluster:
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(d[cluster])[0]})
-        method = f"OLS, {len(fixed_effects)} absorbed fixed effect(s), cluster-robust SE ({d[cluster].nunique()} clusters)"
+        method = (f"OLS, {len(fixed_effects)} absorbed fixed effect(s), cluster-robust SE "
+                  f"({d[cluster].nunique()} clusters)")
         dof = d[cluster].nunique() - 1
     else:
         fit = model.fit(cov_type="HC1")

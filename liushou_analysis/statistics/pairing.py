@@ -164,8 +164,9 @@ def estimate(cohort_frame: pd.DataFrame, method: str, treatment: str = "treated"
     """One estimator's tidy row, ``quantity`` naming the estimator (see the
     module docstring for each method)."""
     c = cohort_frame
-    needed = {"naive": ["change"], "ancova": ["end_percentile", *BASELINE, *FLAGS], "ipw": ["end_percentile", *BASELINE, *FLAGS],
-              "did": ["change", "pre_percentile"], "placebo": ["pre_change"]}.get(method, [])
+    needed = {"naive": ["change"], "ancova": ["end_percentile", *BASELINE, *FLAGS],
+              "ipw": ["end_percentile", *BASELINE, *FLAGS], "did": ["change", "pre_percentile"],
+              "placebo": ["pre_change"]}.get(method, [])
     usable = c.dropna(subset=needed)[treatment]
     if usable.nunique() < 2:
         return tidy([{"quantity": method, "n": len(usable), "method": "not estimable: the pupils with the "
@@ -228,8 +229,8 @@ def effect_by(cohort_frame: pd.DataFrame, by: str, covariates: Sequence[str] = B
     c = c[(c.treated == 0) | level.isin(keep)]
     for i, lv in enumerate(keep):
         others = [k for k in dummies if k != f"_by_{i}"]
-        row = estimate_effect(c, "end_percentile", f"_by_{i}", covariates=[*others, *covariates], fixed_effects=["group"],
-                              cluster="class_id")
+        row = estimate_effect(c, "end_percentile", f"_by_{i}", covariates=[*others, *covariates],
+                              fixed_effects=["group"], cluster="class_id")
         rows.append(row.table.assign(quantity=f"{by}={lv}", n_treated=int(counts[lv])))
     for lv in sorted(counts.index[counts < min_treated]):
         rows.append(pd.DataFrame([{"quantity": f"{by}={lv}", "n": np.nan, "n_treated": int(counts[lv]),

@@ -99,7 +99,8 @@ class FileMess:
         if code not in self._headers:
             options = codebook.labels("header", code)
             if code == "student_no":  # schools head the pupil's number 学号, 考号 or 学籍号
-                options = options + codebook.labels("header", "exam_no")[:1] + codebook.labels("header", "registry_no")[:1]
+                options = (options + codebook.labels("header", "exam_no")[:1]
+                           + codebook.labels("header", "registry_no")[:1])
             use_variant = len(options) > 1 and self.rng.random() < self.rates.header_variant_share
             self._headers[code] = options[1 + self.rng.integers(len(options) - 1)] if use_variant else options[0]
         return self._headers[code]

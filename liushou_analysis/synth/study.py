@@ -70,7 +70,8 @@ def county_panel(county: County) -> pd.DataFrame:
     out = out.join(gain, on=["pupil", "term_index"])
     out["new_gain_sd"] = out.new_gain_sd.fillna(0.0)
     shift = out.new_gain_sd * out.grade.map(POINTS_PER_SD)
-    out["truth_percentile"] = out.percentile - percentile_among_others(out, "score", shift, ["school", "grade", "term_index"])
+    without_gain = percentile_among_others(out, "score", shift, ["school", "grade", "term_index"])
+    out["truth_percentile"] = out.percentile - without_gain
     return out
 
 

@@ -105,4 +105,5 @@ pub.table(changes, "changes_since_previous_term", counts=[]);
 # ## 结论 What this means
 
 # %%
-pub.markdown(narrative.data_quality(kept, reasons, unknown, missing, changes, quality.previous_term(manifest, ctx["term"])))
+previous = quality.previous_term(manifest, ctx["term"])
+pub.markdown(narrative.data_quality(kept, reasons, unknown, missing, changes, previous))

@@ -51,7 +51,8 @@ pub.markdown(narrative.opening(
 
 # %%
 selection = suppress_small_groups(pairing.selection_table(cohort), "pupils",
-                                  ["base_percentile", "pre_change", "either_parent_away", "all_parents_away"], ctx["min_cell"])
+                                  ["base_percentile", "pre_change", "either_parent_away", "all_parents_away"],
+                                  ctx["min_cell"])
 pub.table(selection, "selection", counts=["pupils"]);
 
 # %%
@@ -148,7 +149,8 @@ shown = by_type.dropna(subset=["estimate"])
 ax.errorbar(shown.estimate, shown.quantity, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
             fmt="o", capsize=3, label=plotting.label("估计", "estimate"))
 if "planted_effect" in shown:
-    ax.plot(shown.planted_effect, shown.quantity, "x", color="tab:red", label=plotting.label("植入的真实效应", "planted effect"))
+    ax.plot(shown.planted_effect, shown.quantity, "x", color="tab:red",
+            label=plotting.label("植入的真实效应", "planted effect"))
 ax.axvline(0, color="grey", lw=1)
 ax.invert_yaxis()
 ax.legend(fontsize=8)

@@ -78,7 +78,8 @@ pub.table(payouts["by_clause"], "audit_by_clause", counts=[]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
-plotting.sns.histplot(data=payouts["tables"]["helper_points"], x="yuan", hue="helper_role", multiple="stack", bins=25, ax=ax)
+plotting.sns.histplot(data=payouts["tables"]["helper_points"], x="yuan", hue="helper_role", multiple="stack",
+                      bins=25, ax=ax)
 ax.set_xlabel(plotting.label("每位帮扶人金额（元）", "yuan per helper"))
 ax.set_ylabel(plotting.label("人数", "helpers"))
 ax.set_title(plotting.label("帮扶人奖励分布", "helpers' pay"))
@@ -86,13 +87,13 @@ pub.figure(fig, "helper_pay");
 
 # %% [markdown]
 # ## 考核基数与考核对象 Each pupil's baseline, and whom the plan pays
-# The baseline is each pupil's own: the grade-7 (初一) semester-1 final in their first assessed year, the end of
-# the previous school year after that (以初一第一学期期末学习成绩总分名次为考核基数; 第二学年的考核就以第一学年第二学期期末
-# 学生考试成绩名次为依据). A pupil whose baseline lies before the data begin earns no rank points under the default
-# `baseline_before_data = exclude`. Part one pays 牵手扶助志愿者 and 班主任 for the 留守、单亲儿童 they take on:
-# pupils who help a classmate are listed but not paid, and a paired pupil who is neither left behind nor from a
-# single-parent family does not count (`paid_helpers`, `assessed_pupils`). Pupil-years of this school year by
-# grade and where their baseline came from (small cells suppressed):
+# The baseline is each pupil's own: the grade-7 (初一) semester-1 final in their first assessed year, the end of the
+# previous school year after that (以初一第一学期期末学习成绩总分名次为考核基数;
+# 第二学年的考核就以第一学年第二学期期末学生考试成绩名次为依据). A pupil whose baseline lies before the data begin
+# earns no rank points under the default `baseline_before_data = exclude`. Part one pays 牵手扶助志愿者 and 班主任 for
+# the 留守、单亲儿童 they take on: pupils who help a classmate are listed but not paid, and a paired pupil who is
+# neither left behind nor from a single-parent family does not count (`paid_helpers`, `assessed_pupils`). Pupil-years
+# of this school year by grade and where their baseline came from (small cells suppressed):
 
 # %%
 pts = payouts["tables"]["pupil_points"]
@@ -103,11 +104,12 @@ baseline = np.select([flags.str.contains("baseline_before_data") & pts.base_rank
                      "有本人基数 own baseline")
 table = pd.crosstab(pts.grade.astype("Int64").rename("grade"), pd.Series(baseline, index=pts.index, name="baseline"))
 pub.table(suppress_counts(table, ctx["min_cell"]).reset_index(), "baselines_by_grade", counts=list(table.columns))
+helper_paid = payouts["tables"]["helper_points"].paid
 who = pd.DataFrame({
     "measure": ["结对学生（人次） paired pupil-years", "计入考核（留守、单亲） counted", "本学年换班 moved class",
                 "帮扶人（人次，获奖励） helpers paid", "学生帮扶人（不奖励） pupil helpers, not paid"],
     "value": [len(pts), int(pts.counted.sum()), int(flags.str.contains("class_changed").sum()),
-              int(payouts["tables"]["helper_points"].paid.sum()), int((~payouts["tables"]["helper_points"].paid).sum())]})
+              int(helper_paid.sum()), int((~helper_paid).sum())]})
 who["value"] = who.value.astype("Int64").mask(who.value < ctx["min_cell"])
 pub.table(who, "who_is_assessed", counts=["value"]);
 

@@ -251,7 +251,6 @@ def compare_rules(inputs: dict[str, pd.DataFrame], school_year: int, effect: flo
             rows.append(pd.DataFrame({"scenario": scenario, "rule": rule, "base_band": g.index.astype(str),
                                       "pupils": g["size"].to_numpy(), "yuan_per_pupil": g["mean"].to_numpy()}))
     out = pd.concat(rows, ignore_index=True)
-    out.attrs["price_per_point"] = price
     return out
 
 

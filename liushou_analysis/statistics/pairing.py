@@ -156,7 +156,6 @@ def cohort(data: pd.DataFrame, term_index: int) -> pd.DataFrame:
     })
     out["change"] = out.end_percentile - out.base_percentile
     out["pre_change"] = out.base_percentile - out.pre_percentile
-    out.attrs["term_index"] = term_index
     return out.reset_index(drop=True)
 
 

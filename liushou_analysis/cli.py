@@ -307,6 +307,13 @@ def run_score(args) -> None:
     if out["pupil_points"].empty and out["pupil_awards"].empty:
         raise Incomplete("nothing to score: no paired pupil has a school year with scores (the pairings input has "
                          f"{len(frames['pairings'])} usable rows); check the pairings and their school years.")
+    points = out["pupil_points"]
+    if points.end_rank.isna().all() and not points.points_total.fillna(0).any() and out["pupil_awards"].empty:
+        exams = frames["scores"][["school_year", "semester"]].drop_duplicates().sort_values(["school_year", "semester"])
+        held = ", ".join(f"school year {y} semester {s}" for y, s in exams.itertuples(index=False))
+        raise Incomplete("nothing to score: no paired pupil has a rank in an end-of-year exam (the plan scores on "
+                         f"the semester-2 final, 第二学期期末) or a conduct record; the scores hold only {held}. Add "
+                         "the end-of-year exam.")
     if len(problems):
         out["skipped_rows"] = problems
     with publish_dir(args.out, "score", raw_dirs=(args.data,) if args.data else ()) as work:

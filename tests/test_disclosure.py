@@ -1,4 +1,4 @@
-"""Small-cell suppression (disclosure.py).
+"""Small-cell suppression (report/disclosure.py).
 
 Validated two ways: a hand-worked table, and random tables checked by an
 independent attack, the linear programmes an intruder would solve

@@ -1,4 +1,4 @@
-"""The term report (reporting.py, notebooks/, `liushou report`).
+"""The term report (report/runner.py, report/notebooks/, `liushou report`).
 
 Every notebook is executed on the bundled sample's latest term and on a
 second, differently seeded small synthetic county (2 schools, 1 school

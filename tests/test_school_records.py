@@ -404,6 +404,22 @@ def test_each_parents_own_time_away(tmp_path):
     assert not strict_both_3m(h).item() and either_parent(h).item()
 
 
+def test_a_register_answering_for_each_parent_without_their_names(tmp_path):
+    """Hand-made, as a township office saves it: HTML saved as .xls in GBK, 父亲是否外出 and 母亲是否外出
+    (short labels) and no parents' names. An answer about a parent is about a parent the household has,
+    so status is known: away (是) or at home (否), never missing for want of a name column."""
+    t = tmp_path / "p" / "2024年秋季学期" / "东山中学"
+    sf.html_as_xls(t / "留守儿童登记表.xls", ["学号", "姓名", "班级", "父亲是否外出", "母亲是否外出", "与监护人关系"],
+                   [["1", "甲一", "七年级1班", "是", "是", "祖母"], ["2", "乙二", "七年级1班", "是", "否", "母亲"],
+                    ["3", "丙三", "七年级2班", "否", "否", "父亲"]], titles=["东山中学留守儿童登记表"])
+    manifest = clean_dataset(tmp_path / "p", tmp_path / "o")
+    assert manifest["files"][0]["unknown_columns"] == []
+    h = pd.read_parquet(tmp_path / "o" / "households.parquet").sort_values(["father_away", "mother_away"], ascending=False)
+    assert h.father_listed.all() and h.mother_listed.all()
+    assert either_parent(h).tolist() == [True, True, False]
+    assert strict_both_3m(h, min_months=None).tolist() == [True, False, False]
+
+
 def test_classes_named_by_entry_year(tmp_path):
     """2024级1班 is the class that entered in 2024: grade 7 in 2024-2025, grade 8 a year later."""
     for term, label in (("2024秋", "2024级1班"), ("2025秋", "初2024级(1)班")):

@@ -1,5 +1,5 @@
 """`liushou score` on hand-made inputs as an evaluator would write them
-(liushou_analysis/scoring_io.py and the CLI)."""
+(liushou_analysis/scoring/contract.py and the CLI)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,19 @@ def test_hand_made_csv_inputs(tmp_path):
     assert book.sheetnames == ["pupil_points", "helper_points", "head_teacher_points", "pupil_awards", "audit",
                                "rules"]
     assert "Scored 3 pupil-years" in out.stdout
+
+
+def test_scores_of_the_first_semester_only_have_nothing_to_score(tmp_path):
+    """Hand-made, GBK as Excel saves CSV: only the semester-1 exam and no conduct records, so no clause has
+    anything to pay on. The command says so, writes nothing and exits 3 (not usable), instead of a workbook
+    of zeros. (With conduct records the conduct clauses pay: see the test above.)"""
+    first = "\n".join(line for line in SCORES.splitlines() if ",1,2," not in line)
+    paths = write(tmp_path, scores=first + "\n", pairings=PAIRINGS, conduct=CONDUCT.splitlines()[0] + "\n",
+                  classes=CLASSES)
+    paths["scores"].write_bytes(paths["scores"].read_text(encoding="utf-8").encode("gbk"))
+    out = run(*inputs(paths), "--out", tmp_path / "out")
+    assert out.returncode == 3 and "nothing to score" in out.stderr and "semester 1" in out.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_xlsx_sheets_with_chinese_headers(tmp_path):

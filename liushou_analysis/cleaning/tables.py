@@ -412,10 +412,11 @@ def clean_household(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
         checks.lose(problem.notna(), f"{who}_away_since", "unparseable_date", out, f"_{who}_months_since")
     for who in ("father", "mother"):
         listed = V.text(job.cell(f"{who}_name")).notna() | V.text(job.cell(f"{who}_phone")).notna()
-        # a register without a column for this parent's name lists both parents by its 留守类型
-        no_name_column = ~(job.present(f"{who}_name") | job.present(f"{who}_phone"))
-        out[f"{who}_listed"] = listed | (lb.notna() & no_name_column)
         _yes_no(job, checks, out, f"{who}_away")
+        # a form without a column for this parent's name lists the parent by its 留守类型, or by an answer
+        # about this parent (父亲是否外出: 是 or 否 is about a father the household has)
+        no_name_column = ~(job.present(f"{who}_name") | job.present(f"{who}_phone"))
+        out[f"{who}_listed"] = listed | ((lb.notna() | out[f"{who}_away"].notna()) & no_name_column)
         typed = lb.notna() & ~job.present(f"{who}_away")
         out[f"{who}_away"] = out[f"{who}_away"].mask(typed, away_by_type[who]).astype("boolean")
         _number(job, checks, out, f"{who}_months_away", 0, 12, integer=True)

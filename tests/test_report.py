@@ -414,3 +414,22 @@ def test_sample_report_tables_are_those_before_the_move(sample_report):
         new = pd.read_csv(out / "tables" / name, dtype=str, keep_default_na=False)
         assert set(new.columns) - set(old.columns) <= ADDED, name
         pd.testing.assert_frame_equal(new[list(old.columns)], old, obj=name)
+
+
+def test_a_table_must_declare_its_counts(tmp_path):
+    """Publisher.table refuses a DataFrame without declared count columns, and one that declares a column it does
+    not have; an Estimate declares its own (n and any others) and the declaration is recorded for the check."""
+    from liushou_analysis.report.runner import Publisher
+    from liushou_analysis.statistics.estimate import Estimate, tidy
+
+    pub = Publisher(tmp_path, "09_test")
+    frame = pd.DataFrame({"school": ["东山中学"], "pupils": [12]})
+    with pytest.raises(ValueError, match="declare the columns"):
+        pub.table(frame, "undeclared")
+    with pytest.raises(ValueError, match="not in the table"):
+        pub.table(frame, "wrong", counts=["helpers"])
+    pub.table(frame, "schools", counts=["pupils"])
+    pub.table(Estimate(tidy([{"quantity": "mean", "estimate": 1.0, "n": 12, "helpers": 11}]),
+                       counts=("n", "helpers")), "estimate")
+    recorded = json.loads((tmp_path / "tables" / "09_test.counts.json").read_text(encoding="utf-8"))
+    assert recorded == {"schools": ["pupils"], "estimate": ["n", "helpers"]}

@@ -159,7 +159,7 @@ def suppress_breakdown(table: pd.DataFrame, domain: str, category: str, count: s
         return table.assign(suppressed=pd.Series(dtype=bool))
     counts = table.pivot_table(index=domain, columns=category, values=count, aggfunc="sum", fill_value=0)
     hidden = suppression_mask(counts, k).drop(index=TOTAL, columns=TOTAL).stack().rename("suppressed")
-    out = table.merge(hidden.reset_index().rename(columns={"level_1": category}), on=[domain, category], how="left")
+    out = table.merge(hidden.reset_index(), on=[domain, category], how="left")
     out["suppressed"] = is_true(out.suppressed)
     out[count] = out[count].astype("Int64").mask(out.suppressed)
     for col in values:

@@ -36,6 +36,7 @@ from liushou_analysis.core.terms import term_folders
 from liushou_analysis.core.xlsxio import safe_frame
 from liushou_analysis.report.disclosure import MIN_CELL
 from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
+from liushou_analysis.statistics.estimate import Estimate
 from liushou_analysis.store import CleanStore
 
 NOTEBOOK_TITLES = {
@@ -106,11 +107,12 @@ class Publisher:
         DataFrame without a declaration is refused."""
         from IPython.display import display
 
-        declared = list(getattr(frame, "counts", ())) + list(counts or [])
-        if hasattr(frame, "table") and not isinstance(frame, pd.DataFrame):
-            frame = frame.table
+        if isinstance(frame, Estimate):
+            declared, frame = [*frame.counts, *(counts or [])], frame.table
         elif counts is None:
             raise ValueError(f"table {name}: declare the columns that count pupils with counts=[...] ([] for none)")
+        else:
+            declared = list(counts)
         unknown = [c for c in declared if c not in frame.columns]
         if unknown:
             raise ValueError(f"table {name}: declared count columns {unknown} are not in the table")

@@ -209,6 +209,8 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     for col in frame.columns:
         if frame[col].dtype == object:
             frame[col] = frame[col].astype(str)
+        elif pd.api.types.is_datetime64_any_dtype(frame[col]):  # pandas 2 defaults to ns, pandas 3 to us
+            frame[col] = frame[col].astype("datetime64[us]")
     frame.to_parquet(path, index=False, engine="pyarrow")
 
 

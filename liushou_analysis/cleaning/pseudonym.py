@@ -46,7 +46,11 @@ SIGNATURE_FILE = "_truth/signature.json"
 
 def dataset_signature(dataset_dir: Path) -> str:
     """HMAC (demo key) of every file of a dataset folder with its checksum,
-    leaving out the signature itself and liushou's own marker and lock files."""
+    leaving out the signature itself, liushou's own marker and lock files,
+    and the truth folder's Parquet tables: their bytes record the pandas and
+    pyarrow versions that wrote them, so the same county would sign
+    differently on another machine. Every raw file a school could add to or
+    change in the folder is covered."""
     from liushou_analysis.core.outputs import MARKER
     from liushou_analysis.readers.rawread import file_sha256
 
@@ -54,7 +58,9 @@ def dataset_signature(dataset_dir: Path) -> str:
     lines = []
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).as_posix()
-        if p.is_file() and rel != SIGNATURE_FILE and p.name != MARKER and not p.name.endswith(".lock"):
+        truth_table = rel.startswith("_truth/") and p.suffix == ".parquet"
+        if p.is_file() and rel != SIGNATURE_FILE and p.name != MARKER and not p.name.endswith(".lock") \
+                and not truth_table:
             lines.append(f"{rel}\t{file_sha256(p)}")
     return hmac.new(DEMO_KEY, "\n".join(lines).encode("utf-8"), hashlib.sha256).hexdigest()
 

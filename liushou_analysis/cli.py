@@ -148,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the terms and files of a raw dataset with sizes and SHA-256 checksums.")
     inv.add_argument("data", type=Path, help="raw dataset folder, e.g. data_raw/sample")
     inv.add_argument("--out", type=Path, help="also write the list as CSV here")
+
+    exp = sub.add_parser(
+        "export", help="write the clean tables as .xlsx, .dta and .sav with Chinese labels",
+        description="Writes a clean dataset's tables for Excel (clean_tables.xlsx: coded values as Chinese labels, "
+                    "a sheet of variables), Stata (<table>.dta, version 118) and SPSS (<table>.sav), with each "
+                    "column's Chinese label and value labels for coded and yes/no columns. The tables hold "
+                    "pseudonymous keys only. .sav needs pyreadstat: pip install 'liushou_analysis[export]'.")
+    exp.add_argument("--data", type=Path, required=True, help="a clean dataset folder, e.g. data_clean/sample")
+    exp.add_argument("--out", type=Path, required=True, help="folder for the files (an earlier export is replaced)")
+    exp.add_argument("--format", dest="formats", default="xlsx,dta,sav",
+                     help="comma-separated: xlsx, dta, sav (default: all three)")
     return parser
 
 
@@ -192,12 +203,9 @@ def run_inventory(args) -> None:
             with open(path, encoding="utf-8-sig", errors="replace") as f:
                 return f.readline().strip() == header
 
-        from liushou_analysis.core.xlsxio import safe_frame
+        from liushou_analysis.core.xlsxio import write_csv
 
-        write_file_atomically(args.out, lambda tmp: safe_frame(inventory).to_csv(tmp, index=False,
-                                                                                encoding="utf-8-sig",
-                                                                                lineterminator="\n"),
-                              ours, raw_dirs=(args.data,))
+        write_file_atomically(args.out, lambda tmp: write_csv(inventory, tmp), ours, raw_dirs=(args.data,))
         print(f"Wrote the file list to {args.out}.")
 
 
@@ -359,8 +367,30 @@ def run_report(args) -> None:
     print(f"Open {index} in a browser.")
 
 
+def run_export(args) -> None:
+    """`liushou export`: the clean tables as .xlsx, .dta and .sav with Chinese labels."""
+    from liushou_analysis.core.outputs import check_target, publish_dir
+    from liushou_analysis.report.export import FORMATS, export
+    from liushou_analysis.store import CleanStore
+
+    formats = tuple(f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UserError(f"--format {args.formats!r}: give one or more of {', '.join(FORMATS)}, separated by commas.")
+    if "sav" in formats:
+        needs_extra("export", ("pyreadstat",))
+    store = CleanStore(args.data)
+    store.manifest  # a plain error when the folder is not a clean dataset
+    check_target(args.out, "export", raw_dirs=(args.data,))
+    with publish_dir(args.out, "export", raw_dirs=(args.data,)) as work:
+        written = export(store, work, formats)
+    if not written:
+        raise Incomplete(f"{args.data} holds no clean table to export.")
+    print(f"Exported {len(written)} files ({', '.join(formats)}) from {args.data} to {args.out}.")
+
+
 COMMANDS = {"synth": run_synth, "clean": run_clean, "score": run_score, "inventory": run_inventory,
-            "report": run_report}
+            "report": run_report, "export": run_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -433,3 +433,10 @@ def test_a_table_must_declare_its_counts(tmp_path):
                        counts=("n", "helpers")), "estimate")
     recorded = json.loads((tmp_path / "tables" / "09_test.counts.json").read_text(encoding="utf-8"))
     assert recorded == {"schools": ["pupils"], "estimate": ["n", "helpers"]}
+
+
+def test_report_tables_open_in_excel_with_their_chinese(report):
+    """Every published CSV carries the UTF-8 byte-order mark Excel needs to show Chinese when double-clicked."""
+    out, _ = report
+    tables = sorted((out / "tables").glob("*.csv"))
+    assert tables and all(p.read_bytes().startswith(b"\xef\xbb\xbf") for p in tables)

@@ -21,8 +21,12 @@ _TEXT = pa.Check(lambda s: isinstance(s.dtype, pd.StringDtype) or pd.api.types.i
                  and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"), name="text")
 
 
+#: The name of a check that a column holds codes of a codebook domain: ``codebook:<domain>``.
+CODEBOOK_CHECK = "codebook:"
+
+
 def _codes(domain: str, extra: tuple[str, ...] = ()) -> pa.Check:
-    return pa.Check.isin(codebook.codes(domain) + list(extra))
+    return pa.Check.isin(codebook.codes(domain) + list(extra), name=CODEBOOK_CHECK + domain)
 
 
 def _col(dtype, nullable=True, *checks):
@@ -97,6 +101,22 @@ SORT = {"pupils": ["pupil_key"], "enrolment": ["term", "pupil_key"], "classes": 
         "contacts": ["term", "pupil_key", "month"], "conduct": ["term", "pupil_key"]}
 
 
+def tables() -> list[str]:
+    """Every clean table, in the order the store writes them."""
+    return list(_spec())
+
+
+def column_types(name: str) -> dict[str, str]:
+    """Each column of a clean table and its pandas type (``str`` for text)."""
+    return {c: dtype for c, (dtype, _, _) in _spec()[name].items()}
+
+
+def coded_columns(name: str) -> dict[str, str]:
+    """The columns of a clean table that hold codebook codes, and the codebook domain of each."""
+    return {c: check.name.removeprefix(CODEBOOK_CHECK) for c, (_, _, checks) in _spec()[name].items()
+            for check in checks if (check.name or "").startswith(CODEBOOK_CHECK)}
+
+
 def columns(name: str) -> list[str]:
     """The clean table's columns, in the order it is written."""
     return list(_spec()[name])
@@ -134,17 +154,15 @@ def validate(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def data_dictionary() -> str:
     """docs/data-dictionary.md: every clean table and column with its type, whether it may be missing, its
-    allowed values or check, and the Chinese header label the codebook reads it from (``python
+    allowed values or check, and its Chinese label (:func:`codebook.column_label`) (``python
     tools/make_data_dictionary.py`` writes it; tests/test_packaging.py checks it is current)."""
-    cb = codebook.load_codebook()
-    heads = cb[(cb.domain == "header") & cb.preferred.astype(bool)].drop_duplicates("code").set_index("code").label
     lines = ["# Data dictionary: the clean tables", "",
              "Generated from the schemas (`liushou_analysis/cleaning/schemas.py`) and the codebook "
              f"(version {codebook.codebook_version()}) by `python tools/make_data_dictionary.py`; do not edit by hand.",
              "Keys (`*_key`) are pseudonyms; no name, phone, ID number or address is a column of any table.", ""]
     for table, cols in _spec().items():
         lines += [f"## `{table}`", "", f"Sorted by {', '.join(f'`{c}`' for c in SORT.get(table, []))}.", "",
-                  "| column | type | may be missing | allowed values or check | Chinese header |",
+                  "| column | type | may be missing | allowed values or check | Chinese label |",
                   "|---|---|---|---|---|"]
         for col, (dtype, nullable, checks) in cols.items():
             rules = []
@@ -154,7 +172,8 @@ def data_dictionary() -> str:
                     rules.append(", ".join(f"`{v}`" for v in stats["allowed_values"]))
                 else:
                     rules.append(f"{check.name} " + ", ".join(f"{k}={v}" for k, v in stats.items()))
-            label = heads.get(col, "")
+            label = codebook.column_label(col)
+            label = "" if label == col else label
             lines.append(f"| `{col}` | {dtype} | {'yes' if nullable else 'no'} | {'; '.join(rules)} | {label} |")
         lines.append("")
     return "\n".join(lines)

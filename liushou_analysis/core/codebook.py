@@ -109,6 +109,14 @@ def preferred_label(domain: str, code: str) -> str:
     return labels(domain, code)[0]
 
 
+def column_label(column: str) -> str:
+    """The Chinese label of a clean column: the preferred header label schools use for it, else the label the
+    codebook gives a column the project makes (domain ``clean_column``), else the column's own name."""
+    by_code = _labels_by_code()
+    found = by_code.get(("header", column)) or by_code.get(("clean_column", column))
+    return found[0] if found else column
+
+
 def codes(domain: str) -> list[str]:
     """The canonical codes of a domain, in codebook order."""
     cb = _read()[0]

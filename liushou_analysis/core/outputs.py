@@ -40,6 +40,7 @@ _WRITES: dict[str, tuple[str, ...]] = {
     "report": (r"index\.html", r"\d\d_[a-z_]+\.html", r"payouts\.xlsx", r"figures/[^/]+\.png",
                r"tables/[^/]+\.csv", r"tables/\d\d_[a-z_]+\.counts\.json", r"notebooks/[^/]+\.ipynb", r"fonts/[^/]+"),
     "score": (r"[a-z_]+\.csv", r"[a-z_]+\.xlsx"),
+    "export": (r"clean_tables\.xlsx", r"[a-z_]+\.dta", r"[a-z_]+\.sav"),
     "synth": (r".+",),  # a generated county: anything, but only with the generator's marker
 }
 

@@ -53,6 +53,13 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = None) -> None:
+    """Every CSV the tool writes: UTF-8 with a byte-order mark (so Excel shows the Chinese when the file is
+    double-clicked), Unix line ends, no index, and text that Excel would run as a formula made inert
+    (:func:`safe_frame`)."""
+    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n", float_format=float_format)
+
+
 FIXED_TIME = dt.datetime(2024, 1, 1, 8, 0, 0)
 _ZIP_TIME = (2024, 1, 1, 8, 0, 0)
 #: The save time openpyxl stamps, however the element declares its namespaces (with lxml installed it

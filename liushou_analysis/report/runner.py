@@ -33,7 +33,7 @@ from liushou_analysis.core.codebook import codebook_version
 from liushou_analysis.core.errors import Incomplete, UserError
 from liushou_analysis.core.outputs import check_target, publish_dir
 from liushou_analysis.core.terms import term_folders
-from liushou_analysis.core.xlsxio import safe_frame
+from liushou_analysis.core.xlsxio import write_csv
 from liushou_analysis.report.disclosure import MIN_CELL
 from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
 from liushou_analysis.statistics.estimate import Estimate
@@ -120,8 +120,7 @@ class Publisher:
         if self.dir:
             (self.dir / "tables" / f"{self.notebook}.counts.json").write_text(
                 json.dumps(self.counts, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-            safe_frame(frame).to_csv(self.dir / "tables" / f"{self.notebook}-{name}.csv", index=False,
-                                     encoding="utf-8-sig", float_format="%.6g", lineterminator="\n")
+            write_csv(frame, self.dir / "tables" / f"{self.notebook}-{name}.csv", float_format="%.6g")
         shown = frame[columns] if columns else frame
         # every cell and header is escaped: school, class, file and column names come from the raw data
         styled = shown.style.hide(axis="index").format(precision=3, na_rep="—", escape="html").format_index(

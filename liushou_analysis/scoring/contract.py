@@ -51,7 +51,7 @@ from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.flags import is_true
 from liushou_analysis.core.privacy import mask_one
 from liushou_analysis.core.terms import SEMESTER_WORDS, Term, class_ids, school_years, semesters
-from liushou_analysis.core.xlsxio import safe_frame, safe_text, save_workbook
+from liushou_analysis.core.xlsxio import safe_text, save_workbook, write_csv
 from liushou_analysis.indicators.ranks import ranked_totals
 from liushou_analysis.readers.rawread import csv_rows, header_row, normalise_label, workbook_rows
 from liushou_analysis.scoring.engine import LEFT_BEHIND_DEFINITIONS
@@ -453,7 +453,7 @@ def write_outputs(tables: dict[str, pd.DataFrame], out: Path, book: str = "rewar
     for name, frame in tables.items():
         if csv:
             path = out / f"{name}.csv"
-            safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+            write_csv(frame, path)
             written.append(path)
         ws = wb.create_sheet(name)
         ws.append([safe_text(c) for c in frame.columns])

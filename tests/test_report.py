@@ -440,3 +440,16 @@ def test_report_tables_open_in_excel_with_their_chinese(report):
     out, _ = report
     tables = sorted((out / "tables").glob("*.csv"))
     assert tables and all(p.read_bytes().startswith(b"\xef\xbb\xbf") for p in tables)
+
+
+def test_notebooks_run_without_kernel_warnings(tmp_path, capfd):
+    """The kernel talks over local socket files (IPC), so ipykernel prints no unencrypted-TCP warning, and it is
+    shut down after its notebook, so it never warns that its parent exited."""
+    from liushou_analysis.report.runner import execute_notebook
+
+    source = tmp_path / "09_tiny.py"
+    source.write_text("# %% tags=[\"parameters\"]\nx = 1\n\n# %%\nprint(x + 1)\n", encoding="utf-8")
+    nb = execute_notebook(source, {"x": 41}, tmp_path / "out")
+    assert "42" in nb.cells[-1].outputs[0]["text"]
+    err = capfd.readouterr().err
+    assert "WARNING" not in err and "without encryption" not in err, err

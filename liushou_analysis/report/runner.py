@@ -21,7 +21,9 @@ import html
 import json
 import shutil
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -221,6 +223,21 @@ def _without_local_paths(nb, paths: dict[str, str]):
     return nbformat.reads(text, as_version=4)
 
 
+@contextmanager
+def _local_kernel():
+    """A kernel manager whose kernel talks over local socket files in a private temporary folder (IPC), not TCP
+    ports: nothing listens on the network, and ipykernel has no unencrypted-TCP warning to print."""
+    from jupyter_client.manager import KernelManager
+
+    with tempfile.TemporaryDirectory(prefix="liushou-kernel-") as folder:
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(folder) / "kernel"))
+        try:
+            yield km
+        finally:  # a kernel the caller started is the caller's to stop
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
+
+
 def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths: dict[str, str] | None = None):
     """Execute one jupytext notebook with ``parameters``; returns the executed
     notebook, with ``local_paths`` replaced by their labels."""
@@ -237,9 +254,10 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths:
     jupytext.write(nb, raw)
     done = nb_dir / f"{name}.ipynb"
     try:
-        nb = pm.execute_notebook(str(raw), str(done), parameters=parameters, progress_bar=False,
-                                 kernel_name="python3", language="python", cwd=str(config.ROOT),
-                                 log_output=False)
+        with _local_kernel() as km:
+            nb = pm.execute_notebook(str(raw), str(done), parameters=parameters, progress_bar=False,
+                                     kernel_name="python3", language="python", cwd=str(config.ROOT),
+                                     log_output=False, km=km)
     except PapermillExecutionError as err:
         # the report folder is a temporary one, removed on failure: keep the failed notebook beside it
         kept = out_dir.parent / f"{out_dir.name.split('.writing-')[0].lstrip('.')}.failed-{name}.ipynb"

@@ -149,6 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("data", type=Path, help="raw dataset folder, e.g. data_raw/sample")
     inv.add_argument("--out", type=Path, help="also write the list as CSV here")
 
+    pay = sub.add_parser(
+        "payouts", help="the reward-point payouts with names, for the accountant (内部资料)",
+        description="Puts names beside the pseudonymous keys of a liushou score output (helpers, head teachers, "
+                    "pupils' awards), read from the raw files with the dataset's key, and writes one workbook "
+                    "marked 内部资料 to the path you name: never inside data_clean/, reports/, the raw data or the "
+                    "score outputs, and never part of a report. Refused without the key the data were cleaned "
+                    "with.")
+    pay.add_argument("--data", type=Path, required=True, help="raw dataset folder, e.g. data_raw/<dataset>")
+    pay.add_argument("--scores", type=Path, required=True, help="the folder liushou score wrote (its --out)")
+    pay.add_argument("--out", type=Path, required=True, help="the workbook to write, e.g. ~/发放名单.xlsx")
+
     exp = sub.add_parser(
         "export", help="write the clean tables as .xlsx, .dta and .sav with Chinese labels",
         description="Writes a clean dataset's tables for Excel (clean_tables.xlsx: coded values as Chinese labels, "
@@ -367,6 +378,29 @@ def run_report(args) -> None:
     print(f"Open {index} in a browser.")
 
 
+def run_payouts(args) -> None:
+    """`liushou payouts`: the score outputs with names, for paying people (内部资料)."""
+    from liushou_analysis.cleaning.pipeline import key_directory
+    from liushou_analysis.core.outputs import write_file_atomically
+    from liushou_analysis.scoring import payouts
+
+    payouts.refuse_public_places(args.out, args.data, args.scores)
+    scores = payouts.read_scores(args.scores)
+    if not args.data.is_dir():
+        raise UserError(f"{args.data} is not a folder: give the raw dataset the scores were made from.")
+    directory = key_directory(args.data)
+    tables = payouts.named(scores, directory)
+    rows = sum(len(t) for t in tables.values())
+    missing = sum(int((t["姓名"] == "（未找到 not found）").sum()) for t in tables.values())
+    if rows and missing == rows:
+        raise UserError(f"none of the {rows} keys in {args.scores} is a person in {args.data} with this key: the "
+                        "scores were made with another key or from another dataset.")
+    write_file_atomically(args.out, lambda tmp: payouts.write_workbook(tables, tmp), payouts.is_payout_workbook,
+                          raw_dirs=(args.data,))
+    print(f"Wrote {rows} payout rows with names to {args.out} (内部资料: keep it private)"
+          + (f"; {missing} key(s) not found in the raw files are marked （未找到）." if missing else "."))
+
+
 def run_export(args) -> None:
     """`liushou export`: the clean tables as .xlsx, .dta and .sav with Chinese labels."""
     from liushou_analysis.core.outputs import check_target, publish_dir
@@ -390,7 +424,7 @@ def run_export(args) -> None:
 
 
 COMMANDS = {"synth": run_synth, "clean": run_clean, "score": run_score, "inventory": run_inventory,
-            "report": run_report, "export": run_export}
+            "report": run_report, "export": run_export, "payouts": run_payouts}
 
 
 def main(argv: list[str] | None = None) -> int:

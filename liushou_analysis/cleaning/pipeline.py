@@ -136,6 +136,32 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = Fa
         return _clean(raw_dir, Path(out_dir), progress or (lambda msg: None), strict, settings)
 
 
+def key_directory(raw_dir: Path, progress=None) -> pd.DataFrame:
+    """Who each pseudonymous key is: ``key``, ``role`` (pupil, helper, head_teacher), ``name`` (the name, or
+    the staff number where the files give only that), ``school``. Built from the raw files with the dataset's
+    key exactly as ``liushou clean`` builds the keys, and never written by it: this is the one place names and
+    keys meet, for ``liushou payouts``. A plain error without the key."""
+    raw_dir = Path(raw_dir)
+    settings = load_settings(raw_dir)
+    say = progress or (lambda msg: None)
+    with codebook.extended(settings.codebook_rows):
+        key, _ = load_key(raw_dir)
+        found = _read_forms(raw_dir, term_folders(raw_dir), settings, _Unused(False, say), say)
+        inputs, counts, _, _ = _plan(found, settings, _Unused(False, say))
+        parts, quarantine, _, _ = _clean_tables(inputs, counts, settings, say)
+        tables = dict(parts)
+        _link(tables, quarantine, counts)
+        directory: list[pd.DataFrame] = []
+        _key_identifiers(tables, key, directory)
+    out = pd.concat(directory, ignore_index=True) if directory else pd.DataFrame(columns=DIRECTORY_COLUMNS)
+    out = out.dropna(subset=["key", "name"]).drop_duplicates(["key", "role", "name", "school"])
+    return out.sort_values(["role", "school", "key"], kind="stable").reset_index(drop=True)[DIRECTORY_COLUMNS]
+
+
+#: The columns of :func:`key_directory`.
+DIRECTORY_COLUMNS = ["key", "role", "name", "school"]
+
+
 class _Unused:
     """Files not used (with the reason) and folder litter skipped; under
     ``strict`` the first file not used stops the clean instead."""
@@ -394,20 +420,24 @@ def _link(tables: dict[str, pd.DataFrame], quarantine: list, counts) -> dict:
     return linkage
 
 
-def _key_identifiers(tables: dict[str, pd.DataFrame], key: bytes) -> None:
+def _key_identifiers(tables: dict[str, pd.DataFrame], key: bytes, directory: list | None = None) -> None:
     """Replace school numbers and helper identities by pseudonymous keys.
 
     Leading zeros lost by numeric cells are restored first, per school, from
     the usual length of the numbers stored as text (see
     :func:`..values.restore_leading_zeros`) before rows are linked; here a
     pupil's identity (``school|number``, or a registry or ID number) becomes
-    its keyed hash and every identifier column is dropped.
+    its keyed hash and every identifier column is dropped. With ``directory``
+    (a list), each key's name is appended to it (:func:`key_directory`).
     """
     from liushou_analysis.cleaning.identity import LINK_COLUMNS
 
     for name, frame in tables.items():
         if "_identity" in frame:
             frame = frame.assign(pupil_key=pseudonyms(frame._identity, key, "P"))
+            if directory is not None and "_name" in frame:
+                directory.append(pd.DataFrame({"key": frame.pupil_key, "role": "pupil", "name": frame["_name"],
+                                               "school": frame.school}))
             tables[name] = frame.drop(columns=["_identity", "student_no_was_number"]
                                       + [c for c in LINK_COLUMNS if c != "_birth"])
     if "pairings" in tables:
@@ -420,6 +450,9 @@ def _key_identifiers(tables: dict[str, pd.DataFrame], key: bytes) -> None:
             m = kind == k
             keyed[m] = pseudonyms(source[m], key, pre)
         p["helper_key"] = keyed
+        if directory is not None:
+            directory.append(pd.DataFrame({"key": keyed, "role": "helper", "name": _who(kind, ident),
+                                           "school": p.school}))
         tables["pairings"] = p.drop(columns="helper_source")
     if "classes" in tables:
         c = tables["classes"]
@@ -428,7 +461,18 @@ def _key_identifiers(tables: dict[str, pd.DataFrame], key: bytes) -> None:
         c["head_teacher_key"] = np.where(kind == "staff", pseudonyms(source.where(kind == "staff"), key, "T"),
                                          pseudonyms(source.where(kind == "person"), key, "H"))
         c.loc[c.head_teacher_source == "", "head_teacher_key"] = pd.NA
+        if directory is not None:
+            directory.append(pd.DataFrame({"key": c.head_teacher_key, "role": "head_teacher",
+                                           "name": _who(kind, c.head_teacher_source.str.split(":", n=1).str[1]),
+                                           "school": c.school}))
         tables["classes"] = c.drop(columns="head_teacher_source")
+
+
+def _who(kind: pd.Series, ident: pd.Series) -> pd.Series:
+    """What a payer can find a person by: the name (a person's identity is ``name|phone``), or the staff
+    number (工号) where the files give only that."""
+    name = ident.str.split("|", n=1).str[0]
+    return name.where(kind != "staff", "工号 " + ident)
 
 
 def _resolve_duplicates(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -453,3 +453,25 @@ def test_notebooks_run_without_kernel_warnings(tmp_path, capfd):
     assert "42" in nb.cells[-1].outputs[0]["text"]
     err = capfd.readouterr().err
     assert "WARNING" not in err and "without encryption" not in err, err
+
+
+def test_the_index_names_every_source_by_its_full_title(report):
+    """Pages cite "001 篇6"; the index gives each collection's full title (data/sources.csv), the same titles as
+    docs/sources.md, so a reader without the repository knows what is cited."""
+    from liushou_analysis.report.runner import sources
+
+    out, _ = report
+    index = (out / "index.html").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "sources.md").read_text(encoding="utf-8")
+    listed = sources()
+    assert list(listed.code) == ["000", "001", "002", "003", "004"]
+    for s in listed.itertuples(index=False):
+        assert f"{s.code}：{s.title}" in index and f"| {s.code} | {s.title} |" in doc
+
+
+def test_the_index_states_the_threshold_the_report_used(tmp_path):
+    """--min-cell 1 (internal use) must not be announced as the default 10."""
+    from liushou_analysis.report.runner import write_index
+
+    index = write_index(tmp_path, "县", "2024-2025-1", [], min_cell=1).read_text(encoding="utf-8")
+    assert "fewer than 1 pupils" in index and "fewer than 10 pupils" not in index

@@ -287,9 +287,15 @@ def to_html(nb, title: str) -> str:
     return body
 
 
+def sources() -> pd.DataFrame:
+    """The source documents pages cite by number, with their full titles (``data/sources.csv``)."""
+    return pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "sources.csv", comment="#", dtype=str)
+
+
 def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, str]],
-                skipped: list[tuple[str, str]] = ()) -> Path:
-    """The report's ``index.html``: its pages, the pages left out and why, figures and tables."""
+                skipped: list[tuple[str, str]] = (), min_cell: int = MIN_CELL) -> Path:
+    """The report's ``index.html``: its pages, the pages left out and why, figures, tables and the full
+    titles of the sources the pages cite."""
     figures = sorted((out_dir / "figures").glob("*.png"))
     tables = sorted((out_dir / "tables").glob("*.csv"))
     e = html.escape
@@ -299,7 +305,7 @@ def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, s
              "img{max-width:28em;border:1px solid #ccc;margin:.3em}figure{display:inline-block;margin:0}"
              "figcaption{font-size:.8em}</style></head><body>",
              f"<h1>留守儿童报告 Left-behind children report: {e(dataset)}, {e(term)}</h1>",
-             f"<p>Made by liushou_analysis {e(__version__)}. Tables suppress cells of fewer than {MIN_CELL} "
+             f"<p>Made by liushou_analysis {e(__version__)}. Tables suppress cells of fewer than {int(min_cell)} "
              "pupils.</p>",
              "<h2>报告 Reports</h2><ul>"]
     parts += [f"<li><a href='{e(href)}'>{e(title)}</a></li>" for href, title in pages]
@@ -312,6 +318,8 @@ def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, s
               f"<figcaption>{e(p.stem)}</figcaption></figure>" for p in figures]
     parts.append("<h2>表 Tables (CSV)</h2><ul>")
     parts += [f"<li><a href='tables/{e(p.name)}'>{e(p.name)}</a></li>" for p in tables]
+    parts.append("</ul><h2>来源 Sources</h2><p>页面中“001 篇6”指文献001的第6篇 (collection 001, article 6).</p><ul>")
+    parts += [f"<li>{e(s.code)}：{e(s.title)}</li>" for s in sources().itertuples(index=False)]
     parts.append("</ul></body></html>\n")
     index = out_dir / "index.html"
     index.write_text("".join(parts), encoding="utf-8")
@@ -393,7 +401,7 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
         page.write_text(to_html(nb, f"{title}: {dataset} {term}"), encoding="utf-8")
         pages.append((page.name, title))
         say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page.name}")
-    write_index(out_dir, dataset, term, pages, skipped)
+    write_index(out_dir, dataset, term, pages, skipped, min_cell)
 
 
 def context(dataset: str = config.SAMPLE_DATASET, term: str | None = None, raw_dir: str | None = None,

@@ -475,3 +475,22 @@ def test_the_index_states_the_threshold_the_report_used(tmp_path):
 
     index = write_index(tmp_path, "县", "2024-2025-1", [], min_cell=1).read_text(encoding="utf-8")
     assert "fewer than 1 pupils" in index and "fewer than 10 pupils" not in index
+
+
+def test_a_county_with_only_exam_scores_gets_the_pages_it_can(tmp_path, monkeypatch):
+    """Hand-made: two GBK exam CSVs and nothing else. The data-quality page is made; each other page is left out
+    with the files that would make it possible, named as schools call them, and the run is usable (exit 0)."""
+    from . import schoolfiles as sf
+    from .cli_runner import liushou
+
+    pupils = [(f"2024{i:03d}", f"学生{i}") for i in range(1, 25)]
+    for term, bump in (("2024年秋季学期", 0), ("2025年春季学期", 1)):
+        sf.csv_file(tmp_path / "raw" / term / "红岩中学" / "期末成绩.csv", ["学号", "姓名", "年级", "班级", "总分"],
+                    [[no, name, "初一", f"{1 + i % 2}班", 300 + (i * 7 + bump * 13) % 50]
+                     for i, (no, name) in enumerate(pupils)], encoding="gbk")
+    r = liushou("report", "--data", tmp_path / "raw", "--clean", tmp_path / "clean", "--out", tmp_path / "rep",
+                env={"LIUSHOU_KEY": "only-exams-test-key-0123456789"})
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "rep").glob("*.html")) == ["00_data_quality.html", "index.html"]
+    index = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    assert "学生花名册" in index and "结对帮扶名单" in index and index.count("not made for this term") == 3

@@ -49,15 +49,52 @@ NOTEBOOK_TITLES = {
 }
 
 
+#: What file a school keeps that feeds each clean table, to say what would make a page possible.
+FEEDS = {"enrolment": "学生花名册 (a roster)",
+         "households": "留守儿童登记表 or 家庭情况调查表 (a register or family survey)",
+         "exams": "期末成绩 (exam scores)", "pairings": "结对帮扶名单 (a pairing list)",
+         "conduct": "评优及违纪名单 (an award and conduct list)",
+         "classes": "班级名单 (a class list with head teachers)"}
+
+
+def _rows(store: CleanStore, table: str, terms=None) -> int:
+    return len(store.table(table, terms=terms, columns=["term"])) if store.has(table) else 0
+
+
+def _needs(store: CleanStore, wanted: dict[str, object]) -> tuple[bool, str]:
+    """Whether each table has rows (in the terms given); else the files that would make the page possible."""
+    missing = [FEEDS[table] for table, terms in wanted.items() if not _rows(store, table, terms)]
+    return not missing, "" if not missing else "its data are missing: it needs " + " and ".join(missing)
+
+
+def _care_applies(store: CleanStore, term: str) -> tuple[bool, str]:
+    return _needs(store, {"enrolment": term, "households": None})
+
+
+def _pairing_applies(store: CleanStore, term: str) -> tuple[bool, str]:
+    from liushou_analysis.core.terms import Term
+
+    this = Term.parse(term)
+    before = str(Term(this.start_year, 1) if this.semester == 2 else Term(this.start_year - 1, 2))
+    applies, why = _needs(store, {"exams": term, "pairings": None, "households": None})
+    if applies and not _rows(store, "exams", before):
+        return False, f"there is no exam of {before}, the baseline a pairing in {term} is measured from"
+    return applies, why
+
+
 def _payable(store: CleanStore, term: str) -> tuple[bool, str]:
     from liushou_analysis.scoring.contract import term_school_year
 
+    applies, why = _needs(store, {"exams": None, "pairings": None})
+    if not applies:
+        return applies, why
     year, why = term_school_year(store.table("exams", columns=["term"]).term, term)
     return year is not None, why
 
 
-#: Notebooks that only apply to some terms: a check returning (applies, why).
-APPLIES = {"03_reward_points": _payable}
+#: Notebooks that only apply to some data: a check returning (applies, why). Page 00 always applies.
+APPLIES = {"01_care_arrangements": _care_applies, "02_pairing_and_rank": _pairing_applies,
+           "03_reward_points": _payable}
 
 
 #: The bundled font for the pages' Chinese text. Listed first with a CJK-only

@@ -494,3 +494,15 @@ def test_a_county_with_only_exam_scores_gets_the_pages_it_can(tmp_path, monkeypa
     assert sorted(p.name for p in (tmp_path / "rep").glob("*.html")) == ["00_data_quality.html", "index.html"]
     index = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
     assert "学生花名册" in index and "结对帮扶名单" in index and index.count("not made for this term") == 3
+
+
+def test_pages_show_counts_as_integers_percents_and_yuan_as_readers_expect():
+    """Display only (the CSV keeps every digit): 54 and 1,502 not 54.000, 12.3%, 8.18 yuan, 是/否 and — ."""
+    from liushou_analysis.report.runner import cell_formats
+
+    frame = pd.DataFrame({"files": [54.0, 1502.0], "estimate_pct": [12.345, None], "yuan": [8.181818, 100.0],
+                          "reference_inside_ci": pd.array([True, None], dtype="boolean"), "school_year": [2024, 2025]})
+    html_text = frame.style.format(cell_formats(frame), na_rep="—").to_html()
+    for shown in (">54<", ">1,502<", ">12.3%<", ">8.18<", ">100.00<", ">是<", ">—<", ">2024<"):
+        assert shown in html_text, shown
+    assert "54.000" not in html_text and "2,024" not in html_text and "False" not in html_text

@@ -21,12 +21,12 @@ _TEXT = pa.Check(lambda s: isinstance(s.dtype, pd.StringDtype) or pd.api.types.i
                  and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"), name="text")
 
 
-#: The name of a check that a column holds codes of a codebook domain: ``codebook:<domain>``.
-CODEBOOK_CHECK = "codebook:"
-
-
 def _codes(domain: str, extra: tuple[str, ...] = ()) -> pa.Check:
-    return pa.Check.isin(codebook.codes(domain) + list(extra), name=CODEBOOK_CHECK + domain)
+    """The column holds codes of a codebook domain (the check remembers which, for the export's labels; a
+    builtin check's own name must stay its builtin name, which older pandera dispatches on)."""
+    check = pa.Check.isin(codebook.codes(domain) + list(extra))
+    check.codebook_domain = domain
+    return check
 
 
 def _col(dtype, nullable=True, *checks):
@@ -113,8 +113,8 @@ def column_types(name: str) -> dict[str, str]:
 
 def coded_columns(name: str) -> dict[str, str]:
     """The columns of a clean table that hold codebook codes, and the codebook domain of each."""
-    return {c: check.name.removeprefix(CODEBOOK_CHECK) for c, (_, _, checks) in _spec()[name].items()
-            for check in checks if (check.name or "").startswith(CODEBOOK_CHECK)}
+    return {c: check.codebook_domain for c, (_, _, checks) in _spec()[name].items()
+            for check in checks if getattr(check, "codebook_domain", None)}
 
 
 def columns(name: str) -> list[str]:

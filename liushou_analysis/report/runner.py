@@ -162,11 +162,32 @@ class Publisher:
             write_csv(frame, self.dir / "tables" / f"{self.notebook}-{name}.csv", float_format="%.6g")
         shown = frame[columns] if columns else frame
         # every cell and header is escaped: school, class, file and column names come from the raw data
-        styled = shown.style.hide(axis="index").format(precision=3, na_rep="—", escape="html").format_index(
-            escape="html", axis=1)
+        styled = shown.style.hide(axis="index").format(cell_formats(shown), precision=3, na_rep="—",
+                                                       escape="html").format_index(escape="html", axis=1)
         styled = styled.set_uuid(f"{self.notebook}-{name}")  # a fixed id, so the page is the same bytes each run
         display({"text/html": styled.to_html(), "text/plain": shown.to_string(index=False)}, raw=True)
         return frame
+
+
+def cell_formats(frame: pd.DataFrame) -> dict:
+    """How a page shows each column (the CSV keeps every digit): whole numbers as integers with thousands
+    separators (54, 1,502, never 54.000), percents (``*_pct``) with one decimal, yuan (``yuan``, ``*_yuan``) with
+    two, and yes/no as 是/否; missing is — (set by the caller)."""
+    formats = {}
+    for column in frame.columns:
+        values = frame[column]
+        name = str(column)
+        if pd.api.types.is_bool_dtype(values) or str(values.dtype) == "boolean":
+            formats[column] = lambda v: "是" if v else "否"
+        elif not pd.api.types.is_numeric_dtype(values):
+            continue
+        elif name.endswith("_pct"):
+            formats[column] = "{:,.1f}%".format
+        elif name == "yuan" or name.endswith("_yuan"):
+            formats[column] = "{:,.2f}".format
+        elif values.dropna().mod(1).eq(0).all():  # a year is 2024, not 2,024
+            formats[column] = "{:.0f}".format if "year" in name else "{:,.0f}".format
+    return formats
 
 
 # --- cleaning when stale ------------------------------------------------------------------

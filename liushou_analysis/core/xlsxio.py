@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -51,6 +52,21 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 out[col] = text.where(~risky, "'" + text.astype(str))
     out.columns = [safe_text(c) for c in out.columns]
     return out
+
+
+def append_frame(ws, frame: pd.DataFrame, header: list[str] | None = None) -> None:
+    """Append ``frame`` to a worksheet: a header row (the column names, or ``header``), then one row per record,
+    missing values as empty cells, numpy numbers as plain numbers and text NFC-normalised and made inert
+    (:func:`safe_text`)."""
+    ws.append([safe_text(c) for c in (header if header is not None else frame.columns)])
+    for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+        ws.append([_cell(v) for v in row])
+
+
+def _cell(value):
+    if isinstance(value, str):
+        return safe_text(unicodedata.normalize("NFC", value))
+    return value.item() if hasattr(value, "item") else value  # numpy numbers and booleans
 
 
 def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = None) -> None:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from liushou_analysis.cleaning import schemas
 from liushou_analysis.core import codebook
-from liushou_analysis.core.xlsxio import safe_text, save_workbook
+from liushou_analysis.core.xlsxio import append_frame, save_workbook
 from liushou_analysis.store import CleanStore
 
 FORMATS = ("xlsx", "dta", "sav")
@@ -104,10 +104,8 @@ def _write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> Path:
         names = column_labels(table)
         types = schemas.column_types(table)
         ws = wb.create_sheet(table)
-        ws.append([safe_text(f"{names[c]} ({c})" if names[c] != c else c) for c in frame.columns])
-        values = shown(frame, table)
-        for row in values.astype(object).where(values.notna(), None).itertuples(index=False):
-            ws.append([safe_text(v) if isinstance(v, str) else (v.item() if hasattr(v, "item") else v) for v in row])
+        append_frame(ws, shown(frame, table), header=[f"{names[c]} ({c})" if names[c] != c else c
+                                                       for c in frame.columns])
         for c in frame.columns:
             about.append([table, c, names[c], types[c]])
     save_workbook(wb, path)

@@ -38,7 +38,6 @@ rows, which are then listed.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +50,7 @@ from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.flags import is_true
 from liushou_analysis.core.privacy import mask_one
 from liushou_analysis.core.terms import SEMESTER_WORDS, Term, class_ids, school_years, semesters
-from liushou_analysis.core.xlsxio import safe_text, save_workbook, write_csv
+from liushou_analysis.core.xlsxio import append_frame, save_workbook, write_csv
 from liushou_analysis.indicators.ranks import ranked_totals
 from liushou_analysis.readers.rawread import csv_rows, header_row, normalise_label, workbook_rows
 from liushou_analysis.scoring.engine import LEFT_BEHIND_DEFINITIONS
@@ -455,21 +454,8 @@ def write_outputs(tables: dict[str, pd.DataFrame], out: Path, book: str = "rewar
             path = out / f"{name}.csv"
             write_csv(frame, path)
             written.append(path)
-        ws = wb.create_sheet(name)
-        ws.append([safe_text(c) for c in frame.columns])
-        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
-            ws.append([_cell(v) for v in row])
+        append_frame(wb.create_sheet(name), frame)
     path = out / book
     save_workbook(wb, path)
     written.append(path)
     return written
-
-
-def _cell(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, str):
-        return safe_text(unicodedata.normalize("NFC", value))
-    return value

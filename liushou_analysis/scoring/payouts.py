@@ -18,7 +18,7 @@ import pandas as pd
 from liushou_analysis.core import config
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.outputs import MARKER
-from liushou_analysis.core.xlsxio import safe_text, save_workbook
+from liushou_analysis.core.xlsxio import append_frame, save_workbook
 from liushou_analysis.store import MANIFEST
 
 #: The title every sheet opens with and the workbook's title property (how a later run knows the file).
@@ -93,9 +93,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
     for sheet, frame in tables.items():
         ws = wb.create_sheet(sheet)
         ws.append([INTERNAL])
-        ws.append([safe_text(c) for c in frame.columns])
-        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
-            ws.append([safe_text(v) if isinstance(v, str) else (v.item() if hasattr(v, "item") else v) for v in row])
+        append_frame(ws, frame)
     save_workbook(wb, path)
 
 

@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--clean", type=Path, help="clean tables folder (default: data_clean/<dataset>)")
     rep.add_argument("--allow-incomplete", action="store_true",
                      help=f"report even when the clean tables are incomplete (otherwise exit code {EXIT_INCOMPLETE})")
+    rep.add_argument("--lang", choices=("zh", "en"), default="zh",
+                     help="language of the tables' headers and categories on the pages (default zh, Chinese)")
     rep.add_argument("--min-cell", type=_positive, default=None,
                      help="smallest count of pupils a published cell may show (default 10, or $LIUSHOU_MIN_CELL)")
 
@@ -374,7 +376,8 @@ def run_report(args) -> None:
     if args.term:
         Term.parse(args.term)
     index = report(args.data, term=args.term, clean_dir=args.clean, out_dir=args.out,
-                   min_cell=args.min_cell or MIN_CELL, progress=_progress, allow_incomplete=args.allow_incomplete)
+                   min_cell=args.min_cell or MIN_CELL, progress=_progress, allow_incomplete=args.allow_incomplete,
+                   lang=args.lang)
     print(f"Open {index} in a browser.")
 
 

@@ -175,7 +175,10 @@ def test_the_cjk_font_covers_every_label():
     import matplotlib
     import matplotlib.pyplot as plt
 
-    text = "".join(load_codebook().astype(str).stack()) + "土高镇中学塘土镇安大镇新鞍镇柳双镇青马镇 合计 —"
+    from liushou_analysis.report.labels import REPORT_COLUMNS
+
+    text = ("".join(load_codebook().astype(str).stack()) + "".join(REPORT_COLUMNS.values())
+            + "土高镇中学塘土镇安大镇新鞍镇柳双镇青马镇 合计 —")
     with matplotlib.rc_context({"font.family": "DejaVu Sans"}), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig, ax = plt.subplots()
@@ -506,3 +509,18 @@ def test_pages_show_counts_as_integers_percents_and_yuan_as_readers_expect():
     for shown in (">54<", ">1,502<", ">12.3%<", ">8.18<", ">100.00<", ">是<", ">—<", ">2024<"):
         assert shown in html_text, shown
     assert "54.000" not in html_text and "2,024" not in html_text and "False" not in html_text
+
+
+def test_tables_speak_chinese_by_default_and_english_on_request(report):
+    """The label table (report/labels.py, fed by the codebook) names every column of the pages' tables and
+    their coded values in Chinese; the CSV files keep the machine names."""
+    from liushou_analysis.report.labels import for_display
+
+    out, _ = report
+    page = (out / "01_care_arrangements.html").read_text(encoding="utf-8")
+    assert ">估计值<" in page and ">人数<" in page and ">监护类型 (care)<" in page and ">祖辈监护<" in page
+    frame = pd.DataFrame({"care": ["grandparents", None], "helper_role": ["caring_mother", "peer"], "pupils": [12, 30]})
+    zh = for_display(frame)
+    assert list(zh.columns) == ["监护类型", "帮扶人类型", "人数"] and zh.iloc[0, 0] == "祖辈监护" and pd.isna(zh.iloc[1, 0])
+    assert for_display(frame, "en").equals(frame)
+    assert "care" in pd.read_csv(out / "tables" / "01_care_arrangements-care_overall.csv").columns

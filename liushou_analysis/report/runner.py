@@ -37,6 +37,7 @@ from liushou_analysis.core.outputs import check_target, publish_dir
 from liushou_analysis.core.terms import term_folders
 from liushou_analysis.core.xlsxio import write_csv
 from liushou_analysis.report.disclosure import MIN_CELL
+from liushou_analysis.report.labels import LANGS, for_display
 from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
 from liushou_analysis.statistics.estimate import Estimate
 from liushou_analysis.store import CleanStore
@@ -114,8 +115,9 @@ class Publisher:
     """Where a notebook writes what it publishes: ``figures/<notebook>-<name>.png``
     and ``tables/<notebook>-<name>.csv`` under the report folder."""
 
-    def __init__(self, report_dir: Path | str | None, notebook: str):
+    def __init__(self, report_dir: Path | str | None, notebook: str, lang: str = "zh"):
         self.notebook = notebook
+        self.lang = lang
         self.counts: dict[str, list[str]] = {}
         self.dir = Path(report_dir) if report_dir else None
         if self.dir:
@@ -160,9 +162,12 @@ class Publisher:
             (self.dir / "tables" / f"{self.notebook}.counts.json").write_text(
                 json.dumps(self.counts, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
             write_csv(frame, self.dir / "tables" / f"{self.notebook}-{name}.csv", float_format="%.6g")
-        shown = frame[columns] if columns else frame
+        selected = frame[columns] if columns else frame
+        shown = for_display(selected, self.lang)  # the same columns in the same order, named for the reader
+        position = {c: i for i, c in enumerate(selected.columns)}
+        formats = {shown.columns[position[c]]: f for c, f in cell_formats(selected).items()}
         # every cell and header is escaped: school, class, file and column names come from the raw data
-        styled = shown.style.hide(axis="index").format(cell_formats(shown), precision=3, na_rep="—",
+        styled = shown.style.hide(axis="index").format(formats, precision=3, na_rep="—",
                                                        escape="html").format_index(escape="html", axis=1)
         styled = styled.set_uuid(f"{self.notebook}-{name}")  # a fixed id, so the page is the same bytes each run
         display({"text/html": styled.to_html(), "text/plain": shown.to_string(index=False)}, raw=True)
@@ -386,7 +391,7 @@ def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, s
 
 def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = None, out_dir: Path | None = None,
                notebooks: Path = config.NOTEBOOKS, min_cell: int = MIN_CELL, progress=None,
-               allow_incomplete: bool = False) -> Path:
+               allow_incomplete: bool = False, lang: str = "zh") -> Path:
     """Run the term report; returns the path of its ``index.html``. Stops
     (:class:`~.errors.Incomplete`) when the clean tables are incomplete,
     unless ``allow_incomplete``."""
@@ -423,20 +428,21 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
         raise UserError(f"term {term} is not in {raw_dir}; its terms are {', '.join(manifest_terms)}.")
     target = Path(out_dir) if out_dir else config.report_dir(dataset, term)
     with publish_dir(target, "report", raw_dirs=(raw_dir, clean_dir)) as work:
-        _write_report(work, raw_dir, clean_dir, dataset, term, notebooks, min_cell, say)
+        _write_report(work, raw_dir, clean_dir, dataset, term, notebooks, min_cell, say, lang)
     index = target / "index.html"
     say(f"Report for {dataset} {term} written to {target} in {time.perf_counter() - start:.1f} s.")
     return index
 
 
 def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, term: str, notebooks: Path,
-                  min_cell: int, say) -> None:
+                  min_cell: int, say, lang: str = "zh") -> None:
     """Every page, table and figure of the report, into ``out_dir`` (a new folder)."""
     (out_dir / "fonts").mkdir()
     shutil.copy2(FONT_FILE, out_dir / "fonts" / FONT_FILE.name)  # the pages' Chinese text uses it too
     shutil.copy2(FONT_FILE.with_name("OFL.txt"), out_dir / "fonts" / "OFL.txt")
     parameters = {"dataset": dataset, "term": term, "raw_dir": str(raw_dir.resolve()),
-                  "clean_dir": str(clean_dir.resolve()), "report_dir": str(out_dir.resolve()), "min_cell": min_cell}
+                  "clean_dir": str(clean_dir.resolve()), "report_dir": str(out_dir.resolve()), "min_cell": min_cell,
+                  "lang": lang}
     planted = raw_dir / "_truth" / "planted_effects.csv"  # a synthetic county's planted effects, for notebook 02
     store = CleanStore(clean_dir)
     if planted.is_file() and store.synthetic:
@@ -463,7 +469,8 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
 
 
 def context(dataset: str = config.SAMPLE_DATASET, term: str | None = None, raw_dir: str | None = None,
-            clean_dir: str | None = None, report_dir: str | None = None, min_cell: int = MIN_CELL) -> dict:
+            clean_dir: str | None = None, report_dir: str | None = None, min_cell: int = MIN_CELL,
+            lang: str = "zh") -> dict:
     """A notebook's parameters with the defaults filled in from the package config:
     the dataset's raw and clean folders, its latest term, and no report folder
     (nothing is written when a researcher runs a notebook by hand)."""
@@ -476,4 +483,5 @@ def context(dataset: str = config.SAMPLE_DATASET, term: str | None = None, raw_d
     synthetic = store.synthetic  # cleaning recorded whether the raw dataset is a synthetic county
     return {"dataset": dataset, "term": term, "raw_dir": raw, "clean_dir": clean, "store": store,
             "report_dir": Path(report_dir) if report_dir else None, "min_cell": int(min_cell),
+            "lang": lang if lang in LANGS else "zh",
             "synthetic": synthetic}

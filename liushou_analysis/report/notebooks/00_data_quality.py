@@ -19,6 +19,7 @@ raw_dir = None
 clean_dir = None
 report_dir = None
 min_cell = 10
+lang = "zh"
 
 # %%
 
@@ -26,8 +27,8 @@ from liushou_analysis.indicators import quality
 from liushou_analysis.report import narrative, plotting
 from liushou_analysis.report.runner import Publisher, context
 
-ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
-pub = Publisher(ctx["report_dir"], "00_data_quality")
+ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell, lang)
+pub = Publisher(ctx["report_dir"], "00_data_quality", ctx["lang"])
 plotting.setup()
 pub.markdown(narrative.opening(
     "00 数据质量 Data quality",

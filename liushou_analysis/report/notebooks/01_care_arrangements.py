@@ -20,6 +20,7 @@ raw_dir = None
 clean_dir = None
 report_dir = None
 min_cell = 10
+lang = "zh"
 definition = "either_parent"
 
 # %%
@@ -32,8 +33,8 @@ from liushou_analysis.report.disclosure import suppress_breakdown, suppress_coun
 from liushou_analysis.report.runner import Publisher, context
 from liushou_analysis.statistics import pairing, prevalence
 
-ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
-pub = Publisher(ctx["report_dir"], "01_care_arrangements")
+ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell, lang)
+pub = Publisher(ctx["report_dir"], "01_care_arrangements", ctx["lang"])
 plotting.setup()
 store = ctx["store"]
 frame = care.term_frame(store.table("enrolment"), store.table("households"), store.table("pupils"), ctx["term"],

@@ -20,6 +20,7 @@ raw_dir = None
 clean_dir = None
 report_dir = None
 min_cell = 10
+lang = "zh"
 planted_effects_file = None  # a synthetic county's planted effects (liushou report passes it), to show beside
 
 # %%
@@ -32,8 +33,8 @@ from liushou_analysis.report.runner import Publisher, context
 from liushou_analysis.statistics import pairing
 from liushou_analysis.statistics.effects import regression_to_the_mean
 
-ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
-pub = Publisher(ctx["report_dir"], "02_pairing_and_rank")
+ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell, lang)
+pub = Publisher(ctx["report_dir"], "02_pairing_and_rank", ctx["lang"])
 plotting.setup()
 store = ctx["store"]
 panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))

@@ -20,6 +20,7 @@ raw_dir = None
 clean_dir = None
 report_dir = None
 min_cell = 10
+lang = "zh"
 replays = 200
 planted_effect_sd = 0.2
 
@@ -35,8 +36,8 @@ from liushou_analysis.scoring import contract as scoring_io
 from liushou_analysis.scoring import engine as scoring
 from liushou_analysis.statistics import audit
 
-ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell)
-pub = Publisher(ctx["report_dir"], "03_reward_points")
+ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell, lang)
+pub = Publisher(ctx["report_dir"], "03_reward_points", ctx["lang"])
 plotting.setup()
 rules = scoring.RewardRules()
 inputs = scoring_io.from_clean(ctx["store"])

@@ -1,0 +1,72 @@
+"""The words a page shows for the report's column names and coded values, Chinese first.
+
+One table for the report: clean columns and codes take their Chinese labels
+from the codebook (:func:`codebook.column_label`, :func:`codebook.preferred_label`);
+the columns the analyses make are named here. ``lang="en"`` shows the
+column names and codes as they are in the CSV files. The CSV files keep the
+machine names either way, so a table can be read back by code.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from liushou_analysis.core import codebook
+
+LANGS = ("zh", "en")
+
+#: Columns the analyses make, as a Chinese reader names them.
+REPORT_COLUMNS = {
+    "quantity": "估计量", "estimate": "估计值", "se": "标准误", "ci_low": "95%置信区间下限",
+    "ci_high": "95%置信区间上限",
+    "p_value": "p值", "df": "自由度", "n": "样本量", "method": "方法", "deff": "设计效应",
+    "pupils": "人数", "share": "占比", "domain": "范围", "care": "监护类型", "care_label": "监护类型",
+    "definition": "定义", "label": "说明", "answered": "有效回答人数", "left_behind": "留守儿童人数",
+    "table": "表", "column": "列", "reason": "原因", "rows": "行数", "fields": "字段数", "file": "文件",
+    "files": "文件数", "rows_read": "读入行数", "rows_kept": "保留行数", "rows_quarantined": "隔离行数",
+    "resolved_from": "学校判定依据", "measure": "指标", "previous": "上学期", "this_term": "本学期", "change": "变化",
+    "value": "数值", "group": "组别", "helpers": "帮扶人数", "helper_role": "帮扶人类型", "paid": "获奖励",
+    "yuan": "金额（元）", "mean_yuan": "人均金额（元）", "part": "部分", "clause": "条款", "points": "积分",
+    "n_treated": "新结对人数", "planted_effect": "植入效应", "archive_rate": "建档率", "complete_rate": "档案完整率",
+    "share_met": "达标比例", "base_band": "基数百分位段", "chance_share": "偶然所得占比", "scenario": "情景",
+    "rule": "规则", "yuan_per_pupil": "生均金额（元）", "choice": "可选规则", "reference_pct": "文献数字（%）",
+    "estimate_pct": "本期估计（%）", "ci_low_pct": "区间下限（%）", "ci_high_pct": "区间上限（%）",
+    "reference_inside_ci": "文献数字在区间内", "source": "来源", "place": "地点", "quote": "原文", "note": "注",
+    "population": "人群", "indicator": "指标", "compared_under": "比较所用定义", "check": "核对",
+    "figures": "数字", "stated": "文中所述", "computed": "计算结果", "consistent": "一致",
+}
+
+#: Report columns that hold codes of a codebook domain.
+CODED = {"care": "care_type", "helper_role": "helper_role", "guardian_health": "health",
+         "guardian_education": "education", "family_type": "family_type"}
+
+
+def column_label(column: str, lang: str = "zh") -> str:
+    """What a page calls a column."""
+    if lang == "en":
+        return column
+    return REPORT_COLUMNS.get(column) or codebook.column_label(column)
+
+
+def value_label(column: str, code, lang: str = "zh"):
+    """What a page calls a coded value (a care arrangement, a helper role ...); anything else unchanged."""
+    if lang == "en" or column not in CODED or not isinstance(code, str):
+        return code
+    try:
+        return codebook.preferred_label(CODED[column], code)
+    except (KeyError, ValueError):
+        return code
+
+
+def for_display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The table with coded values and column names as a reader of ``lang`` reads them; a name two columns
+    would share keeps its column's own name beside it."""
+    if lang == "en":
+        return frame
+    out = frame.copy()
+    for column in [c for c in out.columns if c in CODED]:
+        words = {v: value_label(column, v, lang) for v in out[column].dropna().unique()}
+        out[column] = out[column].map(words).where(out[column].notna(), out[column])
+    names = [column_label(str(c), lang) for c in out.columns]
+    out.columns = [f"{n} ({c})" if names.count(n) > 1 else n for n, c in zip(names, frame.columns, strict=True)]
+    return out

@@ -524,3 +524,18 @@ def test_tables_speak_chinese_by_default_and_english_on_request(report):
     assert list(zh.columns) == ["监护类型", "帮扶人类型", "人数"] and zh.iloc[0, 0] == "祖辈监护" and pd.isna(zh.iloc[1, 0])
     assert for_display(frame, "en").equals(frame)
     assert "care" in pd.read_csv(out / "tables" / "01_care_arrangements-care_overall.csv").columns
+
+
+def test_nothing_to_draw_is_a_sentence_not_an_empty_chart(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from liushou_analysis.report.runner import Publisher
+
+    pub = Publisher(tmp_path, "09_test")
+    fig, _ = plt.subplots()
+    assert pub.figure(fig, "empty", empty="没有可画的点") is None
+    assert not list((tmp_path / "figures").glob("*.png")) and not plt.get_fignums()
+    fig, _ = plt.subplots()
+    pub.figure(fig, "drawn")
+    assert (tmp_path / "figures" / "09_test-drawn.png").is_file()
+    plt.close("all")

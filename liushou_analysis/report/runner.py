@@ -124,8 +124,15 @@ class Publisher:
             (self.dir / "figures").mkdir(parents=True, exist_ok=True)
             (self.dir / "tables").mkdir(parents=True, exist_ok=True)
 
-    def figure(self, fig, name: str):
-        """Save ``fig`` as PNG (when publishing) and return it for display."""
+    def figure(self, fig, name: str, empty: str | None = None):
+        """Save ``fig`` as PNG (when publishing) and return it for display; with ``empty`` (why there is
+        nothing to draw), no chart is shown or saved, only that sentence."""
+        if empty:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+            self.markdown(f"（此处无图 No chart: {empty}）")
+            return None
         if self.dir:
             fig.savefig(self.dir / "figures" / f"{self.notebook}-{name}.png", metadata={"Software": None})
         return fig

@@ -90,7 +90,8 @@ ax.errorbar(100 * shown.estimate, shown.row, xerr=[100 * (shown.estimate - shown
 ax.invert_yaxis()
 ax.set_xlabel(plotting.label("占留守儿童 %", "% of left-behind pupils") + ", 95% CI")
 ax.set_title(plotting.label("各校监护类型", "care arrangements by school"))
-pub.figure(fig, "care_by_school");
+pub.figure(fig, "care_by_school", empty=None if len(shown) else
+           f"每个学校的监护类型都少于{ctx['min_cell']}人，已隐去 (every school's cells are suppressed)");
 
 # %% [markdown]
 # ## 与文献数字比较 Comparison with the reference figures
@@ -177,7 +178,8 @@ ax.errorbar(s.estimate, s.care_label, xerr=[s.estimate - s.ci_low, s.ci_high - s
 ax.axvline(50, color="grey", lw=1, ls="--")
 ax.set_xlabel(plotting.label("年级内百分位（均值）", "mean grade percentile") + ", 95% CI")
 ax.set_title(plotting.label("成绩与监护类型（描述性）", "percentile by care arrangement (descriptive)"))
-pub.figure(fig, "percentile_by_care");
+pub.figure(fig, "percentile_by_care", empty=None if len(s) else
+           "本学期没有同时有成绩和监护类型的学生 (no pupil has both a score and a care arrangement this term)");
 
 # %% [markdown]
 # ## 结论 What this means

@@ -101,7 +101,8 @@ if overall_planted is not None:
 ax.invert_yaxis()
 ax.set_xlabel(plotting.label("结对效应（百分位点）", "pairing effect, percentile points") + ", 95% CI")
 ax.set_title(plotting.label("估计方法比较", "estimators side by side"))
-pub.figure(fig, "estimates");
+pub.figure(fig, "estimates", empty=None if len(shown) else
+           "本学期没有可估计的结对效应 (no estimator could be computed this term; the table says why)");
 
 # %% [markdown]
 # ## 回归均值 Regression to the mean, made visible
@@ -157,7 +158,8 @@ ax.invert_yaxis()
 ax.legend(fontsize=8)
 ax.set_xlabel(plotting.label("结对效应（百分位点）", "effect, percentile points") + ", 95% CI")
 ax.set_title(plotting.label("按帮扶类型", "by helper type"))
-pub.figure(fig, "by_helper_type");
+pub.figure(fig, "by_helper_type", empty=None if len(shown) else
+           "没有哪类帮扶人有足够的新结对学生 (no helper type has enough newly paired pupils)");
 
 # %% [markdown]
 # ## 结论 What this means

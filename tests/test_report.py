@@ -518,6 +518,7 @@ def test_tables_speak_chinese_by_default_and_english_on_request(report):
 
     out, _ = report
     page = (out / "01_care_arrangements.html").read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page
     assert ">估计值<" in page and ">人数<" in page and ">监护类型 (care)<" in page and ">祖辈监护<" in page
     frame = pd.DataFrame({"care": ["grandparents", None], "helper_role": ["caring_mother", "peer"], "pupils": [12, 30]})
     zh = for_display(frame)

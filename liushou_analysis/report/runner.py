@@ -346,13 +346,14 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths:
     return nb
 
 
-def to_html(nb, title: str) -> str:
-    """A notebook as a self-contained HTML page without code cells."""
+def to_html(nb, title: str, lang: str = "zh") -> str:
+    """A notebook as a self-contained HTML page without code cells, in ``lang`` (the page's html lang, so a
+    browser and a screen reader treat the Chinese as Chinese)."""
     from nbconvert import HTMLExporter
 
     template = Path(__file__).with_name("templates") / "offline.html.j2"
     exporter = HTMLExporter(template_name="lab", template_file=str(template), exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
+                            exclude_input_prompt=True, exclude_output_prompt=True, language_code=lang)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "cjk_font_css": CJK_FONT_CSS})
     return body
 
@@ -469,7 +470,7 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
         nb = execute_notebook(source, wanted, out_dir, _local_paths(raw_dir, clean_dir, out_dir))
         page = out_dir / f"{source.stem}.html"
         title = NOTEBOOK_TITLES.get(source.stem, source.stem)
-        page.write_text(to_html(nb, f"{title}: {dataset} {term}"), encoding="utf-8")
+        page.write_text(to_html(nb, f"{title}: {dataset} {term}", lang), encoding="utf-8")
         pages.append((page.name, title))
         say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page.name}")
     write_index(out_dir, dataset, term, pages, skipped, min_cell)

@@ -70,3 +70,10 @@ def for_display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     names = [column_label(str(c), lang) for c in out.columns]
     out.columns = [f"{n} ({c})" if names.count(n) > 1 else n for n, c in zip(names, frame.columns, strict=True)]
     return out
+
+
+def natural_order(frame: pd.DataFrame, order: list) -> pd.DataFrame:
+    """Rows in their natural order (age bands youngest first, codes in the codebook's order), any value the
+    order does not know kept at the end."""
+    known = [v for v in order if v in frame.index]
+    return frame.reindex(known + [v for v in frame.index if v not in known])

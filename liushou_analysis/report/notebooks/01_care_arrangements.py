@@ -25,11 +25,14 @@ definition = "either_parent"
 
 # %%
 
+from liushou_analysis.core.codebook import codes
 from liushou_analysis.core.flags import is_true
 from liushou_analysis.indicators import care
 from liushou_analysis.indicators.routines import FIVE_COMPONENTS, THREE_COMPONENTS
+from liushou_analysis.indicators.status import AGE_LABELS
 from liushou_analysis.report import narrative, plotting
 from liushou_analysis.report.disclosure import suppress_breakdown, suppress_counts, suppress_small_groups
+from liushou_analysis.report.labels import CODED, natural_order
 from liushou_analysis.report.runner import Publisher, context
 from liushou_analysis.statistics import pairing, prevalence
 
@@ -122,12 +125,14 @@ arithmetic = pub.table(care.reference_arithmetic(), "reference_arithmetic", coun
 lb = frame[is_true(frame[definition])]
 ages = lb.pivot_table(index="guardian_age_band", columns="care_arrangement", values="pupil_key",
                       aggfunc="count", fill_value=0)
+ages = natural_order(ages, AGE_LABELS)  # youngest first: <30, 30-39 ...
 pub.table(suppress_counts(ages, ctx["min_cell"]).reset_index(), "guardian_age_by_care", counts=list(ages.columns));
 
 # %%
 for col, zh in (("guardian_health", "健康"), ("guardian_education", "文化程度")):
     counts = lb.pivot_table(index=col, columns="care_arrangement", values="pupil_key", aggfunc="count",
                             fill_value=0)
+    counts = natural_order(counts, codes(CODED[col]))  # the codebook's order: good, fair, poor ...
     pub.table(suppress_counts(counts, ctx["min_cell"]).reset_index(), f"{col}_by_care", counts=list(counts.columns));
 
 # %% [markdown]

@@ -12,7 +12,14 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liushou_analysis.report.disclosure import TOTAL, feasible_ranges, suppress_counts, suppression_mask, with_margins
+from liushou_analysis.report.disclosure import (
+    TOTAL,
+    feasible_ranges,
+    protect_margins,
+    suppress_counts,
+    suppression_mask,
+    with_margins,
+)
 
 
 def test_hand_worked_table():
@@ -80,3 +87,50 @@ def test_brute_force_intruder_on_small_tables():
         assert all(len(np.unique(fillings[:, k])) >= 2 for k in range(fillings.shape[1]))
         checked += 1
     assert checked >= 10
+
+
+def intruder_ranges(cube: pd.Series, published: list[tuple[tuple[str, ...], object, float]],
+                    target: tuple[tuple[str, ...], object]) -> tuple[float, float]:
+    """The intruder, written apart from the module: the range of a cell of a margin given the printed
+    cells of every margin (each the sum of the cube cells matching its key), by one LP per bound."""
+    from scipy.optimize import linprog
+
+    frame = cube.reset_index(drop=False)
+
+    def row(margin, key):
+        match = np.ones(len(frame), dtype=bool)
+        for dim, value in zip(margin, key if isinstance(key, tuple) else (key,)):
+            match &= frame[dim].to_numpy() == value
+        return match.astype(float)
+
+    a = np.array([row(m, key) for m, key, _ in published])
+    b = np.array([v for _, _, v in published])
+    c = row(*target)
+    low = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs").fun
+    high = -linprog(-c, A_eq=a, b_eq=b, bounds=(0, None), method="highs").fun
+    return low, high
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 3), st.integers(2, 3), st.integers(2, 3), st.data())
+def test_linked_tables_hide_no_recoverable_cell(n_school, n_grade, n_care, data):
+    # Two tables of one population that share their care totals: school x care and grade x care (checked by an
+    # intruder LP that uses every printed cell of both tables at once, planted small cells in random cubes).
+    size = n_school * n_grade * n_care
+    counts = data.draw(st.lists(st.sampled_from([0, 1, 3, 6, 9, 12, 20, 35]), min_size=size, max_size=size))
+    index = pd.MultiIndex.from_product([range(n_school), range(n_grade), range(n_care)],
+                                       names=["school", "grade", "care"])
+    cube = pd.Series(counts, index=index)
+    margins = [("school", "care"), ("grade", "care")]
+    masks = protect_margins(cube, margins, k=10)
+    published, hidden = [], []
+    for margin, mask in masks.items():
+        sums = cube.groupby(level=list(margin)).sum() if margin else pd.Series([cube.sum()], index=mask.index)
+        for key, is_hidden in mask.items():
+            value = float(sums.loc[key]) if margin else float(sums.iloc[0])
+            if 0 < value < 10:
+                assert is_hidden, f"small cell {margin}={key} is printed"
+            (hidden if is_hidden else published).append((margin, key, value))
+    for margin, key, value in hidden:
+        low, high = intruder_ranges(cube, published, (margin, key if margin else ()))
+        assert high - low >= 1 - 1e-9, f"{margin}={key} ({value:g}) is pinned by the printed cells"

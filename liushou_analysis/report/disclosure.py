@@ -79,16 +79,122 @@ def feasible_ranges(values: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
     return out
 
 
-def _add_complement(values: np.ndarray, suppressed: np.ndarray, line: list[tuple[int, int]]) -> bool:
-    """Suppress the smallest positive published cell of ``line`` (a total only if nothing else is left)."""
-    inner = [c for c in line[:-1] if not suppressed[c] and values[c] > 0]
+class _Cells:
+    """The published cells of a cube of counts: every cell of every margin
+    (a margin is a tuple of the cube's dimensions; ``()`` is the grand total),
+    each the sum of the cube cells it covers, and the lines (a row of a
+    margin with the total it adds up to) that an intruder can difference."""
+
+    def __init__(self, cube: pd.Series, margins: list[tuple[str, ...]]):
+        dims = list(cube.index.names)
+        full = pd.MultiIndex.from_product([cube.index.unique(d) for d in dims], names=dims)
+        self.cube = cube.groupby(level=dims).sum().reindex(full, fill_value=0)
+        closure = sorted({tuple(d for d in dims if d in sub) for m in margins
+                          for r in range(len(m) + 1) for sub in _subsets(m, r)}, key=lambda m: (-len(m), m))
+        self.margins, self.keys, rows, values, self.cell = [], [], [], [], {}
+        for margin in closure:
+            codes = self._codes(margin)
+            for key, members in pd.Series(np.arange(len(self.cube))).groupby(codes, sort=True):
+                key = key if isinstance(key, tuple) else (key,) if margin else ()
+                self.cell[(margin, key)] = len(self.keys)
+                self.margins.append(margin)
+                self.keys.append(key)
+                row = np.zeros(len(self.cube))
+                row[members.to_numpy()] = 1.0
+                rows.append(row)
+                values.append(self.cube.to_numpy()[members.to_numpy()].sum())
+        self.matrix, self.values = np.array(rows), np.array(values, dtype=float)
+        self.lines = []
+        for margin in closure:
+            for d in margin:
+                parent = tuple(x for x in margin if x != d)
+                groups: dict[tuple, list[int]] = {}
+                for (m, key), i in self.cell.items():
+                    if m == margin:
+                        groups.setdefault(tuple(v for x, v in zip(margin, key) if x != d), []).append(i)
+                for pkey, members in sorted(groups.items()):
+                    self.lines.append([*members, self.cell[(parent, pkey)]])
+
+    def _codes(self, margin):
+        if not margin:
+            return np.zeros(len(self.cube), dtype=int)
+        return [self.cube.index.get_level_values(d) for d in margin]
+
+    def ranges(self, hidden: np.ndarray) -> np.ndarray:
+        """The smallest and largest value each hidden cell can take, given every shown cell and that counts are
+        not negative (the intruder's linear programmes): shape (hidden cells, 2), in cell order."""
+        which = np.flatnonzero(hidden)
+        shown = ~hidden
+        out = np.empty((len(which), 2))
+        for k, i in enumerate(which):
+            for col, sign in ((0, 1.0), (1, -1.0)):
+                res = linprog(sign * self.matrix[i], A_eq=self.matrix[shown], b_eq=self.values[shown],
+                              bounds=(0, None), method="highs")
+                out[k, col] = sign * res.fun if res.success else self.values[i]
+        return out
+
+
+def _subsets(margin, r):
+    from itertools import combinations
+
+    return combinations(margin, r)
+
+
+def _add_complement(values: np.ndarray, hidden: np.ndarray, line: list[int]) -> bool:
+    """Hide the smallest positive shown cell of ``line`` (its total only if nothing else is left)."""
+    inner = [c for c in line[:-1] if not hidden[c] and values[c] > 0]
     if not inner:
-        inner = [c for c in line if not suppressed[c]]
+        inner = [c for c in line if not hidden[c]]
     if not inner:
         return False
-    pick = min(inner, key=lambda c: values[c])
-    suppressed[pick] = True
+    hidden[min(inner, key=lambda c: values[c])] = True
     return True
+
+
+def protect_margins(cube: pd.Series, margins: list[tuple[str, ...]], k: int = MIN_CELL,
+                    hide: dict[tuple[str, ...], list] | None = None) -> dict[tuple[str, ...], pd.Series]:
+    """Which cells to suppress when several tables of one population are published together.
+
+    ``cube`` counts pupils by every dimension any of the tables uses (a Series
+    with a MultiIndex, e.g. school x grade x care arrangement); each margin is
+    the dimensions of one published table (``("school", "care")``). A table
+    shows its totals too, so every sub-margin is published (down to the grand
+    total). The rules of the module docstring then apply to all the tables at
+    once: a cell hidden in one is hidden wherever it is printed, and the
+    intruder's linear programmes use every shown cell of every table. ``hide``
+    names cells to hide in any case (``{("care",): [("none_self",)]}``).
+
+    Returns, for each margin of the closure, a boolean Series indexed by its
+    cells (``()`` is the grand total) that is True where the cell is hidden.
+    """
+    cells = _Cells(cube, margins)
+    values = cells.values
+    hidden = (values > 0) & (values < k)
+    for margin, keys in (hide or {}).items():
+        for key in keys:
+            hidden[cells.cell[(margin, tuple(key))]] = True
+    for _ in range(len(values)):
+        changed = False
+        for line in cells.lines:
+            if hidden[line].sum() == 1:
+                changed |= _add_complement(values, hidden, line)
+        if changed:
+            continue
+        which = np.flatnonzero(hidden)
+        ranges = cells.ranges(hidden)
+        pinned = [i for i, (lo, hi) in zip(which, ranges) if hi - lo < 1]
+        if not pinned:
+            break
+        if not any(_add_complement(values, hidden, line) for line in cells.lines if pinned[0] in line):
+            break
+    out = {}
+    for margin in dict.fromkeys(cells.margins):
+        idx = [i for i, m in enumerate(cells.margins) if m == margin]
+        keys = [cells.keys[i] for i in idx]
+        index = pd.MultiIndex.from_tuples(keys, names=list(margin)) if len(margin) > 1 else \
+            pd.Index([key[0] for key in keys], name=margin[0]) if margin else pd.Index([TOTAL])
+        out[margin] = pd.Series(hidden[idx], index=index)
+    return out
 
 
 def suppression_mask(counts: pd.DataFrame, k: int = MIN_CELL) -> pd.DataFrame:
@@ -99,33 +205,33 @@ def suppression_mask(counts: pd.DataFrame, k: int = MIN_CELL) -> pd.DataFrame:
     >>> suppression_mask(t).astype(int).to_numpy().tolist()  # y's 3 and, to protect it, y's 14 and x's 12 and 15
     [[1, 1, 0], [1, 1, 0], [0, 0, 0], [0, 0, 0]]
     """
+    if counts.size == 0:
+        table = with_margins(counts)
+        return pd.DataFrame(False, index=table.index, columns=table.columns)
+    cube = counts.rename_axis(index="row", columns="column").stack()
+    return table_mask(protect_margins(cube, [("row", "column")], k), "row", "column", counts)
+
+
+def table_mask(masks: dict[tuple[str, ...], pd.Series], row: str, column: str,
+               counts: pd.DataFrame) -> pd.DataFrame:
+    """The mask of one two-way table (``row`` by ``column``, laid out as ``counts``) with its margins, from
+    :func:`protect_margins` over a cube that holds it."""
     table = with_margins(counts)
-    values = table.to_numpy(dtype=float)
-    suppressed = (values > 0) & (values < k)
-    lines = _lines(values.shape)
-    for _ in range(values.size):
-        changed = False
-        for line in lines:
-            if sum(suppressed[c] for c in line) == 1:
-                changed |= _add_complement(values, suppressed, line)
-        if changed:
-            continue
-        cells = [tuple(c) for c in np.argwhere(suppressed)]
-        ranges = feasible_ranges(values, suppressed)
-        pinned = [c for c, (lo, hi) in zip(cells, ranges) if hi - lo < 1]
-        if not pinned:
-            break
-        i, j = pinned[0]
-        if not (_add_complement(values, suppressed, lines[i]) or
-                _add_complement(values, suppressed, lines[values.shape[0] + j])):
-            break
-    return pd.DataFrame(suppressed, index=table.index, columns=table.columns)
+    out = pd.DataFrame(False, index=table.index, columns=table.columns)
+    inner = masks[(row, column)].unstack(column) if (row, column) in masks else \
+        masks[(column, row)].unstack(row).T
+    out.loc[counts.index, counts.columns] = inner.loc[counts.index, counts.columns].to_numpy()
+    out.loc[counts.index, TOTAL] = masks[(row,)].loc[counts.index].to_numpy()
+    out.loc[TOTAL, counts.columns] = masks[(column,)].loc[counts.columns].to_numpy()
+    out.loc[TOTAL, TOTAL] = bool(masks[()].iloc[0])
+    return out.astype(bool)
 
 
-def suppress_counts(counts: pd.DataFrame, k: int = MIN_CELL) -> pd.DataFrame:
-    """``counts`` with margins, ready to publish: suppressed cells are missing (``<NA>``)."""
+def suppress_counts(counts: pd.DataFrame, k: int = MIN_CELL, mask: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``counts`` with margins, ready to publish: suppressed cells are missing (``<NA>``). ``mask`` (from
+    :func:`table_mask`, when the table is one of several linked ones) replaces the table's own."""
     table = with_margins(counts).astype("Int64")
-    return table.mask(suppression_mask(counts, k))
+    return table.mask(suppression_mask(counts, k) if mask is None else mask)
 
 
 def suppress_small_groups(frame: pd.DataFrame, n: str, values: list[str], k: int = MIN_CELL) -> pd.DataFrame:
@@ -149,19 +255,75 @@ def suppress_small_groups(frame: pd.DataFrame, n: str, values: list[str], k: int
 
 
 def suppress_breakdown(table: pd.DataFrame, domain: str, category: str, count: str, values: list[str],
-                       k: int = MIN_CELL) -> pd.DataFrame:
+                       k: int = MIN_CELL, hidden: pd.Series | None = None) -> pd.DataFrame:
     """A long table of counts by ``domain`` and ``category`` (with their
     shares or other ``values``) with every cell :func:`suppression_mask`
     hides set missing, and a ``suppressed`` column: the small cells and the
     complementary ones that protect them through the domain and category
-    totals."""
+    totals. ``hidden`` (True where hidden, indexed by domain and category,
+    e.g. from :func:`protect_margins` over several linked tables) replaces
+    the table's own mask."""
     if table.empty:
         return table.assign(suppressed=pd.Series(dtype=bool))
-    counts = table.pivot_table(index=domain, columns=category, values=count, aggfunc="sum", fill_value=0)
-    hidden = suppression_mask(counts, k).drop(index=TOTAL, columns=TOTAL).stack().rename("suppressed")
-    out = table.merge(hidden.reset_index(), on=[domain, category], how="left")
+    if hidden is None:
+        counts = table.pivot_table(index=domain, columns=category, values=count, aggfunc="sum", fill_value=0)
+        hidden = suppression_mask(counts, k).drop(index=TOTAL, columns=TOTAL).stack()
+    hidden = hidden.rename("suppressed").rename_axis([domain, category]).reset_index()
+    hidden[domain] = hidden[domain].astype(str)
+    out = table.assign(**{domain: table[domain].astype(str)}).merge(hidden, on=[domain, category], how="left")
     out["suppressed"] = is_true(out.suppressed)
     out[count] = out[count].astype("Int64").mask(out.suppressed)
     for col in values:
         out[col] = out[col].astype(float).mask(out.suppressed)
+    return out
+
+
+def suppress_shares(frame: pd.DataFrame, n: str, shares: list[str], k: int = MIN_CELL,
+                    means: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Shares of the ``n`` pupils of each row (0 to 1) that would print a
+    small count: a share times ``n`` is the number of pupils with the trait,
+    and ``n`` minus it those without, so a share is hidden when either is 1
+    to ``k - 1`` pupils. ``means`` are averages of the shares (the share of
+    routines met): hidden in a row where a share is, or they would give it
+    back.
+
+    >>> d = pd.DataFrame({"school": ["a", "b"], "pupils": [64, 40], "called": [0.078125, 0.5], "met": [0.3, 0.4]})
+    >>> suppress_shares(d, "pupils", ["called"], means=("met",))[["called", "met"]].to_numpy().tolist()
+    [[nan, nan], [0.5, 0.4]]
+    """
+    out = frame.copy()
+    size = pd.to_numeric(out[n], errors="coerce").astype(float)
+    hidden = pd.Series(False, index=out.index)
+    for col in shares:
+        share = pd.to_numeric(out[col], errors="coerce").astype(float)
+        having = (share * size).round()
+        small = ((having > 0) & (having < k)) | ((size - having > 0) & (size - having < k))
+        out[col] = share.mask(small)
+        hidden |= small.fillna(False)
+    for col in means:
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).mask(hidden)
+    return out
+
+
+def suppress_column(frame: pd.DataFrame, count: str, values: list[str], k: int = MIN_CELL) -> pd.DataFrame:
+    """Groups whose ``count`` column adds up to a total printed elsewhere
+    (pupils by baseline band, paired pupils by helper type): a one-column
+    table protected as any other, so a hidden group is never the only one
+    missing from the total. Hidden groups lose their ``count`` and
+    ``values``; a missing count (a group not estimated) stays missing.
+
+    >>> d = pd.DataFrame({"band": ["low", "mid", "high"], "pupils": [40, 4, 30], "mean": [1.0, 2.0, 3.0]})
+    >>> suppress_column(d, "pupils", ["mean"]).pupils.tolist()  # 4 is small; 30 goes too, or 74 - 40 gives it
+    [40, <NA>, <NA>]
+    """
+    out = frame.copy()
+    counts = pd.to_numeric(out[count], errors="coerce")
+    if out.empty or counts.isna().all():
+        return out
+    hidden = suppression_mask(counts.fillna(0).to_frame(count).reset_index(drop=True), k)[count].iloc[:-1]
+    hidden = hidden.to_numpy() | counts.isna().to_numpy()
+    whole = counts.dropna().eq(counts.dropna().round()).all()
+    out[count] = (counts.astype("Int64") if whole else counts).mask(hidden)
+    for col in values:
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).mask(hidden)
     return out

@@ -9,6 +9,8 @@ machine names either way, so a table can be read back by code.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from liushou_analysis.core import codebook
@@ -58,16 +60,34 @@ def value_label(column: str, code, lang: str = "zh"):
         return code
 
 
+#: A label written "中文 (English)" or "中文 English": the Chinese part, then the English after a space.
+BILINGUAL = re.compile(r"^(.*[\u4e00-\u9fff）)%])\s+\(?[A-Za-z][\x20-\x7e]*\)?$")
+
+
+def chinese_part(text):
+    """The Chinese of a bilingual label ("全部 all" -> "全部"); anything else unchanged.
+
+    >>> chinese_part("父母双方外出3个月以上 (both parents away 3+ months)"), chinese_part("青马镇中学"), chinese_part(3)
+    ('父母双方外出3个月以上', '青马镇中学', 3)
+    """
+    if not isinstance(text, str):
+        return text
+    match = BILINGUAL.match(text)
+    return match.group(1) if match else text
+
+
 def for_display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """The table with coded values and column names as a reader of ``lang`` reads them; a name two columns
-    would share keeps its column's own name beside it."""
+    """The table with coded values and column names as a reader of ``lang`` reads them (bilingual labels
+    shown in Chinese only); a name two columns would share keeps its column's own name beside it."""
     if lang == "en":
         return frame
     out = frame.copy()
     for column in [c for c in out.columns if c in CODED]:
         words = {v: value_label(column, v, lang) for v in out[column].dropna().unique()}
         out[column] = out[column].map(words).where(out[column].notna(), out[column])
-    names = [column_label(str(c), lang) for c in out.columns]
+    for column in [c for c in out.columns if out[c].dtype == object and c not in CODED]:
+        out[column] = out[column].map(chinese_part)
+    names = [chinese_part(column_label(str(c), lang)) for c in out.columns]
     out.columns = [f"{n} ({c})" if names.count(n) > 1 else n for n, c in zip(names, frame.columns, strict=True)]
     return out
 

@@ -14,142 +14,224 @@ from liushou_analysis.core.flags import is_true
 
 
 def _pct(x: float, digits: int = 1) -> str:
-    return "n/a" if pd.isna(x) else f"{100 * x:.{digits}f}%"
+    return "—" if pd.isna(x) else f"{100 * x:.{digits}f}%"
 
 
 def _num(x: float, digits: int = 1) -> str:
-    return "n/a" if pd.isna(x) else f"{x:,.{digits}f}"
+    return "—" if pd.isna(x) else f"{x:,.{digits}f}"
+
+
+def _say(lang: str, zh: str, en: str) -> str:
+    """The sentence in the page's language (Chinese unless ``lang`` is "en")."""
+    return en if lang == "en" else zh
+
+
+def _join(lang: str, sentences: list[str]) -> str:
+    return (" " if lang == "en" else "").join(sentences)
 
 
 def opening(title: str, answers: str, ctx: dict, definition: str | None = None) -> str:
-    """The notebook's first lines: what it answers, for which term and definition."""
+    """The notebook's first lines: what it answers, for which term and definition (``ctx["lang"]``: the
+    page's language)."""
+    lang = ctx.get("lang", "zh")
+    synthetic = _say(lang, "（模拟数据，不涉及真实儿童）", " (synthetic: no real children)") if ctx["synthetic"] else ""
     lines = [f"# {title}", "", answers, "",
-             f"- **Dataset:** `{ctx['dataset']}`{' (synthetic: no real children)' if ctx['synthetic'] else ''}",
-             f"- **Term:** {ctx['term']}"]
+             _say(lang, f"- **数据集：** `{ctx['dataset']}`{synthetic}",
+                  f"- **Dataset:** `{ctx['dataset']}`{synthetic}"),
+             _say(lang, f"- **学期：** {ctx['term']}", f"- **Term:** {ctx['term']}")]
     if definition:
-        lines.append(f"- **Left-behind definition:** `{definition}` (the others are shown side by side where it "
-                     "matters)")
-    lines.append(f"- **Small cells:** published tables hide counts under {ctx['min_cell']} pupils (shown as —), "
-                 "with complementary cells so the hidden ones cannot be worked out from totals.")
+        lines.append(_say(lang, f"- **留守儿童定义：** `{definition}`（其他定义在需要处并列）",
+                          f"- **Left-behind definition:** `{definition}` (the others are shown side by side where "
+                          "it matters)"))
+    lines.append(_say(lang, f"- **小格隐去：** 表中少于{ctx['min_cell']}人的格显示为 —，并同时隐去可推算出它的其他格"
+                            "（本报告各表之间一并核对）。",
+                      f"- **Small cells:** tables hide counts under {ctx['min_cell']} pupils (shown as —), with "
+                      "complementary cells so the hidden ones cannot be worked out from totals, checked across all "
+                      "the tables of the report."))
     return "\n".join(lines)
 
 
 def data_quality(kept: pd.DataFrame, reasons: pd.DataFrame, unknown: pd.DataFrame, missing: pd.DataFrame,
-                 changes: pd.DataFrame, previous_term: str | None = None) -> str:
+                 changes: pd.DataFrame, previous_term: str | None = None, lang: str = "zh") -> str:
     """Page 00's closing text: rows read, kept and quarantined, unknown columns, the most incomplete field, and the
     change since the previous term."""
     read, quarantined = kept.rows_read.sum(), kept.rows_quarantined.sum()
-    out = [f"This term the cleaning read {read:,} rows (exam cells count one per subject) from "
-           f"{int(kept.files.sum()) if len(kept) else 0} table files and kept {kept.rows_kept.sum():,}; "
-           f"{quarantined:,} ({_pct(quarantined / read if read else np.nan, 2)}) went to quarantine."]
+    files = int(kept.files.sum()) if len(kept) else 0
+    share = _pct(quarantined / read if read else np.nan, 2)
+    out = [_say(lang, f"本学期清洗共读入{read:,}行（成绩按每科一格计），来自{files}个表格文件，"
+                      f"保留{kept.rows_kept.sum():,}行；"
+                      f"{quarantined:,}行（{share}）进入隔离区。",
+                f"This term the cleaning read {read:,} rows (exam cells count one per subject) from {files} table "
+                f"files and kept {kept.rows_kept.sum():,}; {quarantined:,} ({share}) went to quarantine.")]
     if len(reasons):
         top = reasons.sort_values("rows", ascending=False).iloc[0]
-        out.append(f"The commonest reason was `{top.reason}` in `{top.table}` ({top.rows:,} rows); every "
-                   "quarantined row keeps its file, sheet and row number so a school can correct it.")
-    out.append("No file had columns the codebook does not know." if unknown.empty else
-               f"{unknown.file.nunique()} file(s) had {len(unknown)} column(s) the codebook does not know; they "
-               "were not read. If they matter, add them under [headers] in the dataset's liushou.toml "
-               "(see docs/forms.md).")
+        out.append(_say(lang, f"最常见的原因是`{top.table}`表中的`{top.reason}`（{top.rows:,}行）；"
+                              f"每一条被隔离的行都保留了"
+                              "文件、工作表和行号，学校可以据此更正。",
+                        f"The commonest reason was `{top.reason}` in `{top.table}` ({top.rows:,} rows); every "
+                        "quarantined row keeps its file, sheet and row number so a school can correct it."))
+    if unknown.empty:
+        out.append(_say(lang, "没有文件含有码本不认识的列。", "No file had columns the codebook does not know."))
+    else:
+        out.append(_say(lang, f"{unknown.file.nunique()}个文件中有{len(unknown)}列码本不认识，未被读取；如有需要，"
+                              f"请在数据集的"
+                              "liushou.toml的[headers]下补充（见docs/forms.md）。",
+                        f"{unknown.file.nunique()} file(s) had {len(unknown)} column(s) the codebook does not know; "
+                        "they were not read. If they matter, add them under [headers] in the dataset's liushou.toml "
+                        "(see docs/forms.md)."))
     fields = missing.drop(columns="school")
     if fields.size:
         worst = fields.stack().idxmax()
-        out.append(f"The most incomplete field is {worst[1]} at {missing.school.iloc[worst[0]]} "
-                   f"({_num(fields.stack().max())}% missing); answers missing there are left missing, not "
-                   "guessed, so shares are over those who answered.")
-    prev = previous_term
-    if prev:
+        school, pct = missing.school.iloc[worst[0]], _num(fields.stack().max())
+        out.append(_say(lang, f"缺失最多的字段是{school}的{worst[1]}（缺失{pct}%）；缺失的回答保持缺失、不作猜测，"
+                              "所以各占比都以作答者为分母。",
+                        f"The most incomplete field is {worst[1]} at {school} ({pct}% missing); answers missing "
+                        "there are left missing, not guessed, so shares are over those who answered."))
+    if previous_term:
         enrolled = changes.set_index("measure").loc["pupils enrolled"]
-        out.append(f"Compared with {prev}, enrolment moved from {enrolled.previous:,.0f} to {enrolled.this_term:,.0f} "
-                   "pupils.")
+        out.append(_say(lang, f"与{previous_term}相比，"
+                              f"在籍学生由{enrolled.previous:,.0f}人变为{enrolled.this_term:,.0f}人。",
+                        f"Compared with {previous_term}, enrolment moved from {enrolled.previous:,.0f} to "
+                        f"{enrolled.this_term:,.0f} pupils."))
     else:
-        out.append("This is the dataset's first term, so there is nothing to compare with.")
-    return " ".join(out)
+        out.append(_say(lang, "这是本数据集的第一个学期，没有可比较的上学期。",
+                        "This is the dataset's first term, so there is nothing to compare with."))
+    return _join(lang, out)
 
 
 def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFrame, definition: str,
-         arithmetic: pd.DataFrame | None = None) -> str:
+         arithmetic: pd.DataFrame | None = None, lang: str = "zh") -> str:
     """Page 01's closing text: how the definition moves the headcount, the commonest care arrangement, and how the
     reference figures compare."""
     d = definitions.set_index("definition")
-    low, high = d.estimate.idxmin(), d.estimate.idxmax()
-    out = [f"Who counts as left behind moves the headcount: {_pct(d.estimate[low])} of pupils under `{low}` and "
-           f"{_pct(d.estimate[high])} under `{high}`, from the same survey answers. Any figure quoted without its "
-           "definition cannot be compared."]
+    if d.estimate.notna().any():
+        low, high = d.estimate.idxmin(), d.estimate.idxmax()
+        out = [_say(lang, f"谁算留守儿童，决定了人数：同一份调查回答，按`{low}`定义占学生的{_pct(d.estimate[low])}，"
+                          f"按`{high}`定义占{_pct(d.estimate[high])}。不说明定义的数字无法相互比较。",
+                    f"Who counts as left behind moves the headcount: {_pct(d.estimate[low])} of pupils under "
+                    f"`{low}` and {_pct(d.estimate[high])} under `{high}`, from the same survey answers. Any figure "
+                    "quoted without its definition cannot be compared.")]
+    else:
+        out = [_say(lang, "本学期没有能判定留守与否的调查回答，因此无法估计留守儿童占比。",
+                    "No survey answer this term decides who is left behind, so no share is estimated.")]
     overall = shares[shares.estimate.notna()].sort_values("estimate", ascending=False)
     if len(overall):
         top = overall.iloc[0]
-        out.append(f"Under `{definition}`, the commonest care arrangement is {top.care_label}: "
-                   f"{_pct(top.estimate)} (95% CI {_pct(top.ci_low)} to {_pct(top.ci_high)}).")
+        name = top.care_label.split(" (")[0] if lang != "en" else top.care_label
+        out.append(_say(lang, f"按`{definition}`定义，最常见的监护类型是{name}：{_pct(top.estimate)}"
+                              f"（95%置信区间{_pct(top.ci_low)}至{_pct(top.ci_high)}）。",
+                        f"Under `{definition}`, the commonest care arrangement is {name}: {_pct(top.estimate)} "
+                        f"(95% CI {_pct(top.ci_low)} to {_pct(top.ci_high)})."))
     ref = reference.dropna(subset=["estimate_pct"])
     if len(ref):
         inside = int(is_true(ref.reference_inside_ci).sum())
-        out.append(f"{ref.figure.nunique()} reference figures from the source documents are compared, each under "
-                   f"the definition its source states or, where it states none, under every definition: {inside} of "
-                   f"the {len(ref)} comparisons lie inside this term's 95% interval. The figures describe other "
-                   "places and years, so a difference is a fact about the county, not an error.")
+        out.append(_say(lang, f"共比较了文献中的{ref.figure.nunique()}个数字，各按其来源所述定义比较，"
+                              f"来源未说明定义的则在每种定义下"
+                              f"比较：{len(ref)}次比较中有{inside}次落在本学期估计的95%置信区间内。这些数字描述的是别的地方、"
+                              "别的年份，存在差异说明的是本县的情况，而不是错误。",
+                        f"{ref.figure.nunique()} reference figures from the source documents are compared, each under "
+                        f"the definition its source states or, where it states none, under every definition: {inside} "
+                        f"of the {len(ref)} comparisons lie inside this term's 95% interval. The figures describe "
+                        "other places and years, so a difference is a fact about the county, not an error."))
     if arithmetic is not None and (~arithmetic.consistent).any():
         bad = arithmetic[~arithmetic.consistent]
-        out.append(f"The documents contradict their own figures in {len(bad)} place(s) "
-                   f"({'; '.join(bad.figures + ' (' + bad.source + ')')}): see the arithmetic table.")
-    return " ".join(out)
+        places = "；".join(bad.figures + "（" + bad.source + "）") if lang != "en" else \
+            "; ".join(bad.figures + " (" + bad.source + ")")
+        out.append(_say(lang, f"文献自身的数字有{len(bad)}处前后矛盾（{places}），见算术核对表。",
+                        f"The documents contradict their own figures in {len(bad)} place(s) ({places}): see the "
+                        "arithmetic table."))
+    return _join(lang, out)
 
 
-def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | None) -> str:
+def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | None, lang: str = "zh") -> str:
     """Page 02's closing text: who is picked for pairing, what the adjusted estimators say, and whether the pre-trend
     allows a difference in differences."""
     e = estimates.set_index("quantity")
     if "ancova" not in e.index or pd.isna(e.estimate.get("ancova")):
-        return ("This term has too few pupils with the data the estimators need (both groups, a baseline exam), "
-                "so no effect is estimated. That is reported, not guessed.")
+        return _say(lang, "本学期具备估计所需数据（两组学生都有、且有基数考试）的学生太少，因此不估计结对效应。"
+                          "这一点如实报告，不作猜测。",
+                    "This term has too few pupils with the data the estimators need (both groups, a baseline exam), "
+                    "so no effect is estimated. That is reported, not guessed.")
     gap = selection.set_index("group").base_percentile
     paired, unpaired = gap.get("paired", np.nan), gap.get("unpaired", np.nan)
-    picked = ("schools pair weak pupils, so they would rise anyway" if paired < unpaired - 5 else
-              "schools pair strong pupils, so they would fall back anyway" if paired > unpaired + 5 else
-              "the two groups started at about the same place")
-    out = [f"Paired pupils started at percentile {_num(paired)} against {_num(unpaired)} for the others: {picked}."]
-    out.append(f"The naive rank-change comparison says pairing adds {_num(e.estimate['naive'])} percentile points; "
-               f"the adjusted estimates (ANCOVA {_num(e.estimate['ancova'])}, 95% CI {_num(e.ci_low['ancova'])} to "
-               f"{_num(e.ci_high['ancova'])}; IPW {_num(e.estimate.get('ipw', np.nan))}) compare pupils who started "
-               "at the same place.")
+    if paired < unpaired - 5:
+        picked = _say(lang, "学校挑选的是成绩弱的学生，他们即使没有帮扶也会回升",
+                      "schools pair weak pupils, so they would rise anyway")
+    elif paired > unpaired + 5:
+        picked = _say(lang, "学校挑选的是成绩好的学生，他们即使没有帮扶也会回落",
+                      "schools pair strong pupils, so they would fall back anyway")
+    else:
+        picked = _say(lang, "两组起点大致相同", "the two groups started at about the same place")
+    out = [_say(lang, f"结对学生的起点在年级百分位{_num(paired)}，其他学生为{_num(unpaired)}：{picked}。",
+                f"Paired pupils started at percentile {_num(paired)} against {_num(unpaired)} for the others: "
+                f"{picked}.")]
+    out.append(_say(lang, f"简单比较名次变化，结对似乎提高{_num(e.estimate['naive'])}个百分位点；调整后的估计"
+                          f"（协方差分析{_num(e.estimate['ancova'])}，95%置信区间{_num(e.ci_low['ancova'])}至"
+                          f"{_num(e.ci_high['ancova'])}；"
+                          f"逆概率加权{_num(e.estimate.get('ipw', np.nan))}）比较的是起点相同的学生。",
+                    f"The naive rank-change comparison says pairing adds {_num(e.estimate['naive'])} percentile "
+                    f"points; the adjusted estimates (ANCOVA {_num(e.estimate['ancova'])}, 95% CI "
+                    f"{_num(e.ci_low['ancova'])} to {_num(e.ci_high['ancova'])}; IPW "
+                    f"{_num(e.estimate.get('ipw', np.nan))}) compare pupils who started at the same place."))
     if "placebo" in e.index and pd.notna(e.estimate.get("placebo")):
         p = e.loc["placebo"]
-        dip = p.ci_high < 0
-        reading = ("a dip: pupils were picked after a bad exam, so part of the naive gain is regression to the mean "
-                   "and DiD is biased upward" if dip else "near zero, so a difference in differences is credible here")
-        out.append(f"The placebo (change before pairing) is {_num(p.estimate)} ({reading}).")
+        if p.ci_high < 0:
+            reading = _say(lang, "结对前成绩先下滑：学生是在一次考差后被选中的，简单比较中的部分提高是回归均值，"
+                                 "双重差分估计偏高",
+                           "a dip: pupils were picked after a bad exam, so part of the naive gain is regression to "
+                           "the mean and DiD is biased upward")
+        else:
+            reading = _say(lang, "接近零，因此这里的双重差分估计可信",
+                           "near zero, so a difference in differences is credible here")
+        out.append(_say(lang, f"安慰剂检验（结对之前的变化）为{_num(p.estimate)}（{reading}）。",
+                        f"The placebo (change before pairing) is {_num(p.estimate)} ({reading})."))
     if truth is not None and not pd.isna(truth):
-        out.append(f"On this synthetic county the planted truth is {_num(truth)} points; compare it with the "
-                   "estimates above.")
-    return " ".join(out)
+        out.append(_say(lang, f"这是模拟数据，植入的真实效应为{_num(truth)}个百分位点，可与上面的估计对照。",
+                        f"On this synthetic county the planted truth is {_num(truth)} points; compare it with the "
+                        "estimates above."))
+    return _join(lang, out)
 
 
 def reward(summary: pd.Series, cost: pd.DataFrame, null: pd.DataFrame, rules_cmp: pd.DataFrame,
-           by_baseline: pd.DataFrame) -> str:
+           by_baseline: pd.DataFrame, lang: str = "zh") -> str:
     """Page 03's closing text: what the plan pays, how much of the rank money chance would pay, and the cost of each
     open choice."""
-    out = [f"For school year {int(summary.school_year)} the plan pays helpers {_num(summary.helpers_yuan, 0)} yuan, "
-           f"head teachers {_num(summary.head_teachers_yuan, 0)} yuan and pupils' awards "
-           f"{_num(summary.awards_yuan, 0)} yuan: {_num(summary.total_yuan, 0)} yuan in all."]
-    s = null.iloc[0]
-    share = s.chance_share_of_rank_yuan
-    much = "most" if share > 0.5 else "a large part" if share > 0.25 else "a small part"
-    out.append(f"If pairing did nothing at all, replaying the year's exams would still pay "
-               f"{_pct(share, 0)} of the rank-clause money actually paid: {much} of what the formula pays for "
-               "is chance and regression to the mean.")
+    year = int(summary.school_year)
+    helpers, heads, awards, total = (_num(summary[c], 0) for c in
+                                     ("helpers_yuan", "head_teachers_yuan", "awards_yuan", "total_yuan"))
+    out = [_say(lang, f"第{year}学年，方案付给帮扶人{helpers}元、班主任{heads}元、学生奖励{awards}元，合计{total}元。",
+                f"For school year {year} the plan pays helpers {helpers} yuan, head teachers {heads} yuan and "
+                f"pupils' awards {awards} yuan: {total} yuan in all.")]
+    share = null.iloc[0].chance_share_of_rank_yuan if len(null) else np.nan
+    if pd.notna(share):
+        much = (_say(lang, "大部分", "most") if share > 0.5 else _say(lang, "很大一部分", "a large part")
+                if share > 0.25 else _say(lang, "一小部分", "a small part"))
+        out.append(_say(lang, f"即使结对毫无作用，按本学年的考试重演，名次条款仍会付出实际金额的{_pct(share, 0)}："
+                              f"公式所奖励的{much}来自偶然和回归均值。",
+                        f"If pairing did nothing at all, replaying the year's exams would still pay {_pct(share, 0)} "
+                        f"of the rank-clause money actually paid: {much} of what the formula pays for is chance and "
+                        "regression to the mean."))
     bands = by_baseline.dropna(subset=["expected_rank_yuan"])
     if len(bands) >= 2:
         low, high = bands.iloc[0], bands.iloc[-1]
-        out.append(f"With no effect, a pupil who started in the {low.base_band} band would still earn their "
-                   f"helper {_num(low.expected_rank_yuan, 0)} yuan of rank pay, against "
-                   f"{_num(high.expected_rank_yuan, 0)} in the {high.base_band} band.")
+        out.append(_say(lang, f"在没有效应时，"
+                              f"起点在{low.base_band}段的学生仍会为帮扶人挣得{_num(low.expected_rank_yuan, 0)}元"
+                              f"名次奖励，而{high.base_band}段只有{_num(high.expected_rank_yuan, 0)}元。",
+                        f"With no effect, a pupil who started in the {low.base_band} band would still earn their "
+                        f"helper {_num(low.expected_rank_yuan, 0)} yuan of rank pay, against "
+                        f"{_num(high.expected_rank_yuan, 0)} in the {high.base_band} band."))
     plan = rules_cmp[(rules_cmp.scenario == "no effect") & (rules_cmp.rule == "plan")].yuan_per_pupil
     p4p = rules_cmp[(rules_cmp.scenario == "no effect") & (rules_cmp.rule == "pay_for_percentile")].yuan_per_pupil
     if plan.notna().any() and p4p.notna().any():
-        out.append(f"Under no effect the plan's pay per pupil ranges {_num(plan.max() - plan.min(), 0)} yuan across "
-                   f"baseline bands; pay for percentile, on the same budget, ranges {_num(p4p.max() - p4p.min(), 0)}.")
+        a, b = _num(plan.max() - plan.min(), 0), _num(p4p.max() - p4p.min(), 0)
+        out.append(_say(lang, f"没有效应时，原方案的生均金额在各起点段之间相差{a}元；"
+                              f"按百分位付酬（预算相同）只相差{b}元。",
+                        f"Under no effect the plan's pay per pupil ranges {a} yuan across baseline bands; pay for "
+                        f"percentile, on the same budget, ranges {b}."))
     big = cost[cost.choice != "(rules as given)"].sort_values("change_pct", key=np.abs, ascending=False)
     if len(big):
         b = big.iloc[0]
-        out.append(f"The open choice that moves the cost most is `{b.choice}` = `{b.value}` "
-                   f"({b.change_pct:+.1f}%).")
-    return " ".join(out)
+        out.append(_say(lang, f"对总额影响最大的可选规则是`{b.choice}` = `{b.value}`（{b.change_pct:+.1f}%）。",
+                        f"The open choice that moves the cost most is `{b.choice}` = `{b.value}` "
+                        f"({b.change_pct:+.1f}%)."))
+    return _join(lang, out)

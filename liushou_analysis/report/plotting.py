@@ -1,4 +1,4 @@
-"""Figures labelled in Chinese and English, on any machine.
+"""Figures labelled in Chinese (or English, for ``--lang en``), on any machine.
 
 The package ships a subset of Noto Sans CJK SC (``fonts/``, SIL Open Font
 License 1.1; see ``fonts/OFL.txt`` and ``tools/make_font_subset.py``).
@@ -30,8 +30,14 @@ def use_cjk_font() -> str:
     return family
 
 
-def setup() -> str:
-    """Seaborn's plain theme with the CJK font; returns the font's family name."""
+#: The language figure labels are written in ("zh" or "en"), set by :func:`setup`.
+LANG = "zh"
+
+
+def setup(lang: str = "zh") -> str:
+    """Seaborn's plain theme with the CJK font, labels in ``lang``; returns the font's family name."""
+    global LANG
+    LANG = lang
     sns.set_theme(style="whitegrid", context="notebook")
     family = use_cjk_font()
     matplotlib.rcParams["figure.dpi"] = 100
@@ -41,12 +47,12 @@ def setup() -> str:
 
 
 def label(zh: str, en: str) -> str:
-    """A bilingual label: ``"中文 (English)"``.
+    """A figure's words in the report's language: Chinese unless :func:`setup` was given "en".
 
     >>> label("留守儿童", "left-behind")
-    '留守儿童 (left-behind)'
+    '留守儿童'
     """
-    return f"{zh} ({en})"
+    return en if LANG == "en" else zh
 
 
 def new_figure(width: float = 7.5, height: float = 4.2, ncols: int = 1):

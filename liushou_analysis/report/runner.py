@@ -42,54 +42,66 @@ from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
 from liushou_analysis.statistics.estimate import Estimate
 from liushou_analysis.store import CleanStore
 
+#: Each page's title, in Chinese and in English (``--lang en``).
 NOTEBOOK_TITLES = {
-    "00_data_quality": "数据质量 Data quality",
-    "01_care_arrangements": "监护情况 Care arrangements",
-    "02_pairing_and_rank": "结对帮扶与名次 Pairing and rank",
-    "03_reward_points": "考核及奖励 Reward points",
+    "00_data_quality": ("数据质量", "Data quality"),
+    "01_care_arrangements": ("监护情况", "Care arrangements"),
+    "02_pairing_and_rank": ("结对帮扶与名次", "Pairing and rank"),
+    "03_reward_points": ("考核及奖励", "Reward points"),
 }
 
 
-#: What file a school keeps that feeds each clean table, to say what would make a page possible.
-FEEDS = {"enrolment": "学生花名册 (a roster)",
-         "households": "留守儿童登记表 or 家庭情况调查表 (a register or family survey)",
-         "exams": "期末成绩 (exam scores)", "pairings": "结对帮扶名单 (a pairing list)",
-         "conduct": "评优及违纪名单 (an award and conduct list)",
-         "classes": "班级名单 (a class list with head teachers)"}
+def page_title(stem: str, lang: str = "zh") -> str:
+    """A page's title in ``lang`` (its file name when it has none)."""
+    zh, en = NOTEBOOK_TITLES.get(stem, (stem, stem))
+    return en if lang == "en" else zh
+
+
+#: What file a school keeps that feeds each clean table, to say what would make a page possible (zh, en).
+FEEDS = {"enrolment": ("学生花名册", "学生花名册 (a roster)"),
+         "households": ("留守儿童登记表或家庭情况调查表",
+                        "留守儿童登记表 or 家庭情况调查表 (a register or family survey)"),
+         "exams": ("期末成绩", "期末成绩 (exam scores)"), "pairings": ("结对帮扶名单", "结对帮扶名单 (a pairing list)"),
+         "conduct": ("评优及违纪名单", "评优及违纪名单 (an award and conduct list)"),
+         "classes": ("班级名单（含班主任）", "班级名单 (a class list with head teachers)")}
 
 
 def _rows(store: CleanStore, table: str, terms=None) -> int:
     return len(store.table(table, terms=terms, columns=["term"])) if store.has(table) else 0
 
 
-def _needs(store: CleanStore, wanted: dict[str, object]) -> tuple[bool, str]:
+def _needs(store: CleanStore, wanted: dict[str, object], lang: str) -> tuple[bool, str]:
     """Whether each table has rows (in the terms given); else the files that would make the page possible."""
-    missing = [FEEDS[table] for table, terms in wanted.items() if not _rows(store, table, terms)]
-    return not missing, "" if not missing else "its data are missing: it needs " + " and ".join(missing)
+    missing = [FEEDS[table][lang == "en"] for table, terms in wanted.items() if not _rows(store, table, terms)]
+    if not missing:
+        return True, ""
+    return False, ("its data are missing: it needs " + " and ".join(missing) if lang == "en" else
+                   "缺少所需数据：需要" + "和".join(missing))
 
 
-def _care_applies(store: CleanStore, term: str) -> tuple[bool, str]:
-    return _needs(store, {"enrolment": term, "households": None})
+def _care_applies(store: CleanStore, term: str, lang: str = "en") -> tuple[bool, str]:
+    return _needs(store, {"enrolment": term, "households": None}, lang)
 
 
-def _pairing_applies(store: CleanStore, term: str) -> tuple[bool, str]:
+def _pairing_applies(store: CleanStore, term: str, lang: str = "en") -> tuple[bool, str]:
     from liushou_analysis.core.terms import Term
 
     this = Term.parse(term)
     before = str(Term(this.start_year, 1) if this.semester == 2 else Term(this.start_year - 1, 2))
-    applies, why = _needs(store, {"exams": term, "pairings": None, "households": None})
+    applies, why = _needs(store, {"exams": term, "pairings": None, "households": None}, lang)
     if applies and not _rows(store, "exams", before):
-        return False, f"there is no exam of {before}, the baseline a pairing in {term} is measured from"
+        return False, (f"there is no exam of {before}, the baseline a pairing in {term} is measured from"
+                       if lang == "en" else f"没有{before}的考试成绩，而{term}的结对要以它为基数")
     return applies, why
 
 
-def _payable(store: CleanStore, term: str) -> tuple[bool, str]:
+def _payable(store: CleanStore, term: str, lang: str = "en") -> tuple[bool, str]:
     from liushou_analysis.scoring.contract import term_school_year
 
-    applies, why = _needs(store, {"exams": None, "pairings": None})
+    applies, why = _needs(store, {"exams": None, "pairings": None}, lang)
     if not applies:
         return applies, why
-    year, why = term_school_year(store.table("exams", columns=["term"]).term, term)
+    year, why = term_school_year(store.table("exams", columns=["term"]).term, term, lang)
     return year is not None, why
 
 
@@ -115,14 +127,20 @@ class Publisher:
     """Where a notebook writes what it publishes: ``figures/<notebook>-<name>.png``
     and ``tables/<notebook>-<name>.csv`` under the report folder."""
 
-    def __init__(self, report_dir: Path | str | None, notebook: str, lang: str = "zh"):
+    def __init__(self, report_dir: Path | str | None, notebook: str, lang: str = "zh", min_cell: int = MIN_CELL):
         self.notebook = notebook
         self.lang = lang
+        self.min_cell = min_cell
+        self.late: dict[str, int] = {}
         self.counts: dict[str, list[str]] = {}
         self.dir = Path(report_dir) if report_dir else None
         if self.dir:
             (self.dir / "figures").mkdir(parents=True, exist_ok=True)
             (self.dir / "tables").mkdir(parents=True, exist_ok=True)
+
+    def say(self, zh: str, en: str) -> str:
+        """The words in the page's language: Chinese, or English under ``--lang en``."""
+        return en if self.lang == "en" else zh
 
     def figure(self, fig, name: str, empty: str | None = None):
         """Save ``fig`` as PNG (when publishing) and return it for display; with ``empty`` (why there is
@@ -131,7 +149,7 @@ class Publisher:
             import matplotlib.pyplot as plt
 
             plt.close(fig)
-            self.markdown(f"（此处无图 No chart: {empty}）")
+            self.markdown(self.say(f"（此处无图：{empty}）", f"(No chart: {empty})"))
             return None
         if self.dir:
             fig.savefig(self.dir / "figures" / f"{self.notebook}-{name}.png", metadata={"Software": None})
@@ -145,14 +163,24 @@ class Publisher:
         display(Markdown(html.escape(text, quote=False)))
 
     def table(self, frame, name: str, columns: list[str] | None = None,
-              counts: list[str] | None = None) -> pd.DataFrame:
+              counts: list[str] | None = None, shares: list[str] | None = None) -> pd.DataFrame:
         """Save ``frame`` (a DataFrame or an :class:`Estimate`) as CSV (UTF-8
         with BOM, so Excel reads the Chinese), display it (``columns`` only,
-        if given; numbers to 3 decimals, missing or suppressed as —) and
-        return the table. ``counts`` declares the columns that count pupils
-        (an Estimate declares its own); they are recorded in
-        ``tables/<notebook>.counts.json`` for the disclosure check. A
-        DataFrame without a declaration is refused."""
+        if given; missing or suppressed as —) and return the table.
+
+        ``counts`` declares the columns that count pupils (an Estimate
+        declares its own); they are recorded in ``tables/<notebook>.counts.json``
+        for the disclosure check. A DataFrame without a declaration is
+        refused. ``shares`` declares the columns holding shares of pupils
+        (0 to 1): they are printed to one decimal of a percent, in the CSV
+        (0.370) and on the page (37.0%), and so are ``*_pct`` columns, so a
+        share cannot be divided back into its denominator.
+
+        The last line of defence: a declared count of 1 to ``min_cell - 1``
+        pupils that reaches this point is hidden with the shares of its row,
+        and the table is listed under ``late`` in the counts file (the
+        notebook should have protected it; a test checks none is left).
+        """
         from IPython.display import display
 
         if isinstance(frame, Estimate):
@@ -161,35 +189,65 @@ class Publisher:
             raise ValueError(f"table {name}: declare the columns that count pupils with counts=[...] ([] for none)")
         else:
             declared = list(counts)
-        unknown = [c for c in declared if c not in frame.columns]
+        unknown = [c for c in [*declared, *(shares or [])] if c not in frame.columns]
         if unknown:
-            raise ValueError(f"table {name}: declared count columns {unknown} are not in the table")
+            raise ValueError(f"table {name}: declared count or share columns {unknown} are not in the table")
+        frame = self._protect(frame, name, declared, list(shares or []))
         self.counts[name] = declared
         if self.dir:
+            record = {**self.counts, **({"late": self.late} if self.late else {})}
             (self.dir / "tables" / f"{self.notebook}.counts.json").write_text(
-                json.dumps(self.counts, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+                json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
             write_csv(frame, self.dir / "tables" / f"{self.notebook}-{name}.csv", float_format="%.6g")
         selected = frame[columns] if columns else frame
         shown = for_display(selected, self.lang)  # the same columns in the same order, named for the reader
         position = {c: i for i, c in enumerate(selected.columns)}
-        formats = {shown.columns[position[c]]: f for c, f in cell_formats(selected).items()}
+        formats = {shown.columns[position[c]]: f for c, f in cell_formats(selected, shares).items()}
         # every cell and header is escaped: school, class, file and column names come from the raw data
         styled = shown.style.hide(axis="index").format(formats, precision=3, na_rep="—",
                                                        escape="html").format_index(escape="html", axis=1)
         styled = styled.set_uuid(f"{self.notebook}-{name}")  # a fixed id, so the page is the same bytes each run
-        display({"text/html": styled.to_html(), "text/plain": shown.to_string(index=False)}, raw=True)
+        prose = [c for c in shown.columns if shown[c].dtype == object and shown[c].astype(str).str.len().max() > 24]
+        if prose:  # cells keep to one line (the table scrolls sideways); quotes and notes wrap in a column of their own
+            styled = styled.set_properties(subset=prose, **{"white-space": "normal", "min-width": "16em"})
+        display({"text/html": f'<div class="wide">{styled.to_html()}</div>',
+                 "text/plain": shown.to_string(index=False)}, raw=True)
+        return frame
+
+    def _protect(self, frame: pd.DataFrame, name: str, counts: list[str], shares: list[str]) -> pd.DataFrame:
+        """Shares and percents to one decimal of a percent; any small count left unprotected hidden."""
+        frame = frame.copy()
+        for column in shares:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float).round(3)
+        for column in [c for c in frame.columns if str(c).endswith("_pct")]:
+            if pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = frame[column].astype(float).round(1)
+        if not counts or self.min_cell <= 1:
+            return frame
+        values = frame[counts].apply(pd.to_numeric, errors="coerce")
+        small = ((values > 0) & (values < self.min_cell)).fillna(False)
+        rows = small.any(axis=1)
+        if rows.any():
+            self.late[name] = int(small.to_numpy().sum())
+            for column in counts:
+                frame[column] = frame[column].mask(small[column])
+            for column in shares:
+                frame[column] = frame[column].mask(rows)
         return frame
 
 
-def cell_formats(frame: pd.DataFrame) -> dict:
+def cell_formats(frame: pd.DataFrame, shares: list[str] | None = None) -> dict:
     """How a page shows each column (the CSV keeps every digit): whole numbers as integers with thousands
-    separators (54, 1,502, never 54.000), percents (``*_pct``) with one decimal, yuan (``yuan``, ``*_yuan``) with
-    two, and yes/no as 是/否; missing is — (set by the caller)."""
+    separators (54, 1,502, never 54.000), shares (the ``shares`` columns) and percents (``*_pct``) with one
+    decimal of a percent, yuan (``yuan``, ``*_yuan``) with two, and yes/no as 是/否; missing is — (set by the
+    caller)."""
     formats = {}
     for column in frame.columns:
         values = frame[column]
         name = str(column)
-        if pd.api.types.is_bool_dtype(values) or str(values.dtype) == "boolean":
+        if column in (shares or []):
+            formats[column] = "{:.1%}".format
+        elif pd.api.types.is_bool_dtype(values) or str(values.dtype) == "boolean":
             formats[column] = lambda v: "是" if v else "否"
         elif not pd.api.types.is_numeric_dtype(values):
             continue
@@ -308,6 +366,20 @@ def _local_kernel():
                 km.shutdown_kernel(now=True)
 
 
+#: In a notebook's Markdown cell, the line that starts its English text; the Chinese comes first.
+EN_MARK = "<!-- en -->"
+
+
+def localize(nb, lang: str = "zh"):
+    """The notebook with each Markdown cell in ``lang``: a cell holds its Chinese text, then a line
+    :data:`EN_MARK`, then the English; a cell without the mark is the same in both."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and EN_MARK in cell.source:
+            zh, en = cell.source.split(EN_MARK, 1)
+            cell.source = (en if lang == "en" else zh).strip("\n")
+    return nb
+
+
 def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths: dict[str, str] | None = None):
     """Execute one jupytext notebook with ``parameters``; returns the executed
     notebook, with ``local_paths`` replaced by their labels."""
@@ -319,7 +391,7 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths:
     nb_dir.mkdir(parents=True, exist_ok=True)
     name = source.stem
     raw = nb_dir / f"{name}.source.ipynb"
-    nb = jupytext.read(source)
+    nb = localize(jupytext.read(source), parameters.get("lang", "zh"))
     nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
     jupytext.write(nb, raw)
     done = nb_dir / f"{name}.ipynb"
@@ -364,32 +436,48 @@ def sources() -> pd.DataFrame:
 
 
 def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, str]],
-                skipped: list[tuple[str, str]] = (), min_cell: int = MIN_CELL) -> Path:
+                skipped: list[tuple[str, str]] = (), min_cell: int = MIN_CELL, lang: str = "zh") -> Path:
     """The report's ``index.html``: its pages, the pages left out and why, figures, tables and the full
-    titles of the sources the pages cite."""
+    titles of the sources the pages cite (``#sources``, where the pages link), in ``lang``."""
     figures = sorted((out_dir / "figures").glob("*.png"))
     tables = sorted((out_dir / "tables").glob("*.csv"))
     e = html.escape
-    parts = [f"<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>{e(dataset)} {e(term)}</title>",
+
+    def say(zh: str, en: str) -> str:
+        return en if lang == "en" else zh
+
+    k = int(min_cell)
+    parts = [f"<!DOCTYPE html><html lang='{'en' if lang == 'en' else 'zh'}'><head><meta charset='utf-8'>"
+             f"<title>{e(dataset)} {e(term)}</title>",
              f"<style>{CJK_FONT_CSS}"
              "body{font-family:'Liushou Sans SC',system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
              "img{max-width:28em;border:1px solid #ccc;margin:.3em}figure{display:inline-block;margin:0}"
              "figcaption{font-size:.8em}</style></head><body>",
-             f"<h1>留守儿童报告 Left-behind children report: {e(dataset)}, {e(term)}</h1>",
-             f"<p>Made by liushou_analysis {e(__version__)}. Tables suppress cells of fewer than {int(min_cell)} "
-             "pupils.</p>",
-             "<h2>报告 Reports</h2><ul>"]
+             say(f"<h1>留守儿童报告：{e(dataset)}，{e(term)}</h1>",
+                 f"<h1>Left-behind children report: {e(dataset)}, {e(term)}</h1>"),
+             say(f"<p>由 liushou_analysis {e(__version__)} 生成。表中少于{k}名学生的格已隐去，"
+                 "可由其他格推算出它们的格也一并隐去（全报告统一核对）。</p>",
+                 f"<p>Made by liushou_analysis {e(__version__)}. Tables suppress cells of fewer than {k} pupils, "
+                 "and the cells from which they could be worked out, across the whole report.</p>"),
+             say("<h2>报告</h2><ul>", "<h2>Reports</h2><ul>")]
     parts += [f"<li><a href='{e(href)}'>{e(title)}</a></li>" for href, title in pages]
-    parts += [f"<li>{e(title)}: not made for this term ({e(why)})</li>" for title, why in skipped]
+    parts += [say(f"<li>{e(title)}：本学期未生成（{e(why)}）</li>",
+                  f"<li>{e(title)}: not made for this term ({e(why)})</li>") for title, why in skipped]
     if (out_dir / "payouts.xlsx").exists():
-        parts.append("</ul><h2>支付表 Payouts</h2><ul><li><a href='payouts.xlsx'>payouts.xlsx</a> (pseudonymous "
-                     "keys; for the school's administration, not for publication)</li>")
-    parts.append("</ul><h2>图 Figures</h2>")
+        parts.append(say("</ul><h2>支付表</h2><ul><li><a href='payouts.xlsx'>payouts.xlsx</a>"
+                         "（化名编号；供学校财务使用，不得公开）</li>",
+                         "</ul><h2>Payouts</h2><ul><li><a href='payouts.xlsx'>payouts.xlsx</a> (pseudonymous "
+                         "keys; for the school's administration, not for publication)</li>"))
+    parts.append(say("</ul><h2>图</h2>", "</ul><h2>Figures</h2>"))
     parts += [f"<figure><a href='figures/{e(p.name)}'><img src='figures/{e(p.name)}' alt='{e(p.stem)}'></a>"
               f"<figcaption>{e(p.stem)}</figcaption></figure>" for p in figures]
-    parts.append("<h2>表 Tables (CSV)</h2><ul>")
+    parts.append(say("<h2>表（CSV）</h2><ul>", "<h2>Tables (CSV)</h2><ul>"))
     parts += [f"<li><a href='tables/{e(p.name)}'>{e(p.name)}</a></li>" for p in tables]
-    parts.append("</ul><h2>来源 Sources</h2><p>页面中“001 篇6”指文献001的第6篇 (collection 001, article 6).</p><ul>")
+    parts.append(say("</ul><h2 id='sources'>来源</h2><p>页面中“文献001第6篇”指下列文献集001中的第6篇。这些文献的内容、"
+                     "定义和数字，本项目在其文档 docs/domain.md 与 docs/sources.md 中用自己的话作了说明。</p><ul>",
+                     "</ul><h2 id='sources'>Sources</h2><p>“collection 001, article 6” on a page is article 6 (篇6) of "
+                     "collection 001 below. What the project takes from them is written out in its docs/domain.md "
+                     "and docs/sources.md.</p><ul>"))
     parts += [f"<li>{e(s.code)}：{e(s.title)}</li>" for s in sources().itertuples(index=False)]
     parts.append("</ul></body></html>\n")
     index = out_dir / "index.html"
@@ -460,20 +548,21 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
     skipped = []
     for i, source in enumerate(sources, 1):
         t0 = time.perf_counter()
-        applies, why = APPLIES.get(source.stem, lambda *_: (True, ""))(store, term)
+        check = APPLIES.get(source.stem, lambda *_: (True, ""))
+        applies, why = check(store, term, "en")
         if not applies:
             say(f"[{i}/{len(sources)}] {source.stem} left out: {why}.")
-            skipped.append((NOTEBOOK_TITLES.get(source.stem, source.stem), why))
+            skipped.append((page_title(source.stem, lang), check(store, term, lang)[1]))
             continue
         say(f"[{i}/{len(sources)}] running {source.stem}...")
         wanted = {k: v for k, v in parameters.items() if k != "planted_effects_file" or source.stem.startswith("02")}
         nb = execute_notebook(source, wanted, out_dir, _local_paths(raw_dir, clean_dir, out_dir))
         page = out_dir / f"{source.stem}.html"
-        title = NOTEBOOK_TITLES.get(source.stem, source.stem)
+        title = page_title(source.stem, lang)
         page.write_text(to_html(nb, f"{title}: {dataset} {term}", lang), encoding="utf-8")
         pages.append((page.name, title))
         say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page.name}")
-    write_index(out_dir, dataset, term, pages, skipped, min_cell)
+    write_index(out_dir, dataset, term, pages, skipped, min_cell, lang)
 
 
 def context(dataset: str = config.SAMPLE_DATASET, term: str | None = None, raw_dir: str | None = None,

@@ -358,20 +358,26 @@ def _row_ranges(rows: list[int]) -> str:
     return f"{'row' if len(rows) == 1 else 'rows'} {shown}"
 
 
-def term_school_year(exam_terms, term: str) -> tuple[int | None, str]:
+def term_school_year(exam_terms, term: str, lang: str = "en") -> tuple[int | None, str]:
     """The school year (numbered as in :func:`from_clean`) whose payouts a
-    report for ``term`` shows, and why: the term's own year when the term is
-    semester 2 (the plan pays on the end-of-year exam), else the year before;
-    None when no school year has ended by then. ``exam_terms`` are the terms
-    of the clean exams table."""
+    report for ``term`` shows, and why (in ``lang``, "en" or "zh"): the
+    term's own year when the term is semester 2 (the plan pays on the
+    end-of-year exam), else the year before; None when no school year has
+    ended by then. ``exam_terms`` are the terms of the clean exams table."""
     years = sorted({Term.parse(t).school_year for t in exam_terms})
     this = Term.parse(term)
     year = this.school_year if this.semester == 2 else this.previous_year().school_year
+    zh = lang == "zh"
     if year not in years:
-        return None, f"no school year has ended by {term}, so there is nothing to pay yet"
-    why = ("the plan pays at the end of the school year, on the semester-2 exam" if this.semester == 2 else
-           f"{term} is semester 1; the plan pays at the end of the school year, so this is the last complete one")
-    return years.index(year) + 1, f"school year {year} ({why})"
+        return None, (f"到{term}为止还没有学年结束，尚无可付的奖励" if zh else
+                      f"no school year has ended by {term}, so there is nothing to pay yet")
+    if this.semester == 2:
+        why = "方案在学年末按第二学期期末考试付酬" if zh else \
+            "the plan pays at the end of the school year, on the semester-2 exam"
+    else:
+        why = f"{term}是第一学期；方案在学年末付酬，所以这是最近一个完整学年" if zh else \
+            f"{term} is semester 1; the plan pays at the end of the school year, so this is the last complete one"
+    return years.index(year) + 1, (f"{year}学年（{why}）" if zh else f"school year {year} ({why})")
 
 
 def from_clean(store: CleanStore | Path) -> dict[str, pd.DataFrame]:

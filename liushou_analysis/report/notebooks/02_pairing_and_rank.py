@@ -28,33 +28,40 @@ import numpy as np
 import pandas as pd
 
 from liushou_analysis.report import narrative, plotting
-from liushou_analysis.report.disclosure import suppress_small_groups
+from liushou_analysis.report.disclosure import suppress_column, suppress_shares, suppress_small_groups
 from liushou_analysis.report.runner import Publisher, context
 from liushou_analysis.statistics import pairing
 from liushou_analysis.statistics.effects import regression_to_the_mean
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell, lang)
-pub = Publisher(ctx["report_dir"], "02_pairing_and_rank", ctx["lang"])
-plotting.setup()
+pub = Publisher(ctx["report_dir"], "02_pairing_and_rank", ctx["lang"], ctx["min_cell"])
+plotting.setup(ctx["lang"])
 store = ctx["store"]
 panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
 cohort = pairing.term_cohort(panel, ctx["term"])
 pub.markdown(narrative.opening(
-    "02 结对帮扶与名次 Pairing and rank",
-    "Does being paired with a helper this term raise a pupil's place in the grade? The outcome is the "
-    "pupil's percentile in their school and grade at the end of the term. The comparison group is the pupils "
-    "not yet paired; the baseline is the previous term's exam. Schools pick weak pupils, and weak pupils "
-    "rise anyway (regression to the mean), so the naive comparison is shown beside estimates that adjust for "
-    "where pupils started. Left-behind status enters as either parent away or all parents away.", ctx))
+    pub.say("02 结对帮扶与名次", "02 Pairing and rank"),
+    pub.say("本学期与帮扶人结对，能否提高学生在年级中的位置？结果是学生期末在本校本年级的百分位，对照组是尚未结对的学生，"
+            "基数是上学期的考试。学校挑的是成绩弱的学生，而弱的学生本来就会回升（回归均值），所以简单比较与按起点调整后"
+            "的估计并列。留守状况以“父母一方外出”和“父母都外出”两个指标进入模型。",
+            "Does being paired with a helper this term raise a pupil's place in the grade? The outcome is the "
+            "pupil's percentile in their school and grade at the end of the term. The comparison group is the pupils "
+            "not yet paired; the baseline is the previous term's exam. Schools pick weak pupils, and weak pupils "
+            "rise anyway (regression to the mean), so the naive comparison is shown beside estimates that adjust for "
+            "where pupils started. Left-behind status enters as either parent away or all parents away."), ctx))
 
 # %% [markdown]
-# ## 谁被结对 Who gets paired (selection)
+# ## 谁被结对
+# 结对学生与未结对学生的起点百分位、结对前的变化，以及父母外出的比例。
+# <!-- en -->
+# ## Who gets paired (selection)
 
 # %%
 selection = suppress_small_groups(pairing.selection_table(cohort), "pupils",
                                   ["base_percentile", "pre_change", "either_parent_away", "all_parents_away"],
                                   ctx["min_cell"])
-pub.table(selection, "selection", counts=["pupils"]);
+selection = suppress_shares(selection, "pupils", ["either_parent_away", "all_parents_away"], ctx["min_cell"])
+pub.table(selection, "selection", counts=["pupils"], shares=["either_parent_away", "all_parents_away"]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
@@ -68,7 +75,13 @@ ax.set_title(plotting.label("被结对的学生起点更低", "paired pupils sta
 pub.figure(fig, "selection");
 
 # %% [markdown]
-# ## 朴素与调整后的估计 Naive versus adjusted estimates
+# ## 简单比较与调整后的估计
+# 单位为百分位点；95%置信区间按班级聚类稳健计算。`naive`（简单比较）：结对与未结对学生百分位变化之差。
+# `ancova`（协方差分析）：期末百分位，按基数（其正态分数的三次式）、留守指标和学校年级调整。`ipw`（逆概率加权）：
+# 用同样的变量加权。`did`（双重差分）：以基数之前的学期为参照。`placebo`（安慰剂检验）：同样的方法用于结对*之前*的变化，
+# 应当为0。
+# <!-- en -->
+# ## Naive versus adjusted estimates
 # Percentile points; 95% CIs are cluster-robust by class. `naive`: change in percentile, paired minus not.
 # `ancova`: end percentile adjusted for the baseline (cubic in its normal score), left-behind flags and
 # school-grade. `ipw`: inverse-probability weighting on the same. `did`: difference in differences with
@@ -102,10 +115,15 @@ ax.invert_yaxis()
 ax.set_xlabel(plotting.label("结对效应（百分位点）", "pairing effect, percentile points") + ", 95% CI")
 ax.set_title(plotting.label("估计方法比较", "estimators side by side"))
 pub.figure(fig, "estimates", empty=None if len(shown) else
-           "本学期没有可估计的结对效应 (no estimator could be computed this term; the table says why)");
+           pub.say("本学期没有可估计的结对效应，原因见上表",
+                   "no estimator could be computed this term; the table says why"));
 
 # %% [markdown]
-# ## 回归均值 Regression to the mean, made visible
+# ## 看得见的回归均值
+# 按基数十分位段计算的百分位平均变化。未结对的学生中，起点低的会上升、起点高的会下降，完全没有帮扶也是如此。
+# 直线是未结对学生的重测回归；结对学生的效果是其变化*高出这条线*的部分，而不是高出零的部分。
+# <!-- en -->
+# ## Regression to the mean, made visible
 # Mean change in percentile by baseline decile. Unpaired pupils who started low rise and those who started
 # high fall, with no help at all. The line is the re-test regression of the unpaired pupils; a paired pupil's
 # effect is their change *above that line*, not above zero.
@@ -114,9 +132,14 @@ pub.figure(fig, "estimates", empty=None if len(shown) else
 rtm = regression_to_the_mean(cohort, "base_percentile", "end_percentile", "treated") if len(cohort) else None
 if rtm is not None:
     rtm["base_bin"] = rtm.base_bin.astype(str)
-    rtm = suppress_small_groups(suppress_small_groups(rtm, "pupils", ["mean_change_all", "observed_change_untreated"],
-                                                      ctx["min_cell"]),
-                                "treated_pupils", ["mean_change_treated"], ctx["min_cell"])
+    # the bins add up to the cohort and the paired pupils printed above, so each count column is protected
+    # as a table with that total; a bin whose unpaired pupils are few hides its paired count and their mean
+    rtm = suppress_column(rtm, "pupils", ["mean_change_all", "observed_change_untreated", "treated_pupils",
+                                          "mean_change_treated"], ctx["min_cell"])
+    few_unpaired = (rtm.pupils - rtm.treated_pupils).between(1, ctx["min_cell"] - 1).fillna(False)
+    rtm[["treated_pupils", "observed_change_untreated"]] = rtm[
+        ["treated_pupils", "observed_change_untreated"]].mask(few_unpaired, axis=0)
+    rtm = suppress_column(rtm, "treated_pupils", ["mean_change_treated"], ctx["min_cell"])
     pub.table(rtm, "regression_to_the_mean", counts=["pupils", "treated_pupils"]);
     fig, ax = plotting.new_figure(7.5, 4)
     x = np.arange(5, 100, 10)
@@ -131,7 +154,11 @@ if rtm is not None:
     pub.figure(fig, "regression_to_the_mean");
 
 # %% [markdown]
-# ## 不同帮扶类型 By helper type
+# ## 不同帮扶类型
+# 一个协方差分析模型，每类帮扶人一个指标（共用未结对学生作对照）。新结对学生少于5人的类型不作估计。模拟研究
+# （`make validate`）发现，某类型结对学生少于约20人时，这些分类型区间的覆盖率低于95%：仅供参考。
+# <!-- en -->
+# ## By helper type
 # One ANCOVA with an indicator per helper type (sharing the unpaired pupils as comparison). Types with
 # fewer than 5 paired pupils are not estimated. The simulation study (`make validate`) found these
 # per-type intervals cover less than 95% when a type has under about 20 paired pupils: read them as a guide.
@@ -141,8 +168,9 @@ by_type = (pairing.effect_by(cohort, "helper_type") if len(cohort) else pairing.
 if planted is not None:
     by_type = by_type.merge(planted[["quantity", "effect"]].rename(columns={"effect": "planted_effect"}),
                             on="quantity", how="left")
-by_type = suppress_small_groups(by_type.assign(n_treated=by_type.get("n_treated", np.nan)), "n_treated",
-                                ["estimate", "se", "ci_low", "ci_high", "p_value"], ctx["min_cell"])
+# the types' paired pupils add up to the paired pupils printed above: protected as a table with that total
+by_type = suppress_column(by_type.assign(n_treated=by_type.get("n_treated", np.nan)), "n_treated",
+                          ["estimate", "se", "ci_low", "ci_high", "p_value"], ctx["min_cell"])
 pub.table(by_type, "by_helper_type", counts=["n", "n_treated"]);
 
 # %%
@@ -159,10 +187,12 @@ ax.legend(fontsize=8)
 ax.set_xlabel(plotting.label("结对效应（百分位点）", "effect, percentile points") + ", 95% CI")
 ax.set_title(plotting.label("按帮扶类型", "by helper type"))
 pub.figure(fig, "by_helper_type", empty=None if len(shown) else
-           "没有哪类帮扶人有足够的新结对学生 (no helper type has enough newly paired pupils)");
+           pub.say("没有哪类帮扶人有足够的新结对学生", "no helper type has enough newly paired pupils"));
 
 # %% [markdown]
-# ## 结论 What this means
+# ## 结论
+# <!-- en -->
+# ## What this means
 
 # %%
-pub.markdown(narrative.pairing(estimates, selection, overall_planted))
+pub.markdown(narrative.pairing(estimates, selection, overall_planted, lang=ctx["lang"]))

@@ -31,6 +31,8 @@ from liushou_analysis.report import plotting
 from liushou_analysis.report.runner import NotebookFailed, run_report, stale_reason
 from liushou_analysis.synth.generate import synthesize
 
+from . import schoolfiles as sf
+
 PAGES = ["00_data_quality", "01_care_arrangements", "02_pairing_and_rank", "03_reward_points"]
 
 
@@ -522,6 +524,66 @@ def test_a_county_with_only_exam_scores_gets_the_pages_it_can(tmp_path, monkeypa
     assert sorted(p.name for p in (tmp_path / "rep").glob("*.html")) == ["00_data_quality.html", "index.html"]
     index = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
     assert "学生花名册" in index and "结对帮扶名单" in index and index.count("本学期未生成") == 3
+
+
+REGISTER_PUPILS = [(f"2024{i:03d}", f"学生{i}") for i in range(1, 31)]
+
+
+def _register(folder: Path) -> None:
+    """A school's 留守儿童登记表 as an HTML table saved as .xls (GBK), the way many school systems export it: 30
+    left-behind pupils, 3 of them with an aunt (a small cell)."""
+    sf.html_as_xls(folder / "留守儿童登记表.xls", ["学号", "姓名", "班级", "父亲是否外出", "母亲是否外出", "与监护人关系",
+                                               "监护人年龄", "监护人健康状况"],
+                   [[no, name, f"七年级{1 + i % 2}班", "是", "是" if i % 3 or i % 10 == 0 else "否",
+                     "姑妈" if i % 10 == 0 else "祖母" if i % 3 else "母亲", 62 if i % 3 else 38,
+                     "健康" if i % 4 else "一般"] for i, (no, name) in enumerate(REGISTER_PUPILS)],
+                   titles=["红岩中学留守儿童登记表"])
+
+
+def test_a_county_with_only_a_register_gets_the_pages_it_can(tmp_path):
+    """Hand-made: one school's register and nothing else. A register lists only the left-behind, so shares among
+    all pupils cannot come from it: the care page is left out naming the roster (学生花名册) that would make it
+    possible, and the run is usable (exit 0)."""
+    from .cli_runner import liushou
+
+    _register(tmp_path / "raw" / "2024年秋季学期" / "红岩中学")
+    r = liushou("report", "--data", tmp_path / "raw", "--clean", tmp_path / "clean", "--out", tmp_path / "rep",
+                env={"LIUSHOU_KEY": "only-register-test-key-0123456789"})
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "rep").glob("*.html")) == ["00_data_quality.html", "index.html"]
+    index = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    assert "监护情况：本学期未生成（缺少所需数据：需要学生花名册）" in index
+    assert "01_care_arrangements left out: its data are missing: it needs 学生花名册 (a roster)" in r.stderr
+
+
+def test_a_roster_and_a_register_make_the_care_page_with_every_small_cell_protected(tmp_path):
+    """Hand-made: a roster (xlsx with a title row) and a register (HTML saved as .xls) of 30 pupils in two classes,
+    no exams. The care page is made, every count it prints is 0 or at least 10, no table needed the last line of
+    defence, and the pages for exams and pairings name the files they need."""
+    from .cli_runner import liushou
+
+    school = tmp_path / "raw" / "2024年秋季学期" / "红岩中学"
+    sf.xlsx(school / "学生花名册.xlsx", ["学号", "姓名", "性别", "年级", "班级"],
+            [[no, name, "男" if i % 2 else "女", "七年级", f"{1 + i % 2}班"] for i, (no, name) in
+             enumerate(REGISTER_PUPILS + [(f"2024{i:03d}", f"同学{i}") for i in range(31, 61)])],
+            titles=["红岩中学2024-2025学年第一学期学生花名册"])
+    _register(school)
+    r = liushou("report", "--data", tmp_path / "raw", "--clean", tmp_path / "clean", "--out", tmp_path / "rep",
+                env={"LIUSHOU_KEY": "roster-register-test-key-0123456789"})
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "rep"
+    assert (out / "01_care_arrangements.html").exists() and not (out / "02_pairing_and_rank.html").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "结对帮扶与名次：本学期未生成（缺少所需数据：需要期末成绩和结对帮扶名单）" in index
+    counts = json.loads((out / "tables" / "01_care_arrangements.counts.json").read_text(encoding="utf-8"))
+    assert "late" not in counts
+    for name, cols in counts.items():
+        table = pd.read_csv(out / "tables" / f"01_care_arrangements-{name}.csv")
+        for col in cols:
+            values = pd.to_numeric(table[col], errors="coerce").dropna()
+            assert not values.between(1, 9).any(), f"{name}.{col}: {values.tolist()}"
+    overall = pd.read_csv(out / "tables" / "01_care_arrangements-care_overall.csv")
+    assert overall.n.max() == 30 and overall.pupils.isna().any()  # the 30 left-behind; small arrangements hidden
 
 
 def test_pages_show_counts_as_integers_percents_and_yuan_as_readers_expect():

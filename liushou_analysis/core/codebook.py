@@ -35,6 +35,7 @@ def _read() -> tuple[pd.DataFrame, str]:
             break
     from io import StringIO
     frame = pd.read_csv(StringIO(text), comment="#", dtype=str, keep_default_na=False)
+    frame["read_only"] = frame.preferred == "r"  # a spelling read, never written by the generator (see labels)
     frame["preferred"] = frame.preferred == "1"
     return frame, version
 
@@ -76,7 +77,7 @@ def load_codebook() -> pd.DataFrame:
     >>> cb[(cb.domain == "relation") & (cb.label == "外婆")].code.item()
     'grandmother'
     """
-    base = _read()[0]
+    base = _read()[0].drop(columns="read_only")
     if _extra.empty:
         return base.copy()
     # a dataset's row replaces the package's row for the same label in the same domain
@@ -90,16 +91,20 @@ def codebook_version() -> str:
     return _read()[1]
 
 
-@lru_cache(maxsize=1)
-def _labels_by_code() -> dict[tuple[str, str], tuple[str, ...]]:
+@lru_cache(maxsize=2)
+def _labels_by_code(written: bool = False) -> dict[tuple[str, str], tuple[str, ...]]:
     cb = _read()[0].sort_values("preferred", ascending=False, kind="stable")
+    if written:
+        cb = cb[~cb.read_only]
     return {key: tuple(group.label) for key, group in cb.groupby(["domain", "code"], sort=False)}
 
 
-def labels(domain: str, code: str) -> list[str]:
-    """Every label of a code, the preferred one first."""
+def labels(domain: str, code: str, written: bool = False) -> list[str]:
+    """Every label of a code, the preferred one first. ``written``: only the spellings the synthetic-county
+    generator writes, leaving out those marked ``r`` in the codebook's preferred column (spellings met in real
+    files after the bundled sample was made; read like any other, but adding them must not change the sample)."""
     try:
-        return list(_labels_by_code()[(domain, code)])
+        return list(_labels_by_code(written)[(domain, code)])
     except KeyError:
         raise KeyError(f"the codebook has no {domain!r} code {code!r}") from None
 

@@ -17,6 +17,7 @@ every number a report shows is also a file an analyst can take away.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import shutil
@@ -26,7 +27,6 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 
 from liushou_analysis._version import __version__
@@ -345,6 +345,8 @@ def _local_paths(raw_dir: Path, clean_dir: Path, out_dir: Path) -> dict[str, str
 
 def _without_local_paths(nb, paths: dict[str, str]):
     """Replace absolute local paths in every cell's source and outputs."""
+    import nbformat  # imported where used: it pulls in jsonschema, a second and a half at every notebook's start
+
     text = nbformat.writes(nb)
     for path, label in sorted(paths.items(), key=lambda kv: -len(kv[0])):  # longest first
         text = text.replace(json.dumps(path)[1:-1], label)
@@ -380,10 +382,19 @@ def localize(nb, lang: str = "zh"):
     return nb
 
 
-def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths: dict[str, str] | None = None):
+#: A first cell each notebook runs with when notebooks share a kernel: it empties the namespace, so a notebook
+#: sees nothing of the one before it (modules stay imported, which is what sharing saves). Removed afterwards.
+RESET_TAG = "liushou-reset"
+
+
+def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths: dict[str, str] | None = None,
+                     km=None):
     """Execute one jupytext notebook with ``parameters``; returns the executed
-    notebook, with ``local_paths`` replaced by their labels."""
+    notebook, with ``local_paths`` replaced by their labels. ``km`` (from
+    :func:`_local_kernel`) lets the notebooks of one report share a kernel;
+    without it the notebook gets a kernel of its own."""
     import jupytext
+    import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -393,13 +404,14 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths:
     raw = nb_dir / f"{name}.source.ipynb"
     nb = localize(jupytext.read(source), parameters.get("lang", "zh"))
     nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]}))
     jupytext.write(nb, raw)
     done = nb_dir / f"{name}.ipynb"
     try:
-        with _local_kernel() as km:
+        with (_local_kernel() if km is None else contextlib.nullcontext(km)) as kernel:
             nb = pm.execute_notebook(str(raw), str(done), parameters=parameters, progress_bar=False,
                                      kernel_name="python3", language="python", cwd=str(config.ROOT),
-                                     log_output=False, km=km)
+                                     log_output=False, km=kernel)
     except PapermillExecutionError as err:
         # the report folder is a temporary one, removed on failure: keep the failed notebook beside it
         kept = out_dir.parent / f"{out_dir.name.split('.writing-')[0].lstrip('.')}.failed-{name}.ipynb"
@@ -408,6 +420,13 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths:
         raise _failure(name, kept, err) from None
     finally:
         raw.unlink(missing_ok=True)
+    nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
+    counts = [c for c in nb.cells if c.cell_type == "code"]
+    for i, cell in enumerate(counts, 1):  # numbered from 1, whatever ran in the kernel before
+        cell.execution_count = i if cell.execution_count is not None else None
+        for output in cell.get("outputs", []):
+            if "execution_count" in output:
+                output["execution_count"] = cell.execution_count
     nb = _without_run_details(nb)
     if local_paths:
         nb = _without_local_paths(nb, local_paths)
@@ -546,22 +565,24 @@ def _write_report(out_dir: Path, raw_dir: Path, clean_dir: Path, dataset: str, t
     sources = notebook_sources(notebooks)
     pages = []
     skipped = []
-    for i, source in enumerate(sources, 1):
-        t0 = time.perf_counter()
-        check = APPLIES.get(source.stem, lambda *_: (True, ""))
-        applies, why = check(store, term, "en")
-        if not applies:
-            say(f"[{i}/{len(sources)}] {source.stem} left out: {why}.")
-            skipped.append((page_title(source.stem, lang), check(store, term, lang)[1]))
-            continue
-        say(f"[{i}/{len(sources)}] running {source.stem}...")
-        wanted = {k: v for k, v in parameters.items() if k != "planted_effects_file" or source.stem.startswith("02")}
-        nb = execute_notebook(source, wanted, out_dir, _local_paths(raw_dir, clean_dir, out_dir))
-        page = out_dir / f"{source.stem}.html"
-        title = page_title(source.stem, lang)
-        page.write_text(to_html(nb, f"{title}: {dataset} {term}", lang), encoding="utf-8")
-        pages.append((page.name, title))
-        say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page.name}")
+    with _local_kernel() as km:  # one kernel for the report's notebooks; each starts from an empty namespace
+        for i, source in enumerate(sources, 1):
+            t0 = time.perf_counter()
+            check = APPLIES.get(source.stem, lambda *_: (True, ""))
+            applies, why = check(store, term, "en")
+            if not applies:
+                say(f"[{i}/{len(sources)}] {source.stem} left out: {why}.")
+                skipped.append((page_title(source.stem, lang), check(store, term, lang)[1]))
+                continue
+            say(f"[{i}/{len(sources)}] running {source.stem}...")
+            wanted = {k: v for k, v in parameters.items()
+                      if k != "planted_effects_file" or source.stem.startswith("02")}
+            nb = execute_notebook(source, wanted, out_dir, _local_paths(raw_dir, clean_dir, out_dir), km)
+            page = out_dir / f"{source.stem}.html"
+            title = page_title(source.stem, lang)
+            page.write_text(to_html(nb, f"{title}: {dataset} {term}", lang), encoding="utf-8")
+            pages.append((page.name, title))
+            say(f"[{i}/{len(sources)}] {source.stem} done in {time.perf_counter() - t0:.1f} s -> {page.name}")
     write_index(out_dir, dataset, term, pages, skipped, min_cell, lang)
 
 

@@ -97,7 +97,7 @@ class FileMess:
     def header(self, code: str) -> str:
         """The header label this file uses for a field (a variant at the set rate)."""
         if code not in self._headers:
-            options = codebook.labels("header", code)
+            options = codebook.labels("header", code, written=True)
             if code == "student_no":  # schools head the pupil's number 学号, 考号 or 学籍号
                 options = (options + codebook.labels("header", "exam_no")[:1]
                            + codebook.labels("header", "registry_no")[:1])
@@ -117,7 +117,7 @@ class FileMess:
             if code == "":
                 continue
             m = codes == code
-            opts = np.array(codebook.labels(domain, code), dtype=object)
+            opts = np.array(codebook.labels(domain, code, written=True), dtype=object)
             out[m] = opts[0]
             if len(opts) > 1:
                 swap = m & variant

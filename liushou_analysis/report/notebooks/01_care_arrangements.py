@@ -72,9 +72,15 @@ pub.markdown(narrative.opening(
 # The same answers, three definitions. Shares are over the pupils whose answers decide the definition.
 
 # %%
-definitions = pub.table(prevalence.definition_table(frame), "definitions",
+definitions = prevalence.definition_table(frame).table
+# few answers: no share; few left behind (or few not left behind) among them: neither the count nor the share
+definitions = suppress_small_groups(definitions, "answered", [*SHARE_COLUMNS, "left_behind", "n"], ctx["min_cell"])
+definitions = suppress_shares(definitions, "answered", ["estimate"], ctx["min_cell"])
+few = definitions.estimate.isna() & definitions.answered.notna()
+definitions[["left_behind", *SHARE_COLUMNS]] = definitions[["left_behind", *SHARE_COLUMNS]].mask(few, axis=0)
+definitions = pub.table(definitions, "definitions",
                         ["label", "pupils", "answered", "left_behind", "estimate", "ci_low", "ci_high"],
-                        shares=SHARE_COLUMNS)
+                        counts=["n", "pupils", "answered", "left_behind"], shares=SHARE_COLUMNS)
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.2)
@@ -149,10 +155,15 @@ pub.figure(fig, "care_by_school", empty=None if len(shown) else
 
 # %%
 reference = prevalence.compare_with_reference(frame)
-# a share of a care arrangement hidden above (or of a group holding one) would give it back: hidden here too
+# a share of a care arrangement hidden above (or of a group holding one) would give it back: hidden here too;
+# so is a share of a small group, or one that times its base gives a small count
+PCT = ["estimate_pct", "ci_low_pct", "ci_high_pct"]
+reference = suppress_small_groups(reference, "n", PCT, ctx["min_cell"])
+as_share = suppress_shares(reference.assign(share=reference.estimate_pct / 100), "n", ["share"], ctx["min_cell"])
+reference[PCT] = reference[PCT].mask(as_share.share.isna(), axis=0)
 holds_hidden = reference.indicator.fillna("").str.split("+").map(lambda parts: bool(set(parts) & set(hidden_care)))
-reference[["estimate_pct", "ci_low_pct", "ci_high_pct"]] = reference[
-    ["estimate_pct", "ci_low_pct", "ci_high_pct"]].mask(holds_hidden)
+holds_hidden |= reference.estimate_pct.isna()
+reference[PCT] = reference[PCT].mask(holds_hidden, axis=0)
 reference["reference_inside_ci"] = reference.reference_inside_ci.mask(holds_hidden)
 reference = pub.table(reference, "reference_comparison",
                       ["source", "place", "quote", "definition", "compared_under", "population", "indicator",

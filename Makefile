@@ -29,7 +29,7 @@ lock: ## Refresh constraints.txt from a fresh install of the newest releases pyp
 venv: $(STAMP) ## Create or update .venv from pyproject.toml
 
 test: $(STAMP) lint ## Run the linter and the test suite (quick versions of simulation studies), a file per core
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP) ## Check the code with ruff (settings in pyproject.toml)
 	$(BIN)/ruff check liushou_analysis tests benchmarks tools

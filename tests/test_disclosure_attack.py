@@ -1,9 +1,10 @@
 """The attacker test: can a reader work out a hidden cell from what a report prints?
 
 Two counties are reported twice, with the default threshold (10) and with
-``--min-cell 1`` (every cell shown, the truth the attacker is after): the
-bundled sample, and one school of small classes (about 12 pupils a class,
-so most cells are small). The attacker reads only what the default report
+``--min-cell 1`` (every cell shown, the truth the attacker is after): one
+school of small classes (about 12 pupils a class, so most cells are small),
+here, and the bundled sample, in tests/test_report.py (which makes the
+sample's default report already). The attacker is tests/attacker.py. The attacker reads only what the default report
 prints, once from the CSV tables and once from the tables on the HTML
 pages, and tries
 
@@ -20,44 +21,22 @@ pages, and tries
 
 Every relation the attacker uses is first checked on the truth (a relation
 that does not hold there cannot recover anything, so it is dropped). The
-test fails on a hidden cell the attacker recovers exactly. It was seen to
-fail before the report-wide suppression: on the sample, the share of
-pupils with no guardian among those with no parent at home, times its base,
-gave back the hidden count of 35 (reference_comparison), and the shares of
-the contact routines gave back counts of 5 and 7 pupils.
+test fails on a hidden cell the attacker recovers exactly. Run on the
+sample's report from before the report-wide suppression, it failed: the
+shares of the contact routines gave back counts of 3 to 9 pupils of a
+school (five_ones, three_ones), and the arrangement hidden in the care
+table (none_self) was printed in the percentile table and in the
+comparisons with the source documents. As a control, it recovers cells
+from tables that hide only the small cells.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import re
 from dataclasses import replace
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from liushou_analysis.indicators.routines import FIVE_COMPONENTS, THREE_COMPONENTS
-from liushou_analysis.report.labels import for_display
-from liushou_analysis.report.runner import run_report
-
-K = 10
-TOTAL = "合计 total"
-
-
-def _report_twice(raw: Path, clean: Path, out: Path) -> tuple[Path, Path]:
-    for k in (K, 1):
-        run_report(raw, clean_dir=clean, out_dir=out / f"k{k}", min_cell=k, progress=lambda m: None,
-                   allow_incomplete=True)
-    return out / f"k{K}", out / "k1"
-
-
-@pytest.fixture(scope="module")
-def sample_reports(tmp_path_factory, sample_dir, sample_clean):
-    clean, _ = sample_clean
-    return _report_twice(sample_dir, clean, tmp_path_factory.mktemp("attack_sample"))
+from .attacker import attack, check_reports, csv_tables, report_twice, table_by_table
 
 
 @pytest.fixture(scope="module")
@@ -74,278 +53,14 @@ def one_school_reports(tmp_path_factory):
     write_county(county, raw)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LIUSHOU_KEY", "one-school-attack-test-key-0123456789")
-        return _report_twice(raw, base / "clean", base)
+        return report_twice(raw, base / "clean", base)
 
 
-# --- what the attacker reads ---------------------------------------------------------------------------------------
-
-def csv_tables(report: Path) -> dict[str, pd.DataFrame]:
-    return {p.stem: pd.read_csv(p, encoding="utf-8-sig") for p in sorted((report / "tables").glob("*.csv"))}
+def test_no_hidden_cell_is_recovered_in_a_school_of_small_classes(one_school_reports):
+    check_reports(*one_school_reports)
 
 
-def _number(text):
-    """A page's cell as a number: '1,502' -> 1502, '37.0%' -> 0.37, '—' -> NaN; other text unchanged."""
-    if not isinstance(text, str):
-        return text
-    t = text.replace(",", "").strip()
-    if t in ("—", ""):
-        return np.nan
-    try:
-        return float(t[:-1]) / 100 if t.endswith("%") else float(t)
-    except ValueError:
-        return text
-
-
-def html_tables(report: Path, like: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The tables as the pages show them, with the CSV's column names put back (a page may show fewer)."""
-    out = {}
-    for page in sorted(report.glob("0*.html")):
-        text = page.read_text(encoding="utf-8")
-        for name in re.findall(r'<table id="T_([^"]+)"', text):
-            start = text.index(f'<table id="T_{name}"')
-            shown = pd.read_html(io.StringIO(text[start:text.index("</table>", start) + 8]))[0]
-            machine = dict(zip(for_display(like[name].head(0)).columns, like[name].columns))
-            for column in like[name].columns:  # a page showing some columns names each as it would alone
-                machine.setdefault(for_display(like[name][[column]].head(0)).columns[0], column)
-            shown = shown.rename(columns=machine)
-            out[name] = shown.apply(lambda col: col.map(_number)) if len(shown) else shown
-    return out
-
-
-# --- the relations the attacker knows ------------------------------------------------------------------------------
-
-Cell = tuple[str, int, str]
-
-
-def _sums(tables: dict[str, pd.DataFrame]) -> list[tuple[list[Cell], Cell]]:
-    """(parts, total): the parts add up to the total."""
-    eqs: list[tuple[list[Cell], Cell]] = []
-    for name, t in tables.items():
-        if TOTAL in t.columns and len(t) and str(t.iloc[-1, 0]).startswith("合计"):  # a two-way table with its margins
-            inner = [c for c in t.columns[1:] if c != TOTAL]
-            for i in range(len(t)):
-                eqs.append(([(name, i, c) for c in inner], (name, i, TOTAL)))
-            for c in [*inner, TOTAL]:
-                eqs.append(([(name, i, c) for i in range(len(t) - 1)], (name, len(t) - 1, c)))
-    care = {n: t for n, t in tables.items() if n.startswith("01_care_arrangements-care_")}
-    overall = care.get("01_care_arrangements-care_overall")
-    for name, t in care.items():  # within a domain, the arrangements add up to the domain's pupils
-        for _, rows in t.groupby("domain", sort=False):
-            eqs.append(([(name, i, "pupils") for i in rows.index], (name, int(rows.index[0]), "n")))
-        if overall is not None and name != "01_care_arrangements-care_overall":
-            for j, care_code in overall.care.items():  # across domains, to the overall count
-                eqs.append(([(name, i, "pupils") for i in t.index[t.care == care_code]],
-                            ("01_care_arrangements-care_overall", int(j), "pupils")))
-    guardian = [n for n in tables if n.startswith("01_care_arrangements-guardian_")]
-    for a, b in zip(guardian, guardian[1:]):  # the guardian tables share their totals by care arrangement
-        ta, tb = tables[a], tables[b]
-        for c in set(ta.columns[1:]) & set(tb.columns[1:]):
-            eqs.append(([(a, len(ta) - 1, c)], (b, len(tb) - 1, c)))
-
-    def column(name, col, rows=None):
-        t = tables.get(name)
-        if t is None or col not in t.columns:
-            return None
-        return [(name, int(i), col) for i in (t.index if rows is None else t.index[rows(t)])]
-
-    def cell(name, col, row):
-        t = tables.get(name)
-        if t is None or col not in t.columns:
-            return None
-        hits = t.index[row(t)]
-        return (name, int(hits[0]), col) if len(hits) else None
-
-    selection, who = "02_pairing_and_rank-selection", "03_reward_points-who_is_assessed"
-    paired = cell(selection, "pupils", lambda t: t.group == "paired")
-    links = [
-        (column("02_pairing_and_rank-regression_to_the_mean", "treated_pupils"), paired),
-        (column("02_pairing_and_rank-by_helper_type", "n_treated"), paired),
-        (column("03_reward_points-null_by_baseline", "pupils"),
-         cell("03_reward_points-null_summary", "paired_pupils", lambda t: t.index == 0)),
-        (column("03_reward_points-helpers_by_role", "helpers", lambda t: t.paid.astype(str) == "True"),
-         cell(who, "value", lambda t: t.measure.str.contains("helpers paid"))),
-        (column("03_reward_points-helpers_by_role", "helpers", lambda t: t.paid.astype(str) == "False"),
-         cell(who, "value", lambda t: t.measure.str.contains("not paid"))),
-    ]
-    rules = tables.get("03_reward_points-plan_vs_pay_for_percentile")
-    if rules is not None:
-        for _, part in rules.groupby(["scenario", "rule"], sort=False):
-            links.append(([("03_reward_points-plan_vs_pay_for_percentile", int(i), "pupils") for i in part.index],
-                          cell("03_reward_points-null_summary", "paired_pupils", lambda t: t.index == 0)))
-    eqs += [(parts, total) for parts, total in links if parts and total]
-    return eqs
-
-
-#: (table, share columns, base column, count column or None, mean of the shares or None): count = share x base.
-SHARES = [("01_care_arrangements-care_overall", ["estimate"], "n", "pupils", None),
-          ("01_care_arrangements-care_by_school", ["estimate"], "n", "pupils", None),
-          ("01_care_arrangements-care_by_grade", ["estimate"], "n", "pupils", None),
-          ("01_care_arrangements-definitions", ["estimate"], "answered", "left_behind", None),
-          ("01_care_arrangements-five_ones_by_school", FIVE_COMPONENTS, "pupils", None, "share_met"),
-          ("01_care_arrangements-three_ones_by_school", THREE_COMPONENTS, "pupils", None, "share_met"),
-          ("01_care_arrangements-archive_by_school", ["archive_rate", "complete_rate"], "left_behind", None, None),
-          ("02_pairing_and_rank-selection", ["either_parent_away", "all_parents_away"], "pupils", None, None)]
-
-
-def _known(tables, cell):
-    name, i, col = cell
-    t = tables.get(name)
-    if t is None or col not in t.columns or i >= len(t):
-        return np.nan
-    return pd.to_numeric(pd.Series([t.iloc[i][col]]), errors="coerce").iloc[0]
-
-
-def _holds(truth, parts, total) -> bool:
-    values = [_known(truth, c) for c in parts]
-    whole = _known(truth, total)
-    return not np.isnan(whole) and not any(np.isnan(values)) and abs(sum(values) - whole) < 0.5
-
-
-def _whole_numbers(lo: float, hi: float) -> np.ndarray:
-    return np.arange(np.ceil(lo - 1e-9), np.floor(hi + 1e-9) + 1)
-
-
-def attack(printed: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame]) -> list[str]:
-    """Every hidden count the attacker pins down to its true value, as a sentence saying how."""
-    known: dict[Cell, float] = {}
-    for name, t in printed.items():
-        for col in t.columns:
-            for i, v in enumerate(pd.to_numeric(t[col], errors="coerce")):
-                if not np.isnan(v):
-                    known[(name, i, col)] = float(v)
-    hidden = {c for c in _cells(truth) if c not in known and c[0] in printed and c[2] in printed[c[0]].columns}
-    found: list[str] = []
-    sums = [(p, t) for p, t in _sums(truth) if _holds(truth, p, t)]  # relations that are true of the data
-
-    def learn(cell, value, how):
-        if cell not in hidden or cell in known:
-            return False
-        known[cell] = value
-        if abs(_known(truth, cell) - value) < 0.5:
-            found.append(f"{cell[0]} row {cell[1]} {cell[2]} = {value:g} ({how})")
-        return True
-
-    def small_count(name, i, col, n, lo, hi, truth_share, how):
-        """A printed share (or one worked out) that pins a count of pupils with or without the trait below K."""
-        whole = _whole_numbers(lo * n, hi * n)
-        if len(whole) != 1 or np.isnan(truth_share):
-            return
-        real = round(truth_share * n)
-        for value, true_value, side in ((whole[0], real, "with"), (n - whole[0], n - real, "without")):
-            if 0 < value < K and value == true_value:
-                found.append(f"{name} row {i} {col}: {value:g} pupils {side} it ({how})")
-
-    changed = True
-    while changed:
-        changed = False
-        for parts, total in sums:
-            unknown = [c for c in [*parts, total] if c not in known]
-            if len(unknown) != 1:
-                continue
-            rest = sum(known[c] for c in parts if c in known)
-            value = rest if unknown[0] == total else known[total] - rest
-            changed |= learn(unknown[0], value, f"difference of totals ({total[0]})")
-        for name, shares, base, count, means in SHARES:
-            t = printed.get(name)
-            if t is None or base not in t.columns:
-                continue
-            for i in range(len(t)):
-                n = known.get((name, i, base))
-                for col in [c for c in shares if c in t.columns]:
-                    share = known.get((name, i, col))
-                    if share is not None and n is not None:  # share x base: the counts the rounded share allows
-                        whole = _whole_numbers((share - 0.0005) * n, (share + 0.0005) * n)
-                        if count and len(whole) == 1:
-                            changed |= learn((name, i, count), float(whole[0]), "share times base")
-                        if not count:
-                            small_count(name, i, col, n, share - 0.0005, share + 0.0005, _known(truth, (name, i, col)),
-                                        "share times base")
-                    elif share is not None and count and (name, i, count) in known and share > 0:
-                        c = known[(name, i, count)]
-                        whole = _whole_numbers(c / (share + 0.0005), c / max(share - 0.0005, 1e-9))
-                        if len(whole) == 1:
-                            changed |= learn((name, i, base), float(whole[0]), "count divided by share")
-                if means and n is not None and (name, i, means) in known:  # the mean share met, times the routines
-                    cols = [c for c in shares if c in t.columns]
-                    missing = [c for c in cols if (name, i, c) not in known]
-                    if len(missing) == 1:
-                        v = len(cols) * known[(name, i, means)] - sum(known[(name, i, c)] for c in cols if c != missing[0])
-                        err = 0.0005 * (len(cols) + 1)
-                        small_count(name, i, missing[0], n, v - err, v + err, _known(truth, (name, i, missing[0])),
-                                    "mean share met minus the others")
-    return found
-
-
-def _cells(tables):
-    return {(name, i, col) for name, t in tables.items() for col in t.columns for i in range(len(t))
-            if not np.isnan(pd.to_numeric(pd.Series([t.iloc[i][col]]), errors="coerce").iloc[0])}
-
-
-def _recovered(printed, truth):
-    return attack(printed, truth)
-
-
-def _hidden_care_elsewhere(printed) -> list[str]:
-    """Cross-table: a care arrangement hidden in the overall table printed as a count in another table."""
-    overall = printed.get("01_care_arrangements-care_overall")
-    if overall is None:
-        return []
-    hidden = set(overall.care[overall.pupils.isna() & overall.n.notna()])
-    found = []
-    scores = printed.get("01_care_arrangements-percentile_by_care")
-    if scores is not None:
-        found += [f"percentile_by_care n for {c}" for c in scores.care[scores.n.notna()] if c in hidden]
-    ref = printed.get("01_care_arrangements-reference_comparison")
-    if ref is not None and "estimate_pct" in ref.columns:
-        parts = ref.indicator.fillna("").str.split("+")
-        found += [f"reference_comparison {ind}" for ind, p, v in zip(ref.indicator, parts, ref.estimate_pct)
-                  if set(p) & hidden and pd.notna(v)]
-    return found
-
-
-@pytest.fixture(scope="module", params=["sample", "one_school"])
-def reports(request):
-    return request.getfixturevalue(f"{request.param}_reports")
-
-
-def test_no_hidden_cell_is_recovered_from_the_csv_tables(reports):
-    printed_dir, truth_dir = reports
-    printed, truth = csv_tables(printed_dir), csv_tables(truth_dir)
-    assert set(printed) == set(truth)
-    hidden = len(_cells(truth)) - len(_cells(printed))
-    assert hidden > 0, "the threshold hides something in this county"
-    assert not _recovered(printed, truth)
-    assert not _hidden_care_elsewhere(printed)
-
-
-def test_no_hidden_cell_is_recovered_from_the_pages(reports):
-    printed_dir, truth_dir = reports
-    like = csv_tables(truth_dir)
-    printed, truth = html_tables(printed_dir, like), html_tables(truth_dir, like)
-    assert len(printed) >= 20 and set(printed) == set(truth)
-    assert not _recovered(printed, truth)
-    assert not _hidden_care_elsewhere(printed)
-
-
-def test_the_attacker_finds_what_table_by_table_suppression_leaves(reports):
-    """Negative control: the same attacker on the truth with only the small cells blanked (what suppressing
-    each cell on its own would print) recovers cells, so the attack can fail the tests above."""
-    _, truth_dir = reports
-    truth = csv_tables(truth_dir)
-    declared = {f"{p.name.split('.')[0]}-{name}": cols for p in (truth_dir / "tables").glob("*.counts.json")
-                for name, cols in json.loads(p.read_text(encoding="utf-8")).items() if name != "late"}
-    naive = {}
-    for name, t in truth.items():
-        t = t.copy()
-        for col in declared.get(name, []):
-            values = pd.to_numeric(t[col], errors="coerce")
-            t[col] = values.mask((values > 0) & (values < K))
-        naive[name] = t
-    assert _recovered(naive, truth)
-
-
-def test_no_table_needed_the_last_line_of_defence(reports):
-    """Publisher.table hides a small count a notebook left unprotected and lists it under "late": none is."""
-    printed_dir, _ = reports
-    for path in (printed_dir / "tables").glob("*.counts.json"):
-        assert "late" not in json.loads(path.read_text(encoding="utf-8")), path.name
+def test_the_attacker_finds_what_table_by_table_suppression_leaves(one_school_reports):
+    """Negative control: the same attacker recovers cells when only the small cells are blanked."""
+    _, truth_dir = one_school_reports
+    assert attack(table_by_table(truth_dir), csv_tables(truth_dir))

@@ -444,6 +444,18 @@ def test_sample_report_tables_are_those_before_the_move(sample_report):
     assert changed, "the disclosure control changed some cells"
 
 
+def test_no_hidden_cell_is_recovered_from_the_sample_report(sample_report, sample_clean, tmp_path_factory):
+    """The attacker test (tests/test_disclosure_attack.py) on the bundled sample: its default report against the
+    same report with every cell shown, from the CSV files and from the pages; and, as a control, the attacker
+    recovers cells from tables that hide only the small ones."""
+    from .attacker import attack, check_reports, csv_tables, report_twice, table_by_table
+
+    out, raw = sample_report
+    printed, truth = report_twice(raw, sample_clean[0], tmp_path_factory.mktemp("attack_sample"), first=out)
+    check_reports(printed, truth)
+    assert attack(table_by_table(truth), csv_tables(truth))
+
+
 def test_a_table_must_declare_its_counts(tmp_path):
     """Publisher.table refuses a DataFrame without declared count columns, and one that declares a column it does
     not have; an Estimate declares its own (n and any others) and the declaration is recorded for the check."""

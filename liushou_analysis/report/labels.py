@@ -36,6 +36,35 @@ REPORT_COLUMNS = {
     "reference_inside_ci": "文献数字在区间内", "source": "来源", "place": "地点", "quote": "原文", "note": "注",
     "population": "人群", "indicator": "指标", "compared_under": "比较所用定义", "check": "核对",
     "figures": "数字", "stated": "文中所述", "computed": "计算结果", "consistent": "一致",
+    # the contact routines ("五个一", "三个一") and the archive
+    "weekly_call": "每周与父母通话", "monthly_letter": "每月给父母写信", "monthly_head_teacher": "每月与班主任谈心",
+    "monthly_subject_teacher": "每月与任课教师谈心", "yearly_parent_visit": "父母每年回家",
+    "monthly_home_visit": "每月家访", "monthly_call_to_parents": "每月与家长通话",
+    "letter_each_semester": "每学期给家长写信", "guardian_age_band": "监护人年龄段",
+    # who gets paired, regression to the mean, estimators
+    "base_percentile": "基数百分位", "pre_change": "结对前变化", "either_parent_away": "父母一方或双方外出占比",
+    "all_parents_away": "父母都外出占比", "base_bin": "基数百分位段", "mean_change_all": "平均变化（全部）",
+    "observed_change_untreated": "未结对学生平均变化", "predicted_change": "无效应时的预期变化",
+    "retest_slope": "重测斜率", "treated_pupils": "新结对人数", "mean_change_treated": "新结对学生平均变化",
+    # the reward points and their audit
+    "school_year": "学年", "paired_pupils": "结对学生数", "replays": "重演次数", "effect_sd": "效应（标准差）",
+    "expected_rank_yuan": "无效应时预期名次奖励（元）", "actual_rank_yuan": "实际名次奖励（元）",
+    "expected_yuan": "无效应时预期总额（元）", "actual_yuan": "实际总额（元）",
+    "chance_share_of_rank_yuan": "名次奖励中偶然所得占比", "change_pct": "变化（%）", "total_yuan": "总额（元）",
+}
+
+#: Values of report columns that no codebook domain holds, as a Chinese reader names them.
+REPORT_VALUES = {
+    "group": {"paired": "结对", "unpaired": "未结对"},
+    "quantity": {"naive": "简单比较", "ancova": "协方差分析", "ipw": "逆概率加权", "did": "双重差分",
+                 "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位"},
+    "scenario": {"no effect": "无效应"},
+    "rule": {"plan": "原方案", "pay_for_percentile": "按百分位付酬"},
+    "measure": {"helpers": "获奖励帮扶人（人次）", "helpers_not_paid": "不奖励的帮扶人（人次）",
+                "helpers_yuan": "帮扶人奖励（元）", "head_teachers": "班主任（人）",
+                "head_teachers_yuan": "班主任奖励（元）",
+                "pupils_awarded": "获奖学生（人）", "awards_yuan": "学生奖励（元）", "total_yuan": "合计（元）",
+                "school_year": "学年"},
 }
 
 #: Report columns that hold codes of a codebook domain.
@@ -44,10 +73,19 @@ CODED = {"care": "care_type", "helper_role": "helper_role", "guardian_health": "
 
 
 def column_label(column: str, lang: str = "zh") -> str:
-    """What a page calls a column."""
+    """What a page calls a column (a care arrangement, when a table has one per column)."""
     if lang == "en":
         return column
-    return REPORT_COLUMNS.get(column) or codebook.column_label(column)
+    if column in REPORT_COLUMNS:
+        return REPORT_COLUMNS[column]
+    try:
+        return codebook.preferred_label("care_type", column)
+    except KeyError:
+        return codebook.column_label(column)
+
+
+def _is_text(values: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
 
 
 def value_label(column: str, code, lang: str = "zh"):
@@ -85,8 +123,9 @@ def for_display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     for column in [c for c in out.columns if c in CODED]:
         words = {v: value_label(column, v, lang) for v in out[column].dropna().unique()}
         out[column] = out[column].map(words).where(out[column].notna(), out[column])
-    for column in [c for c in out.columns if out[c].dtype == object and c not in CODED]:
-        out[column] = out[column].map(chinese_part)
+    for column in [c for c in out.columns if _is_text(out[c]) and c not in CODED]:
+        words = REPORT_VALUES.get(column, {})
+        out[column] = out[column].map(lambda v: chinese_part(words.get(v, v)) if isinstance(v, str) else v)
     names = [chinese_part(column_label(str(c), lang)) for c in out.columns]
     out.columns = [f"{n} ({c})" if names.count(n) > 1 else n for n, c in zip(names, frame.columns, strict=True)]
     return out

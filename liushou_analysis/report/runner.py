@@ -207,7 +207,8 @@ class Publisher:
         styled = shown.style.hide(axis="index").format(formats, precision=3, na_rep="—",
                                                        escape="html").format_index(escape="html", axis=1)
         styled = styled.set_uuid(f"{self.notebook}-{name}")  # a fixed id, so the page is the same bytes each run
-        prose = [c for c in shown.columns if shown[c].dtype == object and shown[c].astype(str).str.len().max() > 24]
+        prose = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
+                 and shown[c].astype(str).str.len().max() > 24]
         if prose:  # cells keep to one line (the table scrolls sideways); quotes and notes wrap in a column of their own
             styled = styled.set_properties(subset=prose, **{"white-space": "normal", "min-width": "16em"})
         display({"text/html": f'<div class="wide">{styled.to_html()}</div>',

@@ -178,9 +178,12 @@ def test_the_cjk_font_covers_every_label():
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from liushou_analysis.report.labels import REPORT_COLUMNS
+    from liushou_analysis.report.labels import REPORT_COLUMNS, REPORT_VALUES
 
+    report = Path(plotting.__file__).parent  # the Chinese the pages write: notebooks, narrative, index
+    written = "".join(p.read_text(encoding="utf-8") for p in [*report.glob("notebooks/*.py"), *report.glob("*.py")])
     text = ("".join(load_codebook().astype(str).stack()) + "".join(REPORT_COLUMNS.values())
+            + "".join(v for words in REPORT_VALUES.values() for v in words.values()) + written
             + "土高镇中学塘土镇安大镇新鞍镇柳双镇青马镇 合计 —")
     with matplotlib.rc_context({"font.family": "DejaVu Sans"}), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -258,39 +261,80 @@ def _browser():
     return path, sync_playwright
 
 
-def test_pages_open_in_a_browser_with_every_image(sample_report):
+def _count_columns(out: Path) -> dict[str, set[str]]:
+    """Per table id on the pages, the headers of its columns that count pupils, as the page names them."""
+    from liushou_analysis.report.labels import for_display
+
+    found = {}
+    for path in (out / "tables").glob("*.counts.json"):
+        notebook = path.name.split(".")[0]
+        for name, cols in json.loads(path.read_text(encoding="utf-8")).items():
+            if name == "late":
+                continue
+            table = pd.read_csv(out / "tables" / f"{notebook}-{name}.csv", nrows=0)
+            shown = dict(zip(table.columns, for_display(table).columns))
+            found[f"{notebook}-{name}"] = {shown[c] for c in cols} | {for_display(table[[c]]).columns[0] for c in cols}
+    return found
+
+
+def test_every_page_renders_in_a_browser_in_chinese_with_counts_as_integers(sample_report, tmp_path):
+    """Chromium opens the index and every page: a screenshot of each is drawn (not blank); every image loads;
+    the headings, paragraphs and table headers are Chinese, each CJK character drawn with the bundled font
+    (the font in use per node, from Chromium's DevTools protocol), never as a missing glyph; and no cell of a
+    column that counts pupils is printed as a float (54.000, 90.0)."""
+    from PIL import Image
+
     out, _ = sample_report
+    counts = _count_columns(out)
     path, sync_playwright = _browser()
+    whole = re.compile(r"^(—|-?\d{1,3}(,\d{3})*)$")
+    assert whole.match("1,502") and whole.match("—") and not whole.match("54.000") and not whole.match("90.0")
+    seen = 0
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
-        page = browser.new_page()
-        for name in ("index.html", "02_pairing_and_rank.html"):
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        for name in ["index.html", *(f"{p}.html" for p in PAGES)]:
             page.goto((out / name).as_uri(), wait_until="load")
+            shot = tmp_path / f"{name}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            pixels = Image.open(shot).convert("L")
+            assert pixels.getextrema()[0] < 100 and shot.stat().st_size > 20_000, f"{name}: a blank screenshot"
             images = page.evaluate("Array.from(document.images).map(i => [i.src.slice(0, 80), "
                                    "i.complete && i.naturalWidth > 0])")
-            assert len(images) >= 4, name
+            assert len(images) >= (4 if name in ("index.html", "02_pairing_and_rank.html") else 1), name
             broken = [src for src, ok in images if not ok]
             assert not broken, f"{name}: images that did not load: {broken}"
-            # Chinese text: every CJK character of each heading is drawn with the bundled font
-            # (the font in use per node, from Chromium's DevTools protocol), never as a missing glyph.
             cdp = page.context.new_cdp_session(page)
             cdp.send("DOM.enable")
             cdp.send("CSS.enable")
-            root = cdp.send("DOM.getDocument")["root"]["nodeId"]
-            checked = 0
-            for node in cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "h1, h2"})["nodeIds"]:
-                text = cdp.send("DOM.getOuterHTML", {"nodeId": node})["outerHTML"]
-                cjk = len(re.findall(r"[\u4e00-\u9fff]", re.sub(r"<[^>]+>", "", text)))
-                if not cjk:
-                    continue
-                fonts = {f["familyName"]: f["glyphCount"] for f in
-                         cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]}
-                assert fonts.get("Liushou Sans SC", 0) >= cjk, f"{name}: {text[:80]} drawn with {fonts}"
-                checked += 1
-            assert checked >= 2, name
+            root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+            checked = {"h1": 0, "h2": 0, "p": 0, "th": 0}
+            for selector in checked:
+                for node in cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": selector})["nodeIds"][:40]:
+                    text = re.sub(r"<[^>]+>", "", cdp.send("DOM.getOuterHTML", {"nodeId": node})["outerHTML"])
+                    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+                    if not cjk:
+                        continue
+                    fonts = {f["familyName"]: f["glyphCount"] for f in
+                             cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]}
+                    assert fonts.get("Liushou Sans SC", 0) >= cjk, f"{name}: {text[:80]} drawn with {fonts}"
+                    checked[selector] += 1
+            assert checked["h1"] + checked["h2"] >= 2 and checked["p"] >= 1, f"{name}: {checked}"
+            tables = page.evaluate("""Array.from(document.querySelectorAll('table[id^="T_"]')).map(t => [
+                t.id.slice(2), Array.from(t.querySelectorAll('thead th')).map(h => h.innerText.trim()),
+                Array.from(t.querySelectorAll('tbody tr')).map(r => Array.from(r.querySelectorAll('td'))
+                    .map(d => d.innerText.trim()))])""")
+            for table_id, headers, rows in tables:
+                for j, header in enumerate(headers):
+                    if header not in counts.get(table_id, ()):
+                        continue
+                    bad = [row[j] for row in rows if j < len(row) and not whole.match(row[j])]
+                    assert not bad, f"{name} {table_id} {header}: {bad[:5]}"
+                    seen += len(rows)
         browser.close()
+    assert seen >= 100, f"only {seen} count cells were found on the pages"
 
 
 def test_same_inputs_same_report_byte_for_byte(small_county_report, tmp_path):

@@ -59,6 +59,9 @@ REPORT_VALUES = {
     "quantity": {"naive": "简单比较", "ancova": "协方差分析", "ipw": "逆概率加权", "did": "双重差分",
                  "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位"},
     "scenario": {"no effect": "无效应"},
+    "population": {"both_away": "父母都不在家的留守儿童", "left_behind": "留守儿童", "pupils": "全体学生"},
+    "place": {"a school": "一所学校", "a school of 18 classes": "一所有18个教学班的学校",
+              "a town's schools": "一个镇的学校"},
     "rule": {"plan": "原方案", "pay_for_percentile": "按百分位付酬"},
     "measure": {"helpers": "获奖励帮扶人（人次）", "helpers_not_paid": "不奖励的帮扶人（人次）",
                 "helpers_yuan": "帮扶人奖励（元）", "head_teachers": "班主任（人）",
@@ -70,6 +73,65 @@ REPORT_VALUES = {
 #: Report columns that hold codes of a codebook domain.
 CODED = {"care": "care_type", "helper_role": "helper_role", "guardian_health": "health",
          "guardian_education": "education", "family_type": "family_type"}
+
+
+#: Parts of a reference figure's indicator that are not care arrangements.
+INDICATORS = {"all_parents_away": "父母都外出", "left_behind": "留守儿童", "paired_caring_mother": "与爱心妈妈结对",
+              "single_parent_orphan": "单亲或孤儿"}
+
+
+def _definition(code: str) -> str:
+    from liushou_analysis.indicators.care import DEFINITION_LABELS
+
+    return "未说明" if code == "not_stated" else chinese_part(DEFINITION_LABELS.get(code, code))
+
+
+def _indicator(code: str) -> str:
+    """A reference figure's indicator ("teacher_school+relatives") in words: 寄托老师、亲朋监护."""
+    def word(part):
+        if part in INDICATORS:
+            return INDICATORS[part]
+        try:
+            return codebook.preferred_label("care_type", part)
+        except KeyError:
+            return part
+    return "、".join(word(part) for part in code.split("+"))
+
+
+def _source(code: str) -> str:
+    """A source as the pages cite it: "001 篇3" -> 文献001第3篇 (the index lists each by its full title)."""
+    number, _, article = code.partition(" 篇")
+    return f"文献{number}" + (f"第{article}篇" if article else "")
+
+
+def _quantity(code: str) -> str:
+    """An estimate's quantity in words: "helper_type=peer+teacher" -> 学生帮扶、教师帮扶 (the codebook's labels)."""
+    name, _, value = code.partition("=")
+    domain = {"care_arrangement": "care_type", "helper_type": "helper_role"}.get(name)
+    if not domain:
+        return code
+    try:
+        return "、".join(codebook.preferred_label(domain, part) for part in value.split("+"))
+    except KeyError:
+        return code
+
+
+#: Report columns whose values are spelled out by a rule rather than a list.
+VALUE_RULES = {"definition": _definition, "compared_under": _definition, "indicator": _indicator, "source": _source,
+               "quantity": _quantity, "scenario": lambda v: re.sub(r"^effect ([\d.]+) SD$", r"效应\1个标准差", v)}
+
+
+def display_values(values: pd.Series, column: str, lang: str = "zh") -> pd.Series:
+    """A column's values as a reader of ``lang`` reads them: codes as the codebook labels them, the report's own
+    codes in words, bilingual labels in Chinese only; numbers and missing values unchanged."""
+    if lang == "en":
+        return values
+    if column in CODED:
+        words = {v: value_label(column, v, lang) for v in values.dropna().unique()}
+        return values.map(words).where(values.notna(), values)
+    words = REPORT_VALUES.get(column, {})
+    rule = VALUE_RULES.get(column, lambda v: v)
+    return values.map(lambda v: chinese_part(words.get(v, rule(v))) if isinstance(v, str) else v)
 
 
 def column_label(column: str, lang: str = "zh") -> str:
@@ -120,12 +182,8 @@ def for_display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     if lang == "en":
         return frame
     out = frame.copy()
-    for column in [c for c in out.columns if c in CODED]:
-        words = {v: value_label(column, v, lang) for v in out[column].dropna().unique()}
-        out[column] = out[column].map(words).where(out[column].notna(), out[column])
-    for column in [c for c in out.columns if _is_text(out[c]) and c not in CODED]:
-        words = REPORT_VALUES.get(column, {})
-        out[column] = out[column].map(lambda v: chinese_part(words.get(v, v)) if isinstance(v, str) else v)
+    for column in [c for c in out.columns if c in CODED or _is_text(out[c])]:
+        out[column] = display_values(out[column], column, lang)
     names = [chinese_part(column_label(str(c), lang)) for c in out.columns]
     out.columns = [f"{n} ({c})" if names.count(n) > 1 else n for n, c in zip(names, frame.columns, strict=True)]
     return out

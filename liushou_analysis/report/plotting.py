@@ -55,6 +55,17 @@ def label(zh: str, en: str) -> str:
     return en if LANG == "en" else zh
 
 
+def words(values, column: str):
+    """Values for a chart's axis or legend in the report's language (codes and bilingual labels in Chinese)."""
+    import pandas as pd
+
+    from liushou_analysis.report.labels import column_label, display_values
+
+    if column == "column":  # the values are column names (a melted table)
+        return [column_label(str(v), LANG) for v in values]
+    return display_values(pd.Series(values), column, LANG).tolist()
+
+
 def new_figure(width: float = 7.5, height: float = 4.2, ncols: int = 1):
     """A figure with ``ncols`` axes side by side."""
     fig, axes = plt.subplots(1, ncols, figsize=(width, height), squeeze=False)

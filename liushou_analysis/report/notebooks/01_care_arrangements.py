@@ -84,7 +84,7 @@ definitions = pub.table(definitions, "definitions",
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.2)
-d = definitions.assign(pct=100 * definitions.estimate)
+d = definitions.assign(pct=100 * definitions.estimate, label=plotting.words(definitions.label, "label"))
 ax.barh(d.label, d.pct, color=plotting.sns.color_palette()[0])
 ax.errorbar(d.pct, d.label, xerr=[100 * (d.estimate - d.ci_low), 100 * (d.ci_high - d.estimate)], fmt="none", color="k")
 ax.set_xlabel(plotting.label("留守儿童占比 %", "share left behind, %"))
@@ -129,12 +129,13 @@ by_grade = pub.table(protected_shares("grade"), "care_by_grade", SHOWN, counts=[
 
 # %%
 fig, ax = plotting.new_figure(8, 0.35 * len(by_school) + 1.5)
-shown = by_school.dropna(subset=["estimate"]).assign(row=lambda x: x.domain + " · " + x.care_label)
+shown = by_school.dropna(subset=["estimate"])
+shown = shown.assign(row=shown.domain + " · " + pd.Series(plotting.words(shown.care, "care"), index=shown.index))
 ax.errorbar(100 * shown.estimate, shown.row, xerr=[100 * (shown.estimate - shown.ci_low.fillna(shown.estimate)),
                                                     100 * (shown.ci_high.fillna(shown.estimate) - shown.estimate)],
             fmt="o", capsize=3)
 ax.invert_yaxis()
-ax.set_xlabel(plotting.label("占留守儿童 %", "% of left-behind pupils") + ", 95% CI")
+ax.set_xlabel(plotting.label("占留守儿童 %，95%置信区间", "% of left-behind pupils, 95% CI"))
 ax.set_title(plotting.label("各校监护类型", "care arrangements by school"))
 pub.figure(fig, "care_by_school", empty=None if len(shown) else
            pub.say(f"各校的监护类型人数都少于{ctx['min_cell']}人或为保护小格而隐去",
@@ -167,7 +168,8 @@ reference[PCT] = reference[PCT].mask(holds_hidden, axis=0)
 reference["reference_inside_ci"] = reference.reference_inside_ci.mask(holds_hidden)
 reference = pub.table(reference, "reference_comparison",
                       ["source", "place", "quote", "definition", "compared_under", "population", "indicator",
-                       "reference_pct", "estimate_pct", "ci_low_pct", "ci_high_pct", "reference_inside_ci", "note"],
+                       "reference_pct", "estimate_pct", "ci_low_pct", "ci_high_pct", "reference_inside_ci",
+                       *(["note"] if ctx["lang"] == "en" else [])],  # the notes are in English (the CSV has them)
                       counts=["n"])
 
 # %% [markdown]
@@ -235,7 +237,7 @@ for key, n, shares in (("five_ones", "pupils", FIVE_COMPONENTS), ("three_ones", 
 # %%
 fig, ax = plotting.new_figure(8, 3.8)
 five = routines["five_ones"].melt(id_vars=["school", "pupils"], var_name="component", value_name="share")
-five = five[five.component != "share_met"]
+five = five[five.component != "share_met"].assign(component=lambda x: plotting.words(x.component, "column"))
 plotting.sns.barplot(data=five.assign(pct=100 * five.share), x="pct", y="component", hue="school", ax=ax)
 ax.set_xlabel(plotting.label("达标学生 %", "% of left-behind pupils meeting it"))
 ax.set_ylabel("")
@@ -261,10 +263,10 @@ scores = pub.table(scores, "percentile_by_care", counts=["n"])
 
 # %%
 fig, ax = plotting.new_figure(7, 3.2)
-s = scores.dropna(subset=["estimate"])
+s = scores.dropna(subset=["estimate"]).assign(care_label=lambda x: plotting.words(x.care, "care"))
 ax.errorbar(s.estimate, s.care_label, xerr=[s.estimate - s.ci_low, s.ci_high - s.estimate], fmt="o", capsize=3)
 ax.axvline(50, color="grey", lw=1, ls="--")
-ax.set_xlabel(plotting.label("年级内百分位（均值）", "mean grade percentile") + ", 95% CI")
+ax.set_xlabel(plotting.label("年级内百分位（均值），95%置信区间", "mean grade percentile, 95% CI"))
 ax.set_title(plotting.label("成绩与监护类型（描述性）", "percentile by care arrangement (descriptive)"))
 pub.figure(fig, "percentile_by_care", empty=None if len(s) else
            pub.say("本学期没有同时有成绩和监护类型的学生（或各组都因人数少而隐去）",

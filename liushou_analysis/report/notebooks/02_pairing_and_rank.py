@@ -104,7 +104,7 @@ pub.table(estimates, "estimates", counts=["n"]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.4)
-shown = estimates.dropna(subset=["estimate"])
+shown = estimates.dropna(subset=["estimate"]).assign(quantity=lambda x: plotting.words(x.quantity, "quantity"))
 ax.errorbar(shown.estimate, shown.quantity, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
             fmt="o", capsize=3)
 ax.axvline(0, color="grey", lw=1)
@@ -112,7 +112,7 @@ if overall_planted is not None:
     ax.axvline(overall_planted, color="tab:red", ls="--", label=plotting.label("植入的真实效应", "planted effect"))
     ax.legend(loc="lower right")
 ax.invert_yaxis()
-ax.set_xlabel(plotting.label("结对效应（百分位点）", "pairing effect, percentile points") + ", 95% CI")
+ax.set_xlabel(plotting.label("结对效应（百分位点），95%置信区间", "pairing effect, percentile points, 95% CI"))
 ax.set_title(plotting.label("估计方法比较", "estimators side by side"))
 pub.figure(fig, "estimates", empty=None if len(shown) else
            pub.say("本学期没有可估计的结对效应，原因见上表",
@@ -175,7 +175,7 @@ pub.table(by_type, "by_helper_type", counts=["n", "n_treated"]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
-shown = by_type.dropna(subset=["estimate"])
+shown = by_type.dropna(subset=["estimate"]).assign(quantity=lambda x: plotting.words(x.quantity, "quantity"))
 ax.errorbar(shown.estimate, shown.quantity, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
             fmt="o", capsize=3, label=plotting.label("估计", "estimate"))
 if "planted_effect" in shown:
@@ -184,7 +184,7 @@ if "planted_effect" in shown:
 ax.axvline(0, color="grey", lw=1)
 ax.invert_yaxis()
 ax.legend(fontsize=8)
-ax.set_xlabel(plotting.label("结对效应（百分位点）", "effect, percentile points") + ", 95% CI")
+ax.set_xlabel(plotting.label("结对效应（百分位点），95%置信区间", "effect, percentile points, 95% CI"))
 ax.set_title(plotting.label("按帮扶类型", "by helper type"))
 pub.figure(fig, "by_helper_type", empty=None if len(shown) else
            pub.say("没有哪类帮扶人有足够的新结对学生", "no helper type has enough newly paired pupils"));

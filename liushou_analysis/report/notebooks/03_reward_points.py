@@ -88,8 +88,9 @@ pub.table(payouts["by_clause"], "audit_by_clause", counts=[]);
 
 # %%
 fig, ax = plotting.new_figure(7.5, 3.6)
-plotting.sns.histplot(data=payouts["tables"]["helper_points"], x="yuan", hue="helper_role", multiple="stack",
-                      bins=25, ax=ax)
+helper_pay = payouts["tables"]["helper_points"]
+helper_pay = helper_pay.assign(helper_role=plotting.words(helper_pay.helper_role, "helper_role"))
+plotting.sns.histplot(data=helper_pay, x="yuan", hue="helper_role", multiple="stack", bins=25, ax=ax)
 ax.set_xlabel(plotting.label("每位帮扶人金额（元）", "yuan per helper"))
 ax.set_ylabel(plotting.label("人数", "helpers"))
 ax.set_title(plotting.label("帮扶人奖励分布", "helpers' pay"))
@@ -186,8 +187,9 @@ pub.table(rules_cmp, "plan_vs_pay_for_percentile", counts=["pupils"]);
 # %%
 fig, axes = plotting.new_figure(10, 3.8, ncols=2)
 for ax, (scenario, g) in zip(axes, rules_cmp.groupby("scenario", sort=False)):
-    plotting.sns.barplot(data=g, x="base_band", y="yuan_per_pupil", hue="rule", ax=ax)
-    ax.set_title(scenario)
+    plotting.sns.barplot(data=g.assign(rule=plotting.words(g.rule, "rule")), x="base_band", y="yuan_per_pupil",
+                         hue="rule", ax=ax)
+    ax.set_title(plotting.words([scenario], "scenario")[0])
     ax.set_xlabel(plotting.label("起点百分位段", "baseline band"))
     ax.set_ylabel(plotting.label("每名学生（元）", "yuan per pupil"))
 fig.suptitle(plotting.label("原方案与按百分位付酬", "the plan and pay for percentile"))

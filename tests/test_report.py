@@ -696,3 +696,20 @@ def test_ordered_categories_keep_their_natural_order(report):
     assert bands == [b for b in order if b in bands]
     frame = pd.DataFrame({"n": [1, 2, 3]}, index=["poor", "odd", "good"])
     assert natural_order(frame, ["good", "fair", "poor"]).index.tolist() == ["good", "poor", "odd"]
+
+
+def test_each_notebook_reads_in_chinese_or_in_english():
+    """Every Markdown cell of the notebooks is Chinese by default; under --lang en the same cell is English
+    (report/runner.localize), and the page titles and index follow."""
+    import jupytext
+
+    from liushou_analysis.report.runner import EN_MARK, localize, notebook_sources, page_title
+
+    for source in notebook_sources():
+        for lang in ("zh", "en"):
+            cells = [c.source for c in localize(jupytext.read(source), lang).cells if c.cell_type == "markdown"]
+            assert cells and not any(EN_MARK in c for c in cells), source.name
+            headings = [line for c in cells for line in c.splitlines() if line.startswith("#")]
+            cjk = [h for h in headings if re.search(r"[\u4e00-\u9fff]", h)]
+            assert len(cjk) == (len(headings) if lang == "zh" else 0), (source.name, lang, headings)
+        assert re.search(r"[\u4e00-\u9fff]", page_title(source.stem)) and page_title(source.stem, "en").isascii()

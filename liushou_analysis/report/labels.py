@@ -51,6 +51,8 @@ REPORT_COLUMNS = {
     "expected_rank_yuan": "无效应时预期名次奖励（元）", "actual_rank_yuan": "实际名次奖励（元）",
     "expected_yuan": "无效应时预期总额（元）", "actual_yuan": "实际总额（元）",
     "chance_share_of_rank_yuan": "名次奖励中偶然所得占比", "change_pct": "变化（%）", "total_yuan": "总额（元）",
+    "helpers_yuan": "帮扶人奖励（元）", "head_teachers_yuan": "班主任奖励（元）", "awards_yuan": "学生奖励（元）",
+    "change_yuan": "变化（元）",
 }
 
 #: Values of report columns that no codebook domain holds, as a Chinese reader names them.
@@ -60,6 +62,26 @@ REPORT_VALUES = {
                  "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位"},
     "scenario": {"no effect": "无效应"},
     "population": {"both_away": "父母都不在家的留守儿童", "left_behind": "留守儿童", "pupils": "全体学生"},
+    "table": {"pupils": "学生", "enrolment": "在籍学生（花名册）", "classes": "班级", "exams": "考试成绩",
+              "households": "家庭情况", "archive": "留守儿童档案", "pairings": "结对帮扶", "contacts": "联系记录",
+              "conduct": "评优及违纪"},
+    "resolved_from": {"school column": "学校列",
+                      "school column (several schools, row by row)": "学校列（逐行，多所学校）",
+                      "title or 填报单位 line": "表头标题或“填报单位”行", "school folder": "学校文件夹",
+                      "file name, confirmed by another file": "文件名（经其他文件印证）",
+                      "file name (no other source names a school)": "文件名（没有其他来源指明学校）",
+                      "the only school named in its term folder": "学期文件夹中唯一的学校", "unresolved": "无法确定"},
+    "part": {"helpers": "帮扶人", "pupils": "学生", "head_teachers": "班主任"},
+    "clause": {"rank_rise": "名次上升", "top5": "保持前五名", "conduct": "无严重违纪", "three_good": "三好学生",
+               "helper_paid": "获奖励的帮扶人", "pupil_counted": "计入考核的学生", "award_excellence": "优秀奖",
+               "award_progress": "进步奖"},
+    "choice": {"(rules as given)": "（按方案原文）", "fall_in_rank": "名次下降是否扣分", "top_rule": "前五名的认定",
+               "top_adds_to_rise": "前五名奖励与上升分叠加", "missing_conduct": "缺少操行记录时",
+               "tie_method": "并列名次的排法", "ranked_population": "参加排名的学生",
+               "baseline_before_data": "基数早于数据时", "paid_helpers": "奖励哪些帮扶人",
+               "assessed_pupils": "计入考核的学生", "left_behind_definition": "留守儿童定义",
+               "status_unknown": "留守状况不明时", "award_population": "第二部分奖励对象",
+               "progress_compare": "进步奖的比较对象"},
     "place": {"a school": "一所学校", "a school of 18 classes": "一所有18个教学班的学校",
               "a town's schools": "一个镇的学校"},
     "rule": {"plan": "原方案", "pay_for_percentile": "按百分位付酬"},
@@ -116,8 +138,24 @@ def _quantity(code: str) -> str:
         return code
 
 
+def _reason(code: str) -> str:
+    """A quarantine or field-issue reason as quarantine.xlsx gives it to school staff."""
+    from liushou_analysis.cleaning.pipeline import REASONS_ZH
+
+    return REASONS_ZH.get(code, code)
+
+
+def _measure(text: str) -> str:
+    """A data-quality measure in words ("pupils enrolled: 土高镇中学" -> 在籍学生：土高镇中学)."""
+    words = {"files": "文件数", "rows kept": "保留行数", "rows quarantined": "隔离行数", "pupils enrolled": "在籍学生",
+             "pupils paired": "结对学生"}
+    name, sep, rest = text.partition(": ")
+    return words.get(name, name) + ("：" + rest if sep else "")
+
+
 #: Report columns whose values are spelled out by a rule rather than a list.
 VALUE_RULES = {"definition": _definition, "compared_under": _definition, "indicator": _indicator, "source": _source,
+               "reason": _reason, "measure": _measure,
                "quantity": _quantity, "scenario": lambda v: re.sub(r"^effect ([\d.]+) SD$", r"效应\1个标准差", v)}
 
 

@@ -203,6 +203,12 @@ guarded = guarded.assign(**{c: guarded[c].astype(object).where(guarded[c].notna(
 guardian_cube = guarded.groupby([*GUARDIAN, guarded.care_arrangement.rename("care")]).size()
 guardian_masks = protect_margins(guardian_cube, [(c, "care") for c in GUARDIAN], ctx["min_cell"]) \
     if len(guardian_cube) else {}
+if not len(guardian_cube):
+    pub.markdown(pub.say("本学期没有留守儿童的监护人记录（年龄、健康状况、文化程度），以下三张表为空；登记表或家庭情况调查表"
+                         "中填写了监护人信息即可生成。",
+                         "No left-behind pupil has a guardian on record this term (age, health, education), so the "
+                         "three tables below are empty; a register or family survey with the guardian's details "
+                         "fills them."))
 for col, order in GUARDIAN.items():
     counts = guardian_cube.groupby(level=[col, "care"]).sum().unstack("care", fill_value=0) \
         if len(guardian_cube) else pd.DataFrame(index=pd.Index([], name=col))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -58,9 +59,19 @@ def sample_views(sample_dir):
 
 @pytest.fixture(scope="session")
 def sample_clean(tmp_path_factory, sample_dir):
-    """The sample cleaned once per test session: (folder, manifest)."""
-    from liushou_analysis.cleaning.pipeline import clean_dataset
+    """The sample cleaned once per test run, shared by the xdist workers (the first to need it cleans it while
+    the others wait on a lock): (folder, manifest). Tests read it and never change it."""
+    import fcntl
 
-    out = tmp_path_factory.mktemp("clean") / "sample"
-    manifest = clean_dataset(sample_dir, out)
-    return out, manifest
+    from liushou_analysis.cleaning.pipeline import clean_dataset
+    from liushou_analysis.store import CleanStore
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    out = shared / "shared-clean" / "sample"
+    with open(shared / "shared-clean.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "manifest.json").exists():
+            clean_dataset(sample_dir, out)
+    return out, CleanStore(out).manifest

@@ -120,18 +120,23 @@ class _Cells:
             return np.zeros(len(self.cube), dtype=int)
         return [self.cube.index.get_level_values(d) for d in margin]
 
-    def ranges(self, hidden: np.ndarray) -> np.ndarray:
-        """The smallest and largest value each hidden cell can take, given every shown cell and that counts are
-        not negative (the intruder's linear programmes): shape (hidden cells, 2), in cell order."""
-        which = np.flatnonzero(hidden)
+    def ranges(self, hidden: np.ndarray):
+        """For each hidden cell in turn, (cell, smallest, largest): the values it can take given every shown
+        cell and that counts are not negative (the intruder's linear programmes). A generator, so a caller
+        looking for a pinned cell stops at the first."""
         shown = ~hidden
-        out = np.empty((len(which), 2))
-        for k, i in enumerate(which):
-            for col, sign in ((0, 1.0), (1, -1.0)):
-                res = linprog(sign * self.matrix[i], A_eq=self.matrix[shown], b_eq=self.values[shown],
-                              bounds=(0, None), method="highs")
-                out[k, col] = sign * res.fun if res.success else self.values[i]
-        return out
+        # cube cells inside a shown zero are zero: fixing them leaves smaller programmes with the same answers
+        zero = self.matrix[shown & (self.values == 0)].any(axis=0)
+        a_eq, b_eq = self.matrix[shown][:, ~zero], self.values[shown]
+        keep = a_eq.any(axis=1)
+        a_eq, b_eq = a_eq[keep], b_eq[keep]
+        for i in np.flatnonzero(hidden):
+            bounds = []
+            for sign in (1.0, -1.0):
+                res = linprog(sign * self.matrix[i][~zero], A_eq=a_eq if len(a_eq) else None,
+                              b_eq=b_eq if len(b_eq) else None, bounds=(0, None), method="highs")
+                bounds.append(sign * res.fun if res.success else self.values[i])
+            yield i, bounds[0], bounds[1]
 
 
 def _subsets(margin, r):
@@ -180,12 +185,10 @@ def protect_margins(cube: pd.Series, margins: list[tuple[str, ...]], k: int = MI
                 changed |= _add_complement(values, hidden, line)
         if changed:
             continue
-        which = np.flatnonzero(hidden)
-        ranges = cells.ranges(hidden)
-        pinned = [i for i, (lo, hi) in zip(which, ranges) if hi - lo < 1]
-        if not pinned:
+        pinned = next((i for i, lo, hi in cells.ranges(hidden) if hi - lo < 1), None)
+        if pinned is None:
             break
-        if not any(_add_complement(values, hidden, line) for line in cells.lines if pinned[0] in line):
+        if not any(_add_complement(values, hidden, line) for line in cells.lines if pinned in line):
             break
     out = {}
     for margin in dict.fromkeys(cells.margins):

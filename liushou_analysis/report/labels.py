@@ -138,11 +138,21 @@ def _quantity(code: str) -> str:
         return code
 
 
+#: Why a file in a term folder was not read (readers.rawread.litter_reason), in Chinese.
+FILES_SKIPPED = {"an open-file lock left by Excel or WPS": "Excel 或 WPS 打开文件时留下的锁文件",
+                 "a file the operating system keeps in folders": "操作系统在文件夹中自动生成的文件",
+                 "a hidden file": "隐藏文件", "in a hidden folder": "位于隐藏文件夹中",
+                 "a Word document": "Word 文档", "a WPS document": "WPS 文档", "a PDF document": "PDF 文档",
+                 "a picture": "图片", "a presentation": "演示文稿", "a recording": "录音", "a video": "视频",
+                 "a shortcut": "快捷方式", "an archive": "压缩包"}
+
+
 def _reason(code: str) -> str:
-    """A quarantine or field-issue reason as quarantine.xlsx gives it to school staff."""
+    """A quarantine or field-issue reason as quarantine.xlsx gives it to school staff, or why a file was
+    not read."""
     from liushou_analysis.cleaning.pipeline import REASONS_ZH
 
-    return REASONS_ZH.get(code, code)
+    return REASONS_ZH.get(code) or FILES_SKIPPED.get(code, code)
 
 
 def _measure(text: str) -> str:

@@ -652,6 +652,9 @@ def test_pages_show_counts_as_integers_percents_and_yuan_as_readers_expect():
     for shown in (">54<", ">1,502<", ">12.3%<", ">8.18<", ">100.00<", ">是<", ">—<", ">2024<"):
         assert shown in html_text, shown
     assert "54.000" not in html_text and "2,024" not in html_text and "False" not in html_text
+    mixed = pd.DataFrame({"value": [246.0, 4947.333, 2.0]})  # a summary of counts and amounts in one column
+    html_text = mixed.style.format(cell_formats(mixed), na_rep="—").to_html()
+    assert ">246<" in html_text and ">4,947.333<" in html_text and ">2<" in html_text and "246.000" not in html_text
 
 
 def test_tables_speak_chinese_by_default_and_english_on_request(report):

@@ -163,9 +163,39 @@ def _measure(text: str) -> str:
     return words.get(name, name) + ("：" + rest if sep else "")
 
 
+#: An estimator's method, as the statistics layer writes it, in Chinese (pattern, replacement), applied in turn.
+METHOD_WORDS = [
+    (r"^OLS, (\d+) absorbed fixed effect\(s\), cluster-robust SE \((\d+) clusters\)$",
+     r"最小二乘回归，吸收\1组固定效应，聚类稳健标准误（\2个聚类）"),
+    (r"^IPW \(ATT weights, logistic propensity\), cluster-robust sandwich \((\d+) clusters\) SE$",
+     r"逆概率加权（结对组平均效应权重，logistic倾向得分），聚类稳健标准误（\1个聚类）"),
+    (r"^not estimated: fewer than (\d+) paired pupils$", r"未估计：新结对学生少于\1人"),
+    (r"^suppressed: fewer than (\d+) newly paired pupils$", r"已隐去：新结对学生少于\1人"),
+    (r"^logit$", "logit变换区间"), (r"^taylor$", "泰勒线性化"), (r"^no answers$", "无回答"),
+]
+
+
+def _method(text: str) -> str:
+    for pattern, words in METHOD_WORDS:
+        text = re.sub(pattern, words, text)
+    return text
+
+
+#: The open choices' values (the sensitivity table), in words.
+CHOICE_VALUES = {"zero": "记0分", "negative": "扣分（负分）", "both": "基数和期末都在前五", "end": "仅期末在前五",
+                 "withhold": "不给分并标记", "assume_no_violation": "视为无违纪", "min": "并列取小（1-2-2-4）",
+                 "dense": "密集排名（1-2-2-3）", "average": "取平均名次", "sat_exam": "参加考试的学生",
+                 "class_list": "班级名单上的全体学生", "paired": "结对学生", "all": "全部",
+                 "same_year": "同学年两学期", "baseline": "考核基数", "exclude": "不计入",
+                 "earliest_exam": "以最早的考试代替", "adults": "成人帮扶人",
+                 "left_behind_or_single_parent": "留守或单亲", "left_behind": "留守", "single_parent": "单亲",
+                 "all_paired": "全部结对学生", "count": "计入", "True": "是", "False": "否"}
+
+
 #: Report columns whose values are spelled out by a rule rather than a list.
 VALUE_RULES = {"definition": _definition, "compared_under": _definition, "indicator": _indicator, "source": _source,
-               "reason": _reason, "measure": _measure,
+               "reason": _reason, "measure": _measure, "method": _method,
+               "value": lambda v: CHOICE_VALUES.get(v) or _definition(v),
                "quantity": _quantity, "scenario": lambda v: re.sub(r"^effect ([\d.]+) SD$", r"效应\1个标准差", v)}
 
 

@@ -239,9 +239,9 @@ class Publisher:
 
 def cell_formats(frame: pd.DataFrame, shares: list[str] | None = None) -> dict:
     """How a page shows each column (the CSV keeps every digit): whole numbers as integers with thousands
-    separators (54, 1,502, never 54.000), shares (the ``shares`` columns) and percents (``*_pct``) with one
-    decimal of a percent, yuan (``yuan``, ``*_yuan``) with two, and yes/no as 是/否; missing is — (set by the
-    caller)."""
+    separators (54, 1,502, never 54.000, also in a column that mixes them with fractions), shares (the
+    ``shares`` columns) and percents (``*_pct``) with one decimal of a percent, yuan (``yuan``, ``*_yuan``)
+    with two, and yes/no as 是/否; missing is — (set by the caller)."""
     formats = {}
     for column in frame.columns:
         values = frame[column]
@@ -258,7 +258,13 @@ def cell_formats(frame: pd.DataFrame, shares: list[str] | None = None) -> dict:
             formats[column] = "{:,.2f}".format
         elif values.dropna().mod(1).eq(0).all():  # a year is 2024, not 2,024
             formats[column] = "{:.0f}".format if "year" in name else "{:,.0f}".format
+        elif pd.api.types.is_float_dtype(values):  # a column mixing counts and amounts: 246, not 246.000
+            formats[column] = _whole_or_three
     return formats
+
+
+def _whole_or_three(value) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
 
 
 # --- cleaning when stale ------------------------------------------------------------------

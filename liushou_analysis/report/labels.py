@@ -72,6 +72,8 @@ REPORT_VALUES = {
                       "file name (no other source names a school)": "文件名（没有其他来源指明学校）",
                       "the only school named in its term folder": "学期文件夹中唯一的学校", "unresolved": "无法确定"},
     "part": {"helpers": "帮扶人", "pupils": "学生", "head_teachers": "班主任"},
+    "check": {"share against counts": "占比与所附人数是否相符", "a breakdown adds up to 100%": "分项合计是否为100%",
+              "care by a parent at home": "是否留有父母一方在家照看"},
     "clause": {"rank_rise": "名次上升", "top5": "保持前五名", "conduct": "无严重违纪", "three_good": "三好学生",
                "helper_paid": "获奖励的帮扶人", "pupil_counted": "计入考核的学生", "award_excellence": "优秀奖",
                "award_progress": "进步奖"},
@@ -195,6 +197,9 @@ CHOICE_VALUES = {"zero": "记0分", "negative": "扣分（负分）", "both": "�
 #: Report columns whose values are spelled out by a rule rather than a list.
 VALUE_RULES = {"definition": _definition, "compared_under": _definition, "indicator": _indicator, "source": _source,
                "reason": _reason, "measure": _measure, "method": _method,
+               "stated": lambda v: re.sub(r"^([\d.]+)% of all left-behind children, none cared for by a parent$",
+                                          r"占全部留守儿童的\1%，无一由父母照看", v),
+               "computed": lambda v: re.sub(r"^([\d.]+)% have one parent at home$", r"\1%有父母一方在家", v),
                "value": lambda v: CHOICE_VALUES.get(v) or _definition(v),
                "quantity": _quantity, "scenario": lambda v: re.sub(r"^effect ([\d.]+) SD$", r"效应\1个标准差", v)}
 

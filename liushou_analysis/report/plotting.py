@@ -66,6 +66,13 @@ def words(values, column: str):
     return display_values(pd.Series(values), column, LANG).tolist()
 
 
+def legend_title(ax, zh: str, en: str) -> None:
+    """Name a chart's legend in the report's language (seaborn titles it with the column's machine name)."""
+    legend = ax.get_legend()
+    if legend is not None:
+        legend.set_title(label(zh, en))
+
+
 def new_figure(width: float = 7.5, height: float = 4.2, ncols: int = 1):
     """A figure with ``ncols`` axes side by side."""
     fig, axes = plt.subplots(1, ncols, figsize=(width, height), squeeze=False)

@@ -64,15 +64,29 @@ selection = suppress_shares(selection, "pupils", ["either_parent_away", "all_par
 pub.table(selection, "selection", counts=["pupils"], shares=["either_parent_away", "all_parents_away"]);
 
 # %%
+# Each group's pupils by baseline decile, as a share of the group: the counts behind the bars add up to the
+# group sizes printed above, so each group's deciles are protected as a table with that total (a hidden decile
+# is left out of the chart).
 fig, ax = plotting.new_figure(7.5, 3.6)
+deciles = pd.Series(dtype=float)
+drawn = False
 if len(cohort):
-    groups = cohort.assign(group=np.where(cohort.treated == 1, plotting.label("新结对", "newly paired"),
-                                          plotting.label("未结对", "not paired")))
-    plotting.sns.histplot(data=groups, x="base_percentile", hue="group", stat="density", common_norm=False, bins=20,
-                          element="step", ax=ax)
-ax.set_xlabel(plotting.label("上学期年级百分位", "baseline grade percentile"))
+    bins = pd.cut(cohort.base_percentile, np.arange(0, 101, 10), include_lowest=True)
+    deciles = cohort.groupby([cohort.treated.rename("treated"), bins.rename("decile")], observed=False).size()
+    for treated, name in ((1, plotting.label("新结对", "newly paired")), (0, plotting.label("未结对", "not paired"))):
+        if treated not in deciles.index.get_level_values(0):
+            continue
+        part = suppress_column(deciles.loc[treated].rename("pupils").reset_index(), "pupils", [], ctx["min_cell"])
+        share = part.pupils.astype(float) / deciles.loc[treated].sum()
+        ax.plot(np.arange(5, 100, 10), 100 * share, "o-", label=name)
+        drawn |= bool((share > 0).any())
+    ax.legend(title=plotting.label("组别", "group"), fontsize=8)
+ax.set_xlabel(plotting.label("上学期年级百分位（十分位段）", "baseline grade percentile (deciles)"))
+ax.set_ylabel(plotting.label("占本组学生 %", "% of the group"))
 ax.set_title(plotting.label("被结对的学生起点更低", "paired pupils start lower"))
-pub.figure(fig, "selection");
+pub.figure(fig, "selection", empty=None if drawn else pub.say(
+    f"各十分位段的人数都少于{ctx['min_cell']}人或为保护小格而隐去（或本学期没有可比较的学生）",
+    "every decile is suppressed (or there are no pupils to compare this term)"));
 
 # %% [markdown]
 # ## 简单比较与调整后的估计

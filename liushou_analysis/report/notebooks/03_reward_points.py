@@ -87,14 +87,16 @@ pub.table(by_role, "helpers_by_role", counts=["helpers", "pupils"])
 pub.table(payouts["by_clause"], "audit_by_clause", counts=[]);
 
 # %%
-fig, ax = plotting.new_figure(7.5, 3.6)
-helper_pay = payouts["tables"]["helper_points"]
-helper_pay = helper_pay.assign(helper_role=plotting.words(helper_pay.helper_role, "helper_role"))
-plotting.sns.histplot(data=helper_pay, x="yuan", hue="helper_role", multiple="stack", bins=25, ax=ax)
-ax.set_xlabel(plotting.label("每位帮扶人金额（元）", "yuan per helper"))
-ax.set_ylabel(plotting.label("人数", "helpers"))
-ax.set_title(plotting.label("帮扶人奖励分布", "helpers' pay"))
-pub.figure(fig, "helper_pay");
+# drawn from the protected table above, so the chart shows no group the table hides (a histogram of each
+# helper's pay would count the helpers of a small role one by one)
+fig, ax = plotting.new_figure(7.5, 3.2)
+paid = by_role.dropna(subset=["mean_yuan"])
+ax.barh(plotting.words(paid.helper_role, "helper_role"), paid.mean_yuan, color=plotting.sns.color_palette()[0])
+ax.invert_yaxis()
+ax.set_xlabel(plotting.label("每位帮扶人平均金额（元）", "mean yuan per helper"))
+ax.set_title(plotting.label("各类帮扶人的平均奖励", "helpers' mean pay by role"))
+pub.figure(fig, "helper_pay", empty=None if len(paid) else pub.say(
+    f"每类帮扶人都少于{ctx['min_cell']}人，已隐去", f"every helper role has fewer than {ctx['min_cell']} helpers"));
 
 # %% [markdown]
 # ## 考核基数与考核对象
@@ -164,6 +166,7 @@ plotting.sns.barplot(data=b, x="base_band", y="yuan", hue="what", ax=ax)
 ax.set_xlabel(plotting.label("起点百分位段", "baseline percentile band"))
 ax.set_ylabel(plotting.label("每名结对学生的名次奖励（元）", "rank-clause yuan per paired pupil"))
 ax.set_title(plotting.label("名次奖励有多少来自偶然", "how much rank pay chance alone earns"))
+plotting.legend_title(ax, "金额", "amount")
 pub.figure(fig, "null_payout");
 
 # %% [markdown]
@@ -190,6 +193,7 @@ for ax, (scenario, g) in zip(axes, rules_cmp.groupby("scenario", sort=False)):
     plotting.sns.barplot(data=g.assign(rule=plotting.words(g.rule, "rule")), x="base_band", y="yuan_per_pupil",
                          hue="rule", ax=ax)
     ax.set_title(plotting.words([scenario], "scenario")[0])
+    plotting.legend_title(ax, "规则", "rule")
     ax.set_xlabel(plotting.label("起点百分位段", "baseline band"))
     ax.set_ylabel(plotting.label("每名学生（元）", "yuan per pupil"))
 fig.suptitle(plotting.label("原方案与按百分位付酬", "the plan and pay for percentile"))

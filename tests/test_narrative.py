@@ -68,3 +68,11 @@ def test_reward_text_when_the_no_effect_replay_is_suppressed():
     for lang in ("zh", "en"):
         text = narrative.reward(summary, cost, null, rules, bands, lang=lang)
         assert "320" in text and "nan" not in text.lower() and "%" not in text
+
+
+def test_the_opening_names_the_definition_in_words():
+    ctx = {"dataset": "县", "synthetic": False, "term": "2024-2025-2", "min_cell": 10}
+    zh = narrative.opening("01 监护情况", "……", {**ctx, "lang": "zh"}, "strict_both_3m")
+    assert "**学期：** 2024-2025-2" in zh and "父母双方外出3个月以上（`strict_both_3m`" in zh and "少于10人" in zh
+    en = narrative.opening("01 Care", "...", {**ctx, "lang": "en"}, "strict_both_3m")
+    assert "**Term:** 2024-2025-2" in en and "`strict_both_3m`" in en and "under 10 pupils" in en

@@ -40,7 +40,10 @@ def opening(title: str, answers: str, ctx: dict, definition: str | None = None) 
                   f"- **Dataset:** `{ctx['dataset']}`{synthetic}"),
              _say(lang, f"- **学期：** {ctx['term']}", f"- **Term:** {ctx['term']}")]
     if definition:
-        lines.append(_say(lang, f"- **留守儿童定义：** `{definition}`（其他定义在需要处并列）",
+        from liushou_analysis.report.labels import display_values
+
+        words = display_values(pd.Series([definition]), "definition", lang).iloc[0]
+        lines.append(_say(lang, f"- **留守儿童定义：** {words}（`{definition}`；其他定义在需要处并列）",
                           f"- **Left-behind definition:** `{definition}` (the others are shown side by side where "
                           "it matters)"))
     lines.append(_say(lang, f"- **小格隐去：** 表中少于{ctx['min_cell']}人的格显示为 —，并同时隐去可推算出它的其他格"

@@ -20,6 +20,7 @@ published: a zero reveals no pupil.
 from __future__ import annotations
 
 import os
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,7 @@ class _Cells:
         full = pd.MultiIndex.from_product([cube.index.unique(d) for d in dims], names=dims)
         self.cube = cube.groupby(level=dims).sum().reindex(full, fill_value=0)
         closure = sorted({tuple(d for d in dims if d in sub) for m in margins
-                          for r in range(len(m) + 1) for sub in _subsets(m, r)}, key=lambda m: (-len(m), m))
+                          for r in range(len(m) + 1) for sub in combinations(m, r)}, key=lambda m: (-len(m), m))
         self.margins, self.keys, rows, values, self.cell = [], [], [], [], {}
         for margin in closure:
             codes = self._codes(margin)
@@ -137,12 +138,6 @@ class _Cells:
                               b_eq=b_eq if len(b_eq) else None, bounds=(0, None), method="highs")
                 bounds.append(sign * res.fun if res.success else self.values[i])
             yield i, bounds[0], bounds[1]
-
-
-def _subsets(margin, r):
-    from itertools import combinations
-
-    return combinations(margin, r)
 
 
 def _add_complement(values: np.ndarray, hidden: np.ndarray, line: list[int]) -> bool:

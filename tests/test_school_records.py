@@ -283,7 +283,7 @@ def test_a_file_name_prefix_is_used_only_when_it_names_a_school(tmp_path):
     _exam(t / "2024秋_七年级成绩.xlsx", [("2", "乙二")])
     manifest = clean_dataset(tmp_path / "d", tmp_path / "o")
     how = {f["file"]: f["school_from"] for f in manifest["files"]}
-    assert how["2024-2025-1/东山中学_七年级成绩.xlsx"] == "file name (no other source names a school)"
+    assert how["2024-2025-1/东山中学_七年级成绩.xlsx"] == "file name"
     assert "2024-2025-1/2024秋_七年级成绩.xlsx" in {f["file"] for f in manifest["files_not_used"]}
 
 
@@ -485,3 +485,69 @@ def test_a_file_per_class_without_a_class_column(tmp_path):
     exams = pd.read_parquet(tmp_path / "o" / "exams.parquet").drop_duplicates("pupil_key")
     assert sorted(zip(exams.grade, exams.class_no)) == [(7, 1), (7, 2)]
     assert manifest["quarantine"]["rows"] == 0
+
+
+# --- a school named only by its file name (issue 24, item 1) -------------------------------------------------------
+
+def _named_by_file_names(root: Path) -> Path:
+    """Two schools' rosters and exam tables side by side in one term folder, named as most offices name them, with
+    no 学校 column and no title; a roster whose header sits under a 填表说明 block; a file named only by its form."""
+    t = root / "2024-2025-1"
+    for school, base in (("石门镇中学", 1), ("白沙乡中学", 2)):
+        pupils = [(f"{base}0{i:02d}", f"生{base}{i}", "男" if i % 2 else "女", f"{i % 2 + 1}班") for i in range(1, 9)]
+        sf.xlsx(t / f"{school}七年级学生名册.xlsx", ["学号", "姓名", "性别", "年级", "班级"],
+                [[no, n, g, "七年级", c] for no, n, g, c in pupils])
+        sf.xlsx(t / f"{school}七年级期末成绩.xlsx", ["学号", "姓名", "班级", "语文", "数学", "总分"],
+                [[no, n, "七年级" + c, 80, 70, 150] for no, n, _, c in pupils])
+    sf.xlsx(t / "学生花名册.xlsx", ["学号", "姓名", "性别", "年级", "班级"], [["3001", "丙一", "男", "七年级", "1班"]])
+    sf.xlsx(root / "2024-2025-2" / "石门镇中学学生花名册.xlsx", ["学号", "姓名", "性别", "年级", "班级"],
+            [[f"10{i:02d}", f"生1{i}", "男", "七年级", "1班"] for i in range(1, 5)],
+            titles=["填表说明：1.学号填写学校编定的学号；2.班级写“X班”。", "3.各班以学校为单位汇总，本表由班主任填写。", ""])
+    return root
+
+
+def test_a_school_named_only_by_its_file_name_is_read_from_it(tmp_path):
+    from liushou_analysis.cli import clean_summary
+
+    root = _named_by_file_names(tmp_path / "county")
+    manifest = clean_dataset(root, tmp_path / "o")
+    school = {f["file"]: (f["school"], f["school_from"]) for f in manifest["files"]}
+    assert school["2024-2025-1/石门镇中学七年级学生名册.xlsx"] == ("石门镇中学", "file name, confirmed by another file")
+    assert school["2024-2025-1/白沙乡中学七年级期末成绩.xlsx"] == ("白沙乡中学", "file name, confirmed by another file")
+    # the instruction block above the header is not a title: "学号填写学校" and "各班以学校" name no school
+    assert school["2024-2025-2/石门镇中学学生花名册.xlsx"] == ("石门镇中学", "file name, confirmed by another file")
+    (only_form,) = manifest["files_not_used"]
+    assert only_form["file"] == "2024-2025-1/学生花名册.xlsx"
+    assert "no school is named in this file" in only_form["reason"]
+    assert manifest["totals"]["enrolment"]["rows_kept"] == 8 + 8 + 4
+    assert manifest["totals"]["exams"]["rows_kept"] == 2 * 8 * 3
+    printed = clean_summary(manifest, root, tmp_path / "o", 0.0)
+    assert "石门镇中学: 3 file(s), resolved from: file name" in printed
+    # one school alone: its file name is not confirmed by another file
+    solo = tmp_path / "solo" / "2024-2025-1"
+    sf.xlsx(solo / "青山小学学生名册.xlsx", ["学号", "姓名", "性别", "年级", "班级"], [["1", "甲", "男", "三年级", "1班"]])
+    manifest = clean_dataset(tmp_path / "solo", tmp_path / "o2")
+    assert [(f["school"], f["school_from"]) for f in manifest["files"]] == [("青山小学", "file name")]
+
+
+@pytest.mark.parametrize("where, place, expected", [
+    ("title", lambda t: sf.xlsx(t / "石门镇中学七年级学生名册.xlsx", ["学号", "姓名", "性别", "班级"],
+                                 [["1", "甲", "男", "七年级1班"]], titles=["白沙乡中学学生花名册"]), "its title or 填报单位 line names 白沙乡中学"),
+    ("folder", lambda t: sf.xlsx(t / "白沙乡中学" / "石门镇中学七年级学生名册.xlsx", ["学号", "姓名", "性别", "班级"],
+                                  [["1", "甲", "男", "七年级1班"]]), "its folder names 白沙乡中学"),
+    ("column", lambda t: sf.csv_file(t / "石门镇中学七年级学生名册.csv", ["学校", "学号", "姓名", "性别", "班级"],
+                                      [["白沙乡中学", "1", "甲", "男", "七年级1班"]]), "its 学校 column names 白沙乡中学"),
+])
+def test_a_file_name_disagreeing_with_the_content_or_folder_is_one_sentence_and_neither_is_used(tmp_path, where,
+                                                                                              place, expected):
+    t = tmp_path / where / "2024-2025-1"
+    place(t)
+    manifest = clean_dataset(tmp_path / where, tmp_path / "o")
+    (entry,) = manifest["files_not_used"]
+    assert entry["reason"].startswith(f"{entry['file']}: the file name names 石门镇中学 but {expected};")
+    assert "\n" not in entry["reason"] and entry["reason"].endswith(").")
+    assert manifest["files"] == []
+    # an alias in liushou.toml makes them agree
+    (tmp_path / where / "liushou.toml").write_text('[school_aliases]\n"白沙乡中学" = ["石门镇中学"]\n', encoding="utf-8")
+    manifest = clean_dataset(tmp_path / where, tmp_path / "o")
+    assert [f["school"] for f in manifest["files"]] == ["白沙乡中学"]

@@ -6,17 +6,24 @@
 2. its title rows or a 填报单位 line ("红岩镇中学农村留守儿童信息统计表",
    "填报单位（盖章）：红岩镇中学");
 3. a school folder level: ``<dataset>/<term>/<school>/<file>``;
-4. ``school = "..."`` in the dataset's ``liushou.toml``;
-5. the text before the first ``_`` of the file name (``红岩镇中学_成绩.xlsx``,
-   the naming of earlier versions), only when it names a school that
-   another source in the dataset confirms, or when no file of the dataset
-   names a school any other way and the text reads as a school's name;
-6. the term folder: when the files of a term name one school only, files
+4. its file name, when the name holds a school's name ending in a school
+   word (``石门镇中学七年级学生名册.xlsx``, ``红岩镇中学_成绩.xlsx``); a name
+   that is only a form's name (``学生花名册.xlsx``) names no school;
+5. ``school = "..."`` in the dataset's ``liushou.toml``;
+6. the text before the first ``_`` of the file name when it is a short name
+   (``一中_成绩.xlsx``), only when it names a school that another source in
+   the dataset confirms, or when no file of the dataset names a school any
+   other way and the text reads as a school's name;
+7. the term folder: when the files of a term name one school only, files
    without evidence of their own belong to it.
 
-Otherwise the file is not used, with one sentence asking for a school
-folder level or ``liushou.toml``. Names are compared after NFKC and the
-aliases of ``liushou.toml`` (红岩中学 = 红岩镇中学).
+A file whose name names one school while its content (a 学校 column, its
+title), its folder or ``liushou.toml`` names another is not used, with
+one sentence naming both: neither is guessed to be right. Otherwise a file
+without a school is not used, with one sentence asking for a school folder
+level or ``liushou.toml``. Names are compared after NFKC and the aliases of
+``liushou.toml`` (红岩中学 = 红岩镇中学). Lines of an instruction block above
+the header (填表说明, 注, numbered items) are not read as titles.
 
 **Pupil.** A row is linked to a pupil by its number (学号, else 考号, else
 学籍号). A row without one is linked, in this order, by its 学籍号 or
@@ -45,7 +52,10 @@ from liushou_analysis.cleaning.settings import DatasetSettings
 _SCHOOL_SUFFIX = ("九年一贯制学校|中心小学|中心学校|初级中学|完全小学|实验学校|学校|中学|小学|初中|完小|中心校|教学点")
 _SCHOOL = re.compile(rf"[\u4e00-\u9fff]{{2,20}}?(?:{_SCHOOL_SUFFIX})")
 _NOT_A_SCHOOL = re.compile(r"年级|学期|学年|留守|统计|成绩|名单|名册|考试|登记|信息"
-                           r"|本校|我校|全校|各校|教育|中小学|全县|全镇|全乡|全市|全区")
+                           r"|本校|我校|全校|各校|教育|中小学|全县|全镇|全乡|全市|全区"
+                           r"|填写|填报|填表|说明|学号|姓名|汇总|本表")
+#: A title line that instructs rather than names: 填表说明, 说明, 注, 备注, or a numbered item (1. 2、 (3)).
+_INSTRUCTION = re.compile(r"^\s*(?:填表说明|填报说明|填写说明|说明|注意|注|备注|要求|\(?\d{1,2}[).、](?!\d))")
 #: What a file-name prefix must end with to be read as a school's name.
 _PREFIX_SCHOOL = re.compile(r"(?:学校|中学|小学|初中|完小|中心校|校|中|小)$")
 _FIELD_LINE = re.compile(r"(?:填报单位|单位名称|学校名称|学校|单位)(?:\(盖章\)|（盖章）)?[:：]\s*([^\s:：]+)")
@@ -63,7 +73,8 @@ def school_in_text(text: str) -> str | None:
     """
     if not text:
         return None
-    text = unicodedata.normalize("NFKC", str(text))
+    text = "\n".join(line for line in unicodedata.normalize("NFKC", str(text)).splitlines()
+                     if not _INSTRUCTION.match(line))
     m = _FIELD_LINE.search(text)
     if m:
         named = _first_school(m.group(1))
@@ -93,6 +104,9 @@ class FileEvidence:
     column: list[str] = field(default_factory=list)
     title: str | None = None
     folder: str | None = None
+    #: a school's full name in the file name (石门镇中学七年级学生名册.xlsx)
+    named: str | None = None
+    #: the text before the first ``_`` of the file name, which may be a short name (一中_成绩.xlsx)
     prefix: str | None = None
 
 
@@ -114,12 +128,13 @@ def evidence_of(file: str, term: str, titles: list[str], column_values: list[str
     prefix = settings.canonical_school(stem.split("_", 1)[0]) if "_" in stem else None
     title = next((s for s in (school_in_text(t) for t in titles) if s), None)
     column = sorted({c for c in (settings.canonical_school(v) for v in column_values) if c})
-    return FileEvidence(file, term, column, settings.canonical_school(title), folder, prefix)
+    named = settings.canonical_school(school_in_text(stem))
+    return FileEvidence(file, term, column, settings.canonical_school(title), folder, named, prefix)
 
 
 def resolve_schools(files: list[FileEvidence], settings: DatasetSettings) -> dict[str, SchoolDecision]:
     """The school of every file (see the module's order of sources)."""
-    named_anywhere = {s for f in files for s in f.column + [f.title, f.folder] if s}
+    named_anywhere = {s for f in files for s in f.column + [f.title, f.folder, f.named] if s}
     if settings.school:
         named_anywhere.add(settings.school)
     by_term: dict[str, set[str]] = {}
@@ -127,7 +142,10 @@ def resolve_schools(files: list[FileEvidence], settings: DatasetSettings) -> dic
         by_term.setdefault(f.term, set()).update(s for s in f.column + [f.title] if s)
     out = {}
     for f in files:
-        if len(f.column) == 1:
+        conflict = _file_name_conflict(f, settings)
+        if conflict:
+            out[f.file] = SchoolDecision(None, "unresolved", conflict)
+        elif len(f.column) == 1:
             out[f.file] = SchoolDecision(f.column[0], "school column")
         elif f.column:
             out[f.file] = SchoolDecision(None, "school column (several schools, row by row)")
@@ -135,6 +153,9 @@ def resolve_schools(files: list[FileEvidence], settings: DatasetSettings) -> dic
             out[f.file] = SchoolDecision(f.title, "title or 填报单位 line")
         elif f.folder:
             out[f.file] = SchoolDecision(f.folder, "school folder")
+        elif f.named:
+            confirmed = f.named in {s for g in files if g is not f for s in g.column + [g.title, g.folder, g.named]}
+            out[f.file] = SchoolDecision(f.named, "file name, confirmed by another file" if confirmed else "file name")
         elif settings.school:
             out[f.file] = SchoolDecision(settings.school, f"school in {settings.where}")
         elif f.prefix and f.prefix in named_anywhere:
@@ -156,6 +177,23 @@ def resolve_schools(files: list[FileEvidence], settings: DatasetSettings) -> dic
                 f"folder or liushou.toml; add school = \"...\" to {settings.where}, or put the files in a "
                 f"folder named after the school ({PurePosixPath(f.file).parts[0]}/<school>/)."))
     return out
+
+
+def _file_name_conflict(f: FileEvidence, settings: DatasetSettings) -> str | None:
+    """One sentence when the school the file name names is not the one its
+    content, its folder or liushou.toml names; None when they agree or the
+    name names no school."""
+    if not f.named:
+        return None
+    sources = [("its 学校 column", f.column), ("its title or 填报单位 line", [f.title] if f.title else []),
+               ("its folder", [f.folder] if f.folder else []),
+               (f"school = in {settings.where}", [settings.canonical_school(settings.school)] if settings.school else [])]
+    for where, names in sources:
+        if names and f.named not in names:
+            return (f"{f.file}: the file name names {f.named} but {where} names {'、'.join(names)}; the file is "
+                    "not used until they agree (rename the file, correct the content, or list one name as the "
+                    f"other's alias under [school_aliases] in {settings.where}).")
+    return None
 
 
 # --- pupils --------------------------------------------------------------------------

@@ -503,7 +503,9 @@ def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet 
     if best > 0 and sum(normalise_label(v) in leaves for v in grid[best][1]) >= 2 \
             and sum(normalise_label(v) in known for v in grid[best - 1][1]) >= 2:
         best -= 1
-    title = " ".join(str(v) for _, row in grid[:best] for v in row if not _is_empty(v))
+    # One line per row above the header, so an instruction block (填表说明) stays apart from the title.
+    title = "\n".join(line for line in (" ".join(str(v) for v in row if not _is_empty(v)) for _, row in grid[:best])
+                      if line)
     top = [normalise_label(v) for v in grid[best][1]]
     below = [normalise_label(v) for v in grid[best + 1][1]] if best + 1 < len(grid) else []
     two_row = sum(v in leaves for v in below) >= 2

@@ -68,7 +68,7 @@ REPORT_VALUES = {
     "resolved_from": {"school column": "学校列",
                       "school column (several schools, row by row)": "学校列（逐行，多所学校）",
                       "title or 填报单位 line": "表头标题或“填报单位”行", "school folder": "学校文件夹",
-                      "file name, confirmed by another file": "文件名（经其他文件印证）",
+                      "file name": "文件名", "file name, confirmed by another file": "文件名（经其他文件印证）",
                       "file name (no other source names a school)": "文件名（没有其他来源指明学校）",
                       "the only school named in its term folder": "学期文件夹中唯一的学校", "unresolved": "无法确定"},
     "part": {"helpers": "帮扶人", "pupils": "学生", "head_teachers": "班主任"},

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,3 +97,48 @@ def test_gender_and_crosses_in_their_school_spellings():
     assert codes.tolist() == ["male", "female", "male"] and unmapped.isna().all()
     codes, _ = V.labels_to_codes(pd.Series(["×", "√"]), "yes_no")
     assert codes.tolist() == ["no", "yes"]
+
+
+#: Posts as pairing lists write them, and the role docs/forms.md says each is read as (None: no rule reads it).
+POSTS = {"语文教师": "teacher", "数学老师": "teacher", "英语教师": "teacher", "物理老师": "teacher", "支教老师": "teacher",
+         "乡村教师": "teacher", "党员教师": "teacher", "副校长": "teacher", "教导主任": "teacher", "德育主任": "teacher",
+         "总务主任": "teacher", "政教处主任": "teacher", "大队辅导员": "teacher", "生活老师": "teacher", "宿管": "teacher",
+         "年级组长": "teacher", "教研组长": "teacher", "村干部": "community_cadre", "村支书": "community_cadre",
+         "村主任": "community_cadre", "妇联主任": "community_cadre", "村民小组长": "community_cadre",
+         "驻村第一书记": "community_cadre", "退休教师": "retired_teacher", "退休老师": "retired_teacher",
+         "家长志愿者": "other_parent", "学生家长": "other_parent", "爱心妈妈": "caring_mother",
+         "代理爸爸": "caring_mother", "青年志愿者": "volunteer", "义工": "volunteer", "班长": "peer", "副班长": "peer",
+         "学生干部": "peer", "班干部": "peer", "小组长": "peer", "组长": "peer", "学习委员": "peer",
+         "生活委员": "peer", "语文课代表": "peer", "中队长": "peer", "门卫": None, "食堂师傅": None}
+
+
+def test_posts_are_read_by_rule_not_one_codebook_row_per_subject():
+    codes, unmapped = V.helper_roles(pd.Series(list(POSTS) + [None, "　科任教师 "]))
+    assert dict(zip(POSTS, codes[:len(POSTS)].where(codes.notna(), None), strict=True)) == POSTS
+    assert pd.isna(codes.iloc[-2]) and pd.isna(unmapped.iloc[-2]) and codes.iloc[-1] == "teacher"
+    assert sorted(unmapped.dropna()) == ["门卫", "食堂师傅"]
+
+
+def test_a_role_that_is_missing_or_unknown_is_never_paid():
+    from liushou_analysis.scoring.engine import RewardRules, paid_role
+
+    roles = pd.Series(["teacher", "peer", None, "unknown", "volunteer"])
+    assert paid_role(roles, RewardRules()).tolist() == [True, False, False, False, True]
+    assert paid_role(roles, RewardRules(paid_helpers="all")).tolist() == [True, True, False, False, True]
+
+
+@pytest.mark.parametrize("cell, value, reason", [
+    ("92分", 92.0, None), ("92.5分", 92.5, None), (" 88 分", 88.0, None), ("免考", None, "exempt"),
+    ("缓考", None, "deferred"), ("作弊", None, "void"), ("违纪", None, "void"), ("病假", None, "leave"),
+    ("事假", None, "leave"), ("—", None, "no_score"), ("－", None, "no_score"), ("/", None, "no_score"),
+    ("／", None, "no_score"), ("无", None, "no_score")])
+def test_score_words_schools_write(cell, value, reason):
+    values, why, problem = V.numbers(pd.Series([cell]), unit="分")
+    assert (pd.isna(values[0]) if value is None else values[0] == value) and problem[0] is None
+    assert (pd.isna(why[0]) if reason is None else why[0] == reason)
+
+
+def test_other_text_in_a_score_cell_is_still_not_a_number():
+    values, _, problem = V.numbers(pd.Series(["九十", "92.5.1", "92分分", "92"]), unit="分")
+    assert problem.tolist() == ["not_a_number"] * 3 + [None] and values[3] == 92
+    assert V.numbers(pd.Series(["92分"]))[2][0] == "not_a_number"  # a unit is read only where it is asked for

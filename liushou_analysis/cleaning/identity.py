@@ -185,9 +185,10 @@ def _file_name_conflict(f: FileEvidence, settings: DatasetSettings) -> str | Non
     name names no school."""
     if not f.named:
         return None
+    dataset_school = settings.canonical_school(settings.school)
     sources = [("its 学校 column", f.column), ("its title or 填报单位 line", [f.title] if f.title else []),
                ("its folder", [f.folder] if f.folder else []),
-               (f"school = in {settings.where}", [settings.canonical_school(settings.school)] if settings.school else [])]
+               (f"school = in {settings.where}", [dataset_school] if dataset_school else [])]
     for where, names in sources:
         if names and f.named not in names:
             return (f"{f.file}: the file name names {f.named} but {where} names {'、'.join(names)}; the file is "

@@ -332,7 +332,7 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     finished = {}
     for name in TABLES:
         frame = schemas.finish(name, tables.get(name))
-        for col in [c for c in frame.columns if c.endswith("_work_province")]:  # free text from the raw files
+        for col in [c for c in frame.columns if c.endswith("_work_province") or c == "helper_post"]:  # free text
             frame[col] = mask_text(frame[col], names)
         schemas.validate(name, frame)
         finished[name] = frame

@@ -84,8 +84,8 @@ def _spec() -> dict[str, dict[str, tuple]]:
                                                    "has_health", "has_contacts"]}},
         "pairings": {
             "pupil_key": _col("str", False, _KEY), "helper_key": _col("str", False, _KEY),
-            "helper_role": _col("str", True, _codes("helper_role")), "school": _col("str", False),
-            "term": _col("str", False, _TERM), "pairing_month": _col("str", True)},
+            "helper_role": _col("str", True, _codes("helper_role")), "helper_post": _col("str", True),
+            "school": _col("str", False), "term": _col("str", False, _TERM), "pairing_month": _col("str", True)},
         "contacts": {
             "pupil_key": _col("str", False, _KEY), "school": _col("str", False), "term": _col("str", False, _TERM),
             "month": _col("str", False, pa.Check.str_matches(r"^\d{4}-\d{2}$")), **counts},

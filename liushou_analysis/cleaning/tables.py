@@ -466,7 +466,7 @@ def clean_scores(job: SheetJob) -> tuple[pd.DataFrame, RowChecks, pd.Series, pd.
     stacked = {kind: pd.concat([job.cell(f"{kind}:{s}") for s in subjects], keys=subjects)
                for kind in ("score", "class_rank", "school_rank")}
     has = pd.concat([job.present(f"score:{s}") for s in subjects], keys=subjects).to_numpy()
-    score, reason, problem = V.numbers(stacked["score"], markers)
+    score, reason, problem = V.numbers(stacked["score"], markers, unit="分")
     ranks = {kind: V.numbers(stacked[kind], markers)[0] for kind in ("class_rank", "school_rank")}
     rows = score.index.get_level_values(1)
     long = out.loc[rows].set_axis(score.index)
@@ -498,17 +498,23 @@ TEACHER_HELPER_LABELS = {"帮扶教师", "帮扶老师", "结对教师"}
 
 def clean_pairings(job: SheetJob) -> tuple[pd.DataFrame, RowChecks]:
     """Pairing lists, and the 帮扶责任人 of a register. The helper's role is
-    the 帮扶人类型 column, else the 职务 (班主任, 任课教师, 校长 and other
-    school posts are ``teacher``; 爱心妈妈, 志愿者 ...), else ``teacher``
-    where the helper column is headed 帮扶教师; otherwise unknown."""
+    the 帮扶人类型 column, else the 职务, each read by the codebook and then by
+    rule (:data:`..values.POST_RULES`: any …教师 / …老师 / 任课 / 科任 post and
+    the school's other posts are ``teacher``; 班长, 学生干部 are ``peer``;
+    村干部 ``community_cadre`` ...), else ``teacher`` where the helper column
+    is headed 帮扶教师; otherwise unknown, with the post kept in ``helper_post``."""
     out, checks = _start(job)
     _class(job, checks, out, required=False)
-    _label(job, checks, out, "helper_role", "helper_role")
-    _label(job, checks, out, "helper_position", "helper_role", column="_role_from_position")
+    posts = {}
+    for name, column in (("helper_role", "helper_role"), ("helper_position", "_role_from_position")):
+        out[column], posts[name] = V.helper_roles(job.cell(name))
+        checks.lose(posts[name].notna(), name, "unmapped_label", out, column)
     headed_teacher = pd.Series([lab in TEACHER_HELPER_LABELS for lab in job.label("helper_name", out.index)],
                                index=out.index, dtype=bool)
     out["helper_role"] = out.helper_role.fillna(out._role_from_position).where(
         lambda r: r.notna() | ~headed_teacher, "teacher")
+    # the post no rule reads stays beside an unknown role, so `liushou score` can name it
+    out["helper_post"] = posts["helper_role"].fillna(posts["helper_position"]).where(out.helper_role.isna())
     staff = V.text(job.cell("helper_staff_no"))
     peer_ids, _ = V.student_ids(job.cell("helper_student_no"))
     name = V.text(job.cell("helper_name"))

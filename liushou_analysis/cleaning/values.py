@@ -108,18 +108,27 @@ def absence_codes() -> dict[str, str]:
                                                                                       strict=True)}
 
 
-def numbers(cells: pd.Series, markers: dict[str, str] | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Numbers, also when stored as text ('88.50 ').
+def numbers(cells: pd.Series, markers: dict[str, str] | None = None,
+            unit: str | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers, also when stored as text ('88.50 '), and followed by ``unit`` when given ('92分', '92.5 分').
 
-    Returns ``(values, absence_reason, problem)``: absence markers (缺考, Q,
-    '-', ...) become missing with their reason code; an empty cell is missing
-    with reason ``blank``; an Excel error (#N/A, #DIV/0! ...) is missing with
-    ``problem`` set to ``excel_error``; any other text with ``not_a_number``.
+    Returns ``(values, absence_reason, problem)``: absence markers (缺考, 免考,
+    作弊, '-', '/', ...) become missing with their reason code; an empty cell
+    is missing with reason ``blank``; an Excel error (#N/A, #DIV/0! ...) is
+    missing with ``problem`` set to ``excel_error``; any other text with
+    ``not_a_number``.
+
+    >>> values, reason, _ = numbers(pd.Series(["92分", "92.5 分", "免考", "作弊", "/", "九十"]), unit="分")
+    >>> values.tolist()[:2], reason.tolist()[2:5]
+    ([92.0, 92.5], ['exempt', 'void', 'no_score'])
     """
     markers = absence_codes() if markers is None else markers
     t = text(cells)
     reason = t.map(markers)
-    parsed = pd.to_numeric(t.where(reason.isna()), errors="coerce")
+    number_text = t.where(reason.isna())
+    if unit:
+        number_text = number_text.str.replace(rf"^([+-]?\d+(?:\.\d+)?)\s*{re.escape(unit)}$", r"\1", regex=True)
+    parsed = pd.to_numeric(number_text, errors="coerce")
     problem = pd.Series(np.where(t.notna() & reason.isna() & parsed.isna(),
                                  np.where(is_true(t.str.match(EXCEL_ERROR)), "excel_error",
                                           "not_a_number"), None), index=cells.index, dtype=object)
@@ -189,6 +198,44 @@ def labels_to_codes(cells: pd.Series, domain: str) -> tuple[pd.Series, pd.Series
     t = text(cells)
     codes = t.map(lookup)
     unmapped = t.where(t.notna() & codes.isna())
+    return codes.astype(object), unmapped.astype(object)
+
+
+#: A helper's post read by rule where the codebook has no row for it, first match wins (docs/forms.md): pupils'
+#: posts first (a 学生干部 is a pupil, not a cadre), then retired staff and parents, then school posts (…教师,
+#: …老师, 任课, 科任, 校长, 辅导员, 宿管 …: teacher), then community cadres (村…, 党员, 干部, 政府 …), then the
+#: remaining …主任 (after the cadres, so 村主任 and 妇联主任 are cadres), then volunteers.
+POST_RULES: tuple[tuple[str, re.Pattern], ...] = tuple((code, re.compile(pattern)) for code, pattern in (
+    ("peer", r"班长|班干部|班委|^学生$|学生干部|学生会|课代表|团支书|[大中小]队长|[大中小]队委|^小?组长$|同桌|同学"
+             r"|^(?:学习|纪律|劳动|体育|文娱|宣传|生活|卫生|安全)委员$"),
+    ("retired_teacher", r"^退休.*(?:教师|老师|教工|职工)$"),
+    ("caring_mother", r"^(?:爱心|代理)(?:妈妈|爸爸|母亲|父亲|家长)"),
+    ("other_parent", r"家长(?:志愿者|代表)?$"),
+    ("teacher", r"教师|老师|任课|科任|班主任|校长|辅导员|教练|宿管|舍管|生活指导|教职工|教工|校医|年级组|教研|备课组"),
+    ("community_cadre", r"村|党员|干部|政府|妇联|团委|社区|网格员|书记|人大|政协|乡镇"),
+    ("teacher", r"主任|教导|教务|政教|德育"),
+    ("volunteer", r"志愿者|义工|爱心人士|社工"),
+))
+
+
+def helper_roles(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A helper's role from a 帮扶人类型 or 职务 cell: the codebook's label, else :data:`POST_RULES`.
+
+    Returns ``(codes, unmapped)`` as :func:`labels_to_codes`: ``unmapped`` holds the post no rule reads.
+
+    >>> helper_roles(pd.Series(["语文教师", "数学老师", "班长", "家长志愿者", "门卫", None]))[0].tolist()
+    ['teacher', 'teacher', 'peer', 'other_parent', nan, nan]
+    """
+    codes, unmapped = labels_to_codes(cells, "helper_role")
+    posts = unmapped.dropna()
+    if len(posts):
+        distinct = pd.Series(posts.unique())
+        ruled = pd.Series(np.nan, index=distinct.index, dtype=object)
+        for code, pattern in POST_RULES:  # one vectorised pass per rule over the distinct posts
+            ruled = ruled.where(ruled.notna() | ~distinct.str.contains(pattern), code)
+        found = posts.map(dict(zip(distinct, ruled, strict=True)))
+        codes = codes.where(codes.notna(), found.reindex(codes.index))
+        unmapped = unmapped.where(codes.isna())
     return codes.astype(object), unmapped.astype(object)
 
 

@@ -23,6 +23,8 @@ CODEBOOK_FILE = "codebook.csv"
 #: pupils. The reward scheme does not pay them by default, and cleaning never
 #: takes one of them for an adult helper of the same name.
 PUPIL_HELPER_ROLES = ("peer", "neighbour")
+#: A helper's role where no codebook row or post rule reads the post: listed, never paid.
+UNKNOWN_ROLE = "unknown"
 
 
 @lru_cache(maxsize=1)

@@ -237,6 +237,8 @@ def value_label(column: str, code, lang: str = "zh"):
     """What a page calls a coded value (a care arrangement, a helper role ...); anything else unchanged."""
     if lang == "en" or column not in CODED or not isinstance(code, str):
         return code
+    if code == codebook.UNKNOWN_ROLE:
+        return "未能识别"
     try:
         return codebook.preferred_label(CODED[column], code)
     except (KeyError, ValueError):

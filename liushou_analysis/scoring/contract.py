@@ -69,7 +69,7 @@ OPTIONAL = {"scores": ["grade", "school"],
                        "left_behind_either_parent", "left_behind_strict_both_3m", "left_behind_official_2016"]}
 #: Codebook header codes whose labels also name a contract column.
 _ALIASES = {"pupil_id": ["student_no", "exam_no", "registry_no"], "class_id": ["class"], "total_score": ["total_score"],
-            "helper_id": ["helper_id", "helper_name"], "helper_role": ["helper_role"],
+            "helper_id": ["helper_id", "helper_name"], "helper_role": ["helper_role", "helper_position"],
             "serious_violation": ["serious_violation"], "three_good": ["three_good"],
             "head_teacher_id": ["head_teacher_id", "head_teacher_staff_no", "head_teacher"],
             "school_year": ["school_year"], "semester": ["semester"], "grade": ["grade"], "school": ["school"],
@@ -92,10 +92,13 @@ class Problems:
     def __init__(self):
         self.rows: list[dict] = []
 
-    def add(self, frame: pd.DataFrame, mask: pd.Series, message: str) -> None:
-        """Record ``message`` for every row of ``frame`` where ``mask`` holds, by file and row."""
-        for line, file in zip(frame.loc[mask, "_line"], frame.loc[mask, "_file"], strict=True):
-            self.rows.append({"file": file, "row": int(line), "problem": message})
+    def add(self, frame: pd.DataFrame, mask: pd.Series, message: str | pd.Series) -> None:
+        """Record ``message`` (one for all, or a Series: one per row) for every row of ``frame`` where ``mask``
+        holds, by file and row."""
+        rows = frame.loc[mask]
+        messages = message.loc[rows.index] if isinstance(message, pd.Series) else [message] * len(rows)
+        self.rows += [{"file": file, "row": int(line), "problem": text}
+                      for line, file, text in zip(rows["_line"], rows["_file"], messages, strict=True)]
 
     def frame(self) -> pd.DataFrame:
         """The problems found, one row per file, row and problem."""
@@ -227,7 +230,7 @@ def check_inputs(scores, pairings, conduct, classes, pupils=None, max_total: flo
     s["class_id"] = _ids(s, "class_id", problems, "scores")
     s["school_year"] = _school_year_text(s, problems, "scores")
     s["semester"] = _semester(s, problems, "scores")
-    total, _, bad_total = V.numbers(s.total_score)
+    total, _, bad_total = V.numbers(s.total_score, unit="分")
     problems.add(s, bad_total == "not_a_number", "scores: total_score is not a number (leave it blank for an "
                                                  "absent pupil)")
     problems.add(s, bad_total == "excel_error", "scores: total_score is an Excel error (#N/A, #DIV/0! ...): the "
@@ -249,11 +252,16 @@ def check_inputs(scores, pairings, conduct, classes, pupils=None, max_total: flo
     p["pupil_id"] = _ids(p, "pupil_id", problems, "pairings")
     p["school_year"] = _school_year_text(p, problems, "pairings")
     role_text = V.text(p.helper_role)
-    codes, _ = V.labels_to_codes(p.helper_role, "helper_role")
+    codes, _ = V.helper_roles(p.helper_role)
     known_codes = list(dict.fromkeys(codebook.codes("helper_role")))
     p["helper_role"] = codes.where(codes.notna(), role_text.where(role_text.isin(known_codes)))
-    problems.add(p, p.helper_role.isna(), f"pairings: helper_role is not in the codebook ({', '.join(known_codes)}, "
-                                          "or their Chinese labels in docs/forms.md)")
+    post = (V.text(p.helper_post) if "helper_post" in p else pd.Series(np.nan, index=p.index)).fillna(role_text)
+    problems.add(p, p.helper_role.isna(),
+                 f"pairings: helper_role is not in the codebook ({', '.join(known_codes)}, or their Chinese labels "
+                 "in docs/forms.md): helper " + p.helper_id.astype("string").fillna("?") + "'s post 「"
+                 + post.astype("string").fillna("") + "」 is not a role the plan names, so the helper is neither "
+                 "paid nor counted; write the post as one of them, or add it under [labels.helper_role] in the "
+                 "dataset's liushou.toml")
     problems.add(p, p.duplicated(["helper_id", "pupil_id", "school_year"], keep=False), "pairings: duplicate row")
     problems.add(p, p.pupil_id.notna() & ~p.pupil_id.isin(s.pupil_id), "pairings: the pupil has no scores")
 
@@ -410,7 +418,7 @@ def from_clean(store: CleanStore | Path) -> dict[str, pd.DataFrame]:
                                            + total.grade.astype(str))})
     pr = t["pairings"]
     pairings = pd.DataFrame({"helper_id": pr.helper_key, "helper_role": pr.helper_role, "pupil_id": pr.pupil_key,
-                             "school_year": school_year(pr.term)}).drop_duplicates()
+                             "school_year": school_year(pr.term), "helper_post": pr.helper_post}).drop_duplicates()
     co = t["conduct"]
     conduct = pd.DataFrame({"pupil_id": co.pupil_key, "school_year": school_year(co.term),
                             "serious_violation": co.serious_violation.astype("Float64"),

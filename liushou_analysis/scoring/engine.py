@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liushou_analysis.core.codebook import PUPIL_HELPER_ROLES
+from liushou_analysis.core import codebook
+from liushou_analysis.core.codebook import PUPIL_HELPER_ROLES, UNKNOWN_ROLE
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.flags import is_true
 from liushou_analysis.indicators.ranks import class_rank
@@ -227,10 +228,12 @@ def paid_role(roles: pd.Series, rules: "RewardRules") -> pd.Series:
     """True where part one pays a helper of this role: the plan pays
     牵手扶助志愿者 and 班主任, so with ``paid_helpers = "adults"`` the
     codebook's PUPIL_HELPER_ROLES are listed with their points but paid
-    nothing."""
+    nothing. A role that is missing or not the codebook's (``unknown``: a
+    post nobody could read) is never paid: it might be a pupil."""
+    known = roles.isin(codebook.codes("helper_role"))  # a helper whose role is unknown is never paid
     if rules.paid_helpers == "all":
-        return pd.Series(True, index=roles.index)
-    return ~roles.isin(PUPIL_HELPER_ROLES)
+        return known
+    return known & ~roles.isin(PUPIL_HELPER_ROLES)
 
 
 # --- the exams each assessment compares -------------------------------------------------
@@ -503,6 +506,7 @@ def helper_points(points: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRul
     单亲儿童各自所得考核分的总和, 001 篇6); yuan = points x rate when the
     helper's role is paid (``paid_helpers``), else 0."""
     p = pairings.drop_duplicates(["helper_id", "pupil_id", "school_year"])
+    p = p.assign(helper_role=p.helper_role.fillna(UNKNOWN_ROLE))
     m = p.merge(points[["pupil_id", "school_year", "points_paid", "counted"]], on=["pupil_id", "school_year"],
                 how="left")
     m["counted_id"] = m.pupil_id.where(is_true(m.counted))
@@ -521,10 +525,14 @@ def helper_points(points: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRul
 def unpaid_helper_audit(helpers: pd.DataFrame, rules: RewardRules) -> pd.DataFrame:
     """One audit row per helper-year that part one does not pay, saying why."""
     h = helpers[~helpers.paid]
+    unknown = h.helper_role == UNKNOWN_ROLE
+    reason = np.where(unknown, "helper whose post could not be read as a role: not paid until the post is read "
+                               "(it may be a pupil's post; see the problem rows of liushou score)",
+                      h.helper_role + " helper: not paid; part one pays 牵手扶助志愿者 and 班主任, and a "
+                      f"pupil helping a classmate is neither (paid_helpers = {rules.paid_helpers})")
     return pd.DataFrame({"pupil_id": None, "helper_id": h.helper_id, "school_year": h.school_year,
                          "part": "helpers", "clause": "helper_paid", "points": h.points, "yuan": 0.0,
-                         "reason": h.helper_role + " helper: not paid; part one pays 牵手扶助志愿者 and 班主任, and a "
-                         f"pupil helping a classmate is neither (paid_helpers = {rules.paid_helpers})"})
+                         "reason": reason})
 
 
 def head_teacher_points(points: pd.DataFrame, classes: pd.DataFrame,

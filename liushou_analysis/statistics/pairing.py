@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from liushou_analysis.core.codebook import UNKNOWN_ROLE
 from liushou_analysis.core.terms import term_indices
 from liushou_analysis.indicators import status as lb_status
 from liushou_analysis.indicators.ranks import percentile_rank, ranked_totals
@@ -108,7 +109,7 @@ def from_tables(exams: pd.DataFrame, pairings: pd.DataFrame, households: pd.Data
                            "score": total.score})
     pr = t["pairings"]
     pairings = pd.DataFrame({"pupil": pr.pupil_key, "term_index": term_indices(pr.term),
-                             "helper_type": pr.helper_role.fillna("unknown")})
+                             "helper_type": pr.helper_role.fillna(UNKNOWN_ROLE)})
     hh = t["households"]
     status = pd.DataFrame({"pupil": hh.pupil_key, "term_index": term_indices(hh.term),
                            "either": lb_status.either_parent(hh),

@@ -1,0 +1,130 @@
+"""A one-school, two-term county made by hand (tests/smallcounty.py): the posts and score words schools write.
+
+Expected values come from the lists in tests/smallcounty.py (the 30 posts of the pairing list and the role each is
+read as; the twelve score words of the second term's grade-7 table and what each means), not from the code.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from liushou_analysis.cleaning.pipeline import clean_dataset
+from liushou_analysis.store import CleanStore
+
+from . import smallcounty as sc
+from .cli_runner import liushou
+
+KEY = "small-county-test-key-0123456789abcdef"
+SUBJECT = {"语文": "chinese", "数学": "math", "英语": "english"}
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    base = tmp_path_factory.mktemp("small_county")
+    raw = sc.build(base / "raw" / "qingshi")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIUSHOU_KEY", KEY)
+        manifest = clean_dataset(raw, base / "clean")
+    return raw, base / "clean", manifest
+
+
+def test_the_county_is_cleaned_whole(county):
+    _, clean, manifest = county
+    store = CleanStore(clean)
+    assert store.table("pupils").pupil_key.nunique() == 148
+    assert manifest["quarantine"]["rows"] == 0  # score words are not quarantined rows
+    assert {f["school"] for f in manifest["files"]} == {sc.SCHOOL}
+
+
+# --- posts (issue 24, item 2) --------------------------------------------------------------------------------------
+
+def test_every_post_the_pairing_list_writes_is_read_as_the_role_the_plan_names(county):
+    _, clean, _ = county
+    pairings = CleanStore(clean).table("pairings")
+    assert len(pairings) == 30
+    expected = Counter(sc.ROLE_OF_POST[post] or "unknown" for _, post in sc.HELPERS)
+    assert Counter(pairings.helper_role.fillna("unknown")) == expected
+    assert expected["teacher"] == 12 + 10 and expected["peer"] == 3  # the 12 subject teachers are teachers
+    # the one post no rule reads is kept beside its unknown role, and only there
+    assert pairings.helper_post.dropna().tolist() == ["门卫"]
+    assert pairings.helper_role[pairings.helper_post.notna()].isna().all()
+
+
+def test_a_helper_whose_post_is_not_read_is_a_problem_row_in_score_never_paid(county, tmp_path):
+    _, clean, _ = county
+    run = liushou("score", "--data", clean, "--out", tmp_path / "stop")
+    assert run.returncode == 2, run.stdout + run.stderr
+    helper = CleanStore(clean).table("pairings").query("helper_post == '门卫'").helper_key.item()
+    assert f"helper {helper}'s post 「门卫」 is not a role the plan names, so the helper is neither paid" in run.stderr
+    assert "nothing was scored" in run.stderr and "Traceback" not in run.stderr
+    run = liushou("score", "--data", clean, "--out", tmp_path / "skip", "--skip-bad-rows")
+    assert run.returncode == 0, run.stderr
+    skipped = pd.read_csv(tmp_path / "skip" / "skipped_rows.csv", encoding="utf-8-sig")
+    assert skipped.problem.str.contains(helper).sum() == 1
+    helpers = pd.read_csv(tmp_path / "skip" / "helper_points.csv", encoding="utf-8-sig")
+    assert helper not in set(helpers.helper_id)
+    paid = helpers.groupby("helper_role").paid.agg(["all", "any"])
+    assert not paid.loc["peer", "any"]  # 班长, 学生干部, 小组长: pupils, not paid
+    assert paid.drop("peer")["all"].all()  # every adult role, the subject teachers among them, is paid
+
+
+def test_the_report_lists_a_helper_of_unknown_role_with_nothing_paid(county):
+    """The report scores from the clean tables without `liushou score`'s check: the engine itself never pays a
+    role it does not know, and says why in the audit."""
+    from liushou_analysis.scoring import contract
+    from liushou_analysis.scoring.engine import score_scheme
+
+    _, clean, _ = county
+    inputs = contract.from_clean(clean)
+    tables = score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"],
+                          pupils=inputs["pupils"])
+    helpers = tables["helper_points"]
+    unknown = helpers[helpers.helper_role == "unknown"]
+    assert len(unknown) == 1 and not unknown.paid.any() and (unknown.yuan == 0).all()
+    why = tables["audit"].set_index("helper_id").loc[unknown.helper_id.item(), "reason"]
+    assert "post could not be read as a role: not paid" in why
+
+
+# --- score words (issue 24, item 3) --------------------------------------------------------------------------------
+
+def test_score_words_are_numbers_or_absences_with_their_reason_never_zero(county):
+    _, clean, _ = county
+    store = CleanStore(clean)
+    exams = store.table("exams", terms=[sc.TERMS[1]])
+    roster = [p for p in sc.pupils() if p["grade"] == 7]
+    by_pupil = exams.set_index(["pupil_key", "subject"])
+    key_of = _keys(store)
+    for (k, subject), (word, meaning) in sc.SCORE_WORDS.items():
+        row = by_pupil.loc[(key_of[roster[k]["no"]], SUBJECT[subject])]
+        if isinstance(meaning, float):
+            assert row.score == meaning and pd.isna(row.absence_reason), word
+        else:
+            assert pd.isna(row.score) and row.absence_reason == meaning, word
+    assert not (exams.score == 0).any()
+
+
+def test_pupils_with_an_absence_word_are_not_ranked(county):
+    from liushou_analysis.indicators.ranks import ranked_totals
+
+    _, clean, _ = county
+    store = CleanStore(clean)
+    totals = ranked_totals(store.table("exams", terms=[sc.TERMS[1]])).set_index("pupil_key").score
+    key_of = _keys(store)
+    roster = [p for p in sc.pupils() if p["grade"] == 7]
+    for (k, _), (word, meaning) in sc.SCORE_WORDS.items():
+        total = totals[key_of[roster[k]["no"]]]
+        assert pd.notna(total) if isinstance(meaning, float) else pd.isna(total), word
+    assert totals.notna().sum() == 148 - 10
+
+
+def _keys(store) -> dict[str, str]:
+    """学号 -> pupil key, from the keyed hash the cleaning uses (the same key and school)."""
+    from liushou_analysis.cleaning.pseudonym import pseudonyms
+
+    numbers = [p["no"] for p in sc.pupils()]
+    keys = pseudonyms(pd.Series([f"{sc.SCHOOL}|{n}" for n in numbers]), KEY.encode(), "P")
+    assert set(keys) == set(store.table("pupils").pupil_key)
+    return dict(zip(numbers, keys, strict=True))

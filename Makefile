@@ -32,7 +32,7 @@ test: $(STAMP) lint ## Run the linter and the test suite (quick versions of simu
 	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP) ## Check the code with ruff (settings in pyproject.toml)
-	$(BIN)/ruff check liushou_analysis tests benchmarks tools
+	$(BIN)/ruff check liushou_analysis notebooks tests benchmarks tools
 
 report: $(STAMP) ## Run the main job on the bundled sample: its latest term's report
 	$(BIN)/liushou report --data data_raw/sample

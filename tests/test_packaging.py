@@ -65,7 +65,7 @@ def test_ci_runs_make_test_and_fails_on_failure():
 
 
 def test_layout_exists():
-    for name in ["liushou_analysis", "liushou_analysis/report/notebooks", "data_raw", "data_clean", "reports", "tests", "benchmarks",
+    for name in ["liushou_analysis", "notebooks", "notebooks/README.md", "data_raw", "data_clean", "reports", "tests", "benchmarks",
                  "environment.yml", "pyproject.toml", "Makefile", "README.md", ".ci/run"]:
         assert (ROOT / name).exists(), name
 
@@ -79,6 +79,24 @@ def test_package_data_ships_every_data_file_the_package_reads():
     assert {"/".join(f.parts[:2]) for f in files} >= {"data/codebook.csv", "report/fonts", "report/templates"}
     missing = [str(f) for f in files if not any(f.match(g) for g in globs)]
     assert not missing, f"add to [tool.setuptools.package-data]: {missing}"
+
+
+def test_the_notebooks_live_at_the_top_and_ship_inside_the_package():
+    """notebooks/ sits beside liushou_analysis/ (where a researcher who clones the repository looks) and the wheel
+    ships it as liushou_analysis/notebooks; every subpackage on disk is in the explicit packages list."""
+    from liushou_analysis.core import config
+
+    setuptools = _pyproject()["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {"liushou_analysis.notebooks": "notebooks"}
+    assert setuptools["package-data"]["liushou_analysis.notebooks"] == ["*.py", "*.md"]
+    on_disk = {"liushou_analysis"} | {"liushou_analysis." + p.parent.name
+                                      for p in (ROOT / "liushou_analysis").glob("*/__init__.py")}
+    assert set(setuptools["packages"]) == on_disk | {"liushou_analysis.notebooks"}
+    assert not (ROOT / "liushou_analysis" / "notebooks").exists() and not (ROOT / "liushou_analysis" / "report" /
+                                                                           "notebooks").exists()
+    assert config.NOTEBOOKS == ROOT / "notebooks"
+    assert sorted(p.name for p in config.NOTEBOOKS.glob("*.py")) == [
+        "00_data_quality.py", "01_care_arrangements.py", "02_pairing_and_rank.py", "03_reward_points.py"]
 
 
 HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "pandera", "openpyxl", "python_calamine", "matplotlib",
@@ -216,7 +234,7 @@ def test_data_dictionary_is_current():
 def test_no_module_or_test_reads_outside_the_repository():
     """The project stands alone: no path into ../shared or to an absolute location in code or tests."""
     offenders = []
-    for path in [*(ROOT / "liushou_analysis").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]:
+    for path in [*(ROOT / "liushou_analysis").rglob("*.py"), *(ROOT / "notebooks").glob("*.py"), *(ROOT / "tests").rglob("*.py")]:
         text = path.read_text(encoding="utf-8")
         if re.search(r"\.\./shared|/work/|DOMAIN\.md|CONVENTIONS\.md", text) and path.name != "test_packaging.py":
             offenders.append(str(path.relative_to(ROOT)))

@@ -1,4 +1,4 @@
-"""The term report (report/runner.py, report/notebooks/, `liushou report`).
+"""The term report (report/runner.py, notebooks/, `liushou report`).
 
 Every notebook is executed on the bundled sample's latest term and on a
 second, differently seeded small synthetic county (2 schools, 1 school
@@ -181,7 +181,9 @@ def test_the_cjk_font_covers_every_label():
     from liushou_analysis.report.labels import REPORT_COLUMNS, REPORT_VALUES
 
     report = Path(plotting.__file__).parent  # the Chinese the pages write: notebooks, narrative, index
-    written = "".join(p.read_text(encoding="utf-8") for p in [*report.glob("notebooks/*.py"), *report.glob("*.py")])
+    sources = [*config.NOTEBOOKS.glob("*.py"), *report.glob("*.py")]
+    assert len(sources) > 4
+    written = "".join(p.read_text(encoding="utf-8") for p in sources)
     text = ("".join(load_codebook().astype(str).stack()) + "".join(REPORT_COLUMNS.values())
             + "".join(v for words in REPORT_VALUES.values() for v in words.values()) + written
             + "土高镇中学塘土镇安大镇新鞍镇柳双镇青马镇 合计 —")

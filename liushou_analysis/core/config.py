@@ -23,8 +23,11 @@ ROOT = project_root()
 DATA_RAW = ROOT / "data_raw"
 DATA_CLEAN = ROOT / "data_clean"
 REPORTS = ROOT / "reports"
-#: The term notebooks ship inside the package, so an installed wheel can render a report from any folder.
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "report" / "notebooks"
+#: The term notebooks: ``notebooks/`` at the top of a clone of the repository (where their sources live), or
+#: ``liushou_analysis/notebooks`` in an installed wheel (pyproject.toml ships them there), so an installed package
+#: can render a report from any folder.
+_PACKAGE = Path(__file__).resolve().parents[1]
+NOTEBOOKS = _PACKAGE / "notebooks" if (_PACKAGE / "notebooks").is_dir() else _PACKAGE.parent / "notebooks"
 
 #: The bundled sample county: how `make sample` regenerates it.
 SAMPLE_DATASET = "sample"

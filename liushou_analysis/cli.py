@@ -278,6 +278,7 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
 def run_score(args) -> None:
     """`liushou score`: the plan's reward points from the contract files or a clean dataset."""
     from liushou_analysis.core.outputs import check_target, publish_dir
+    from liushou_analysis.report.export import payout_workbook
     from liushou_analysis.scoring.contract import (
         check_inputs,
         drop_problem_rows,
@@ -338,7 +339,7 @@ def run_score(args) -> None:
     if len(problems):
         out["skipped_rows"] = problems
     with publish_dir(args.out, "score", raw_dirs=(args.data,) if args.data else ()) as work:
-        written = write_outputs(out, work)
+        written = write_outputs(out, work) + [payout_workbook(out, work / "reward_points.xlsx")]
     helpers, heads, awards = out["helper_points"], out["head_teacher_points"], out["pupil_awards"]
     points = out["pupil_points"]
     unknown = points["flags"].str.contains("status_unknown") & points.counted.astype(bool)
@@ -346,9 +347,10 @@ def run_score(args) -> None:
                + (f", {int(unknown.sum())} without a status record counted too (status_unknown = count)"
                   if unknown.any() else ""))
     print(f"Scored {len(points)} pupil-years ({counted}): "
-          f"{int(helpers.paid.sum())} helper-years paid {helpers.yuan.sum():,.0f} yuan "
-          f"({int((~helpers.paid).sum())} pupil helper-years not paid), {len(heads)} head-teacher-years "
-          f"{heads.yuan.sum():,.0f} yuan, pupils' awards {awards.award_total_yuan.sum():,.0f} yuan.")
+          f"{int(helpers.paid.sum())} helper-years paid {helpers.yuan.sum():,.2f} yuan "
+          f"({int((~helpers.paid).sum())} helper-years not paid: pupils, or a post not read), {len(heads)} "
+          f"head-teacher-years {heads.yuan.sum():,.2f} yuan, pupils' awards {awards.award_total_yuan.sum():,.2f} "
+          f"yuan; each amount rounded half-up to the {'fen' if rules.pay_rounding == 'fen' else 'whole yuan'}.")
     print(f"Wrote {len(written)} files to {args.out} (CSV tables and reward_points.xlsx).")
 
 

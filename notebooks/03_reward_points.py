@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from liushou_analysis.core.errors import UserError
-from liushou_analysis.report import narrative, plotting
+from liushou_analysis.report import export, narrative, plotting
 from liushou_analysis.report.disclosure import TOTAL, suppress_column, suppress_counts, suppress_small_groups
 from liushou_analysis.report.runner import Publisher, context
 from liushou_analysis.scoring import contract as scoring_io
@@ -73,7 +73,7 @@ out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct
                            pupils=inputs["pupils"])
 payouts = scoring.payout_summary(out, year)
 if ctx["report_dir"]:
-    scoring_io.write_outputs(payouts["tables"], ctx["report_dir"], book="payouts.xlsx", csv=False)
+    export.payout_workbook(payouts["tables"], ctx["report_dir"] / "payouts.xlsx")
 summary = payouts["totals"].copy()
 if summary.pupils_awarded < ctx["min_cell"]:
     summary["pupils_awarded"] = float("nan")  # a small count of pupils is not published
@@ -128,7 +128,8 @@ pub.table(suppress_counts(table, ctx["min_cell"]).reset_index(), "baselines_by_g
 helper_paid = payouts["tables"]["helper_points"].paid
 who = pd.DataFrame({
     "measure": ["结对学生（人次） paired pupil-years", "计入考核（留守、单亲） counted", "本学年换班 moved class",
-                "帮扶人（人次，获奖励） helpers paid", "学生帮扶人（不奖励） pupil helpers, not paid"],
+                "帮扶人（人次，获奖励） helpers paid",
+                "不奖励的帮扶人（学生，或职务未能识别） helpers not paid (pupils, or a post not read)"],
     "value": [len(pts), int(pts.counted.sum()), int(flags.str.contains("class_changed").sum()),
               int(helper_paid.sum()), int((~helper_paid).sum())]})
 who["value"] = who.value.astype("Int64").mask(who.value.between(1, ctx["min_cell"] - 1))

@@ -162,8 +162,56 @@ def _whole_numbers(lo: float, hi: float) -> np.ndarray:
     return np.arange(np.ceil(lo - 1e-9), np.floor(hi + 1e-9) + 1)
 
 
-def attack(printed: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame]) -> list[str]:
-    """Every hidden count the attacker pins down to its true value, as a sentence saying how."""
+def declared_counts(report: Path) -> dict[str, list[str]]:
+    """The columns each table of a report declares as counts of pupils (its ``*.counts.json``), by table name."""
+    return {f"{p.name.split('.')[0]}-{name}": cols for p in (report / "tables").glob("*.counts.json")
+            for name, cols in json.loads(p.read_text(encoding="utf-8")).items() if name != "late"}
+
+
+def _lines(tables: dict[str, pd.DataFrame], declared: dict[str, list[str]]) -> list[list[Cell]]:
+    """Every line of counts a reader could add up: a row across a table's declared count columns (its total
+    column left out), and a count column down the rows (its 合计 row left out), whole and within each group of
+    every text column (the care arrangements of one school, the rows of one domain)."""
+    lines: list[list[Cell]] = []
+    for name, t in tables.items():
+        cols = [c for c in declared.get(name, []) if c in t.columns and c != TOTAL]
+        body = t[~t.iloc[:, 0].astype(str).str.startswith("合计")] if len(t) else t
+        if len(cols) >= 2:
+            lines += [[(name, int(i), c) for c in cols] for i in body.index]
+        groupings = [None] + [c for c in t.columns if c not in cols and not pd.api.types.is_numeric_dtype(t[c])]
+        for c in cols:
+            for by in groupings:
+                groups = [body.index] if by is None else [g.index for _, g in body.groupby(by, sort=False)]
+                lines += [[(name, int(i), c) for i in rows] for rows in groups if len(rows) >= 2]
+    return lines
+
+
+def totals_anywhere(truth: dict[str, pd.DataFrame], printed: dict[str, pd.DataFrame],
+                    declared: dict[str, list[str]]) -> list[tuple[list[Cell], Cell]]:
+    """(line, printed cell): a line whose true total is printed anywhere in the report as a count of pupils, in
+    any table of any page. The attacker is taken to know which printed count is the line's total (the worst case:
+    the same pupils counted on another page), so a line with one hidden cell and this total gives the cell back."""
+    where: dict[float, Cell] = {}
+    for name, t in printed.items():
+        for col in [c for c in declared.get(name, []) if c in t.columns]:
+            for i, v in enumerate(pd.to_numeric(t[col], errors="coerce")):
+                if not np.isnan(v) and v > 0:
+                    where.setdefault(float(v), (name, i, col))
+    out = []
+    for line in _lines(truth, declared):
+        values = [_known(truth, c) for c in line]
+        if any(np.isnan(values)):
+            continue
+        total = float(sum(values))
+        if total in where and where[total] not in line:
+            out.append((line, where[total]))
+    return out
+
+
+def attack(printed: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame],
+           declared: dict[str, list[str]] | None = None) -> list[str]:
+    """Every hidden count the attacker pins down to its true value, as a sentence saying how. With ``declared``
+    (the report's count columns), the attacker also looks for each line's total anywhere in the report."""
     known: dict[Cell, float] = {}
     for name, t in printed.items():
         for col in t.columns:
@@ -173,6 +221,8 @@ def attack(printed: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame]) -> 
     hidden = {c for c in _cells(truth) if c not in known and c[0] in printed and c[2] in printed[c[0]].columns}
     found: list[str] = []
     sums = [(p, t) for p, t in _sums(truth) if _holds(truth, p, t)]  # relations that are true of the data
+    if declared:
+        sums += totals_anywhere(truth, printed, declared)
 
     def learn(cell, value, how):
         if cell not in hidden or cell in known:
@@ -261,13 +311,14 @@ def hidden_care_elsewhere(printed) -> list[str]:
 def check_reports(printed_dir: Path, truth_dir: Path) -> None:
     """Every check of the attacker test on one county's two reports (CSV and HTML)."""
     printed, truth = csv_tables(printed_dir), csv_tables(truth_dir)
+    declared = declared_counts(truth_dir)
     assert set(printed) == set(truth)
     assert len(_cells(truth)) > len(_cells(printed)), "the threshold hides something in this county"
-    assert not attack(printed, truth)
+    assert not attack(printed, truth, declared)
     assert not hidden_care_elsewhere(printed)
     shown, real = html_tables(printed_dir, truth), html_tables(truth_dir, truth)
     assert len(shown) >= 20 and set(shown) == set(real)
-    assert not attack(shown, real)
+    assert not attack(shown, real, declared)
     assert not hidden_care_elsewhere(shown)
     for path in printed_dir.glob("tables/*.counts.json"):  # no table needed Publisher.table's last line of defence
         assert "late" not in json.loads(path.read_text(encoding="utf-8")), path.name
@@ -277,8 +328,7 @@ def table_by_table(truth_dir: Path) -> dict[str, pd.DataFrame]:
     """Negative control: the truth with only the small declared counts blanked (what suppressing each cell on
     its own, and printing shares in full, would show)."""
     truth = csv_tables(truth_dir)
-    declared = {f"{p.name.split('.')[0]}-{name}": cols for p in (truth_dir / "tables").glob("*.counts.json")
-                for name, cols in json.loads(p.read_text(encoding="utf-8")).items() if name != "late"}
+    declared = declared_counts(truth_dir)
     naive = {}
     for name, t in truth.items():
         t = t.copy()

@@ -245,3 +245,46 @@ def test_point_values_are_parameters(year_one):
     rules = RewardRules(points_per_place=5, conduct_points=50)
     p9 = pupil_points(scores, pairings, conduct, rules)[0].set_index("pupil_id").loc["p9"]
     assert p9.points_total == 100
+
+
+def test_every_amount_paid_is_a_whole_fen_rounded_half_up_per_person(year_one):
+    """Hand-worked from the year-one class: the head teacher's mean is (110 + 30 + 0) / 3 = 46.666... points, so
+    46.67 yuan at 1 yuan a point (half-up to the fen), 47 yuan under pay_rounding = "yuan"; 0.5 yuan a point gives
+    23.333... -> 23.33 and 23. The total paid is the sum of the rounded amounts; the audit's rounding row holds
+    the difference from the unrounded total, 46.67 - 46.666... = 0.00333..."""
+    scores, pairings, conduct, classes = year_one
+    out = score_scheme(scores, pairings, conduct, classes)
+    head = out["head_teacher_points"].iloc[0]
+    assert head.yuan == 46.67 and head.points == pytest.approx(140 / 3)
+    rounding = out["audit"][out["audit"].clause == "rounding"]
+    assert rounding.part.tolist() == ["head_teachers"] and rounding.yuan.item() == pytest.approx(46.67 - 140 / 3)
+    assert "1 of 1 amounts changed; unrounded total 46.6667 yuan, paid total 46.67 yuan" in rounding.reason.item()
+    assert score_scheme(scores, pairings, conduct, classes, RewardRules(pay_rounding="yuan")
+                        )["head_teacher_points"].yuan.item() == 47
+    half = score_scheme(scores, pairings, conduct, classes, RewardRules(yuan_per_point=0.5))
+    assert half["head_teacher_points"].yuan.item() == 23.33
+    assert half["helper_points"].set_index("helper_id").loc["v1", "yuan"] == 70  # 140 x 0.5: nothing to round
+    with pytest.raises(UserError, match="pay_rounding"):
+        RewardRules(pay_rounding="jiao")
+
+
+def test_payout_totals_are_sums_of_the_rounded_amounts():
+    from liushou_analysis.scoring.engine import payout_summary
+
+    # seven classes whose head teachers' means are k / 7 points: every amount needs rounding
+    heads = pd.DataFrame({"head_teacher_id": [f"h{k}" for k in range(7)], "class_id": [f"c{k}" for k in range(7)],
+                          "school_year": 1, "n_pupils": 7, "points": [(550 + k) / 7 for k in range(7)]})
+    rules = RewardRules()
+    from liushou_analysis.scoring.engine import round_pay
+    heads["yuan"] = round_pay(heads.points, rules)
+    # 550/7 = 78.5714 -> 78.57; 551/7 = 78.7143 -> 78.71; 552/7 = 78.857 -> 78.86; 553/7 = 79; 554/7 = 79.1429 -> 79.14;
+    # 555/7 = 79.2857 -> 79.29; 556/7 = 79.4286 -> 79.43: sum 553.00 (the unrounded sum is 3871/7 = 553.0 as well)
+    assert heads.yuan.tolist() == [78.57, 78.71, 78.86, 79.0, 79.14, 79.29, 79.43]
+    empty = pd.DataFrame(columns=["helper_id", "helper_role", "school_year", "n_pupils", "n_counted", "points", "paid",
+                                  "yuan"]).astype({"paid": bool, "yuan": float, "school_year": int})
+    awards = pd.DataFrame({"pupil_id": ["p1"], "school_year": [1], "award_total_yuan": [115.0]})
+    totals = payout_summary({"helper_points": empty, "head_teacher_points": heads, "pupil_awards": awards,
+                             "audit": pd.DataFrame(columns=["pupil_id", "part", "clause", "points", "yuan",
+                                                            "school_year"])}, 1)["totals"]
+    assert totals.head_teachers_yuan == 553.0 and totals.total_yuan == 668.0
+    assert f"{totals.head_teachers_yuan:.10f}" == "553.0000000000"  # no float noise in a total

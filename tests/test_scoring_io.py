@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -76,8 +77,7 @@ def test_hand_made_csv_inputs(tmp_path):
     awards = pd.read_csv(tmp_path / "out" / "pupil_awards.csv").set_index("pupil_id")
     assert awards.loc["s09", "award_total_yuan"] == 115
     book = openpyxl.load_workbook(tmp_path / "out" / "reward_points.xlsx")
-    assert book.sheetnames == ["pupil_points", "helper_points", "head_teacher_points", "pupil_awards", "audit",
-                               "rules"]
+    assert book.sheetnames == ["学生积分", "帮扶人奖励", "班主任奖励", "学生奖励", "审计记录", "计分规则"]  # the CSVs: machine names
     assert "Scored 3 pupil-years" in out.stdout
 
 
@@ -191,6 +191,11 @@ def test_score_runs_on_the_clean_sample(tmp_path, sample_clean):
     assert (helper_audit.loc[list(zip(points.pupil_id, points.school_year, strict=True))].to_numpy()
             == points.points_total.to_numpy()).all()
     assert set(points.school_year) == {1, 2}
+    # paid to the fen: each head teacher's mean points, rounded half-up; the audit's rounding rows hold the difference
+    heads = pd.read_csv(tmp_path / "out" / "head_teacher_points.csv")
+    assert (heads.yuan == np.floor(heads.points * 100 + 0.5) / 100).all() and (heads.yuan != heads.points).any()
+    rounding = audit[(audit.part == "head_teachers") & (audit.clause == "rounding")]
+    assert rounding.yuan.sum() == pytest.approx(heads.yuan.sum() - heads.points.sum())
     # Reference: the same command's outputs before the layer move (tests/reference/sample_report, commit 8a9ab09)
     import hashlib
 
@@ -379,3 +384,30 @@ def test_a_pupils_file_without_status_columns_is_refused(tmp_path):
     status.write_text("学号,学年,姓名\nn05,2025-2026,张三\n", encoding="utf-8")
     r = run(*_book_args(book), "--pupils", status, "--out", tmp_path / "out")
     assert r.returncode == 2 and "no status column" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_score_workbook_speaks_chinese_and_the_csvs_keep_machine_names(tmp_path, sample_clean):
+    """reward_points.xlsx, for the school: sheet names, column headers and coded values in Chinese (the pages'
+    label table), amounts to the fen; the CSV files beside it keep the machine names and codes."""
+    import openpyxl
+
+    out = run("--data", sample_clean[0], "--out", tmp_path / "out")
+    assert out.returncode == 0, out.stderr
+    assert "rounded half-up to the fen" in out.stdout
+    book = openpyxl.load_workbook(tmp_path / "out" / "reward_points.xlsx")
+    assert book.sheetnames == ["学生积分", "帮扶人奖励", "班主任奖励", "学生奖励", "审计记录", "计分规则"]
+    heads = book["班主任奖励"]
+    header = [c.value for c in heads[1]]
+    assert header == ["班主任编号", "班级编号", "学年", "帮扶学生数", "积分", "金额（元）"]
+    amounts = [row[5] for row in heads.iter_rows(min_row=2)]
+    assert all(c.number_format == "#,##0.00" and round(c.value, 2) == c.value for c in amounts)
+    helpers = book["帮扶人奖励"]
+    roles = {row[1].value for row in helpers.iter_rows(min_row=2)}
+    paid = {row[6].value for row in helpers.iter_rows(min_row=2)}
+    assert {"教师", "爱心妈妈"} <= roles and not roles & {"teacher", "caring_mother", "peer"} and paid == {"是", "否"}
+    audit = book["审计记录"]
+    assert {row[4].value for row in audit.iter_rows(min_row=2)} >= {"名次上升", "无严重违纪", "金额取整差额"}
+    rules = {row[0].value: row[1].value for row in book["计分规则"].iter_rows(min_row=2)}
+    assert rules["金额取整"] == "四舍五入到分" and rules["名次下降是否扣分"] == "记0分"
+    csv = pd.read_csv(tmp_path / "out" / "helper_points.csv")
+    assert list(csv.columns[:3]) == ["helper_id", "helper_role", "school_year"] and "teacher" in set(csv.helper_role)

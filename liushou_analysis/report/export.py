@@ -26,6 +26,9 @@ from liushou_analysis.core.xlsxio import append_frame, save_workbook
 from liushou_analysis.store import CleanStore
 
 FORMATS = ("xlsx", "dta", "sav")
+#: The sheets of a payout workbook (liushou score's reward_points.xlsx, a report's payouts.xlsx), in Chinese.
+PAYOUT_SHEETS = {"pupil_points": "学生积分", "helper_points": "帮扶人奖励", "head_teacher_points": "班主任奖励",
+                 "pupil_awards": "学生奖励", "audit": "审计记录", "rules": "计分规则", "skipped_rows": "未计分的行"}
 YES_NO = {1: "是", 0: "否"}
 
 
@@ -140,4 +143,32 @@ def _write_sav(frame: pd.DataFrame, labels: dict[str, dict[int, str]], names: di
             data[column] = data[column].astype(object).where(data[column].notna(), None)
     pyreadstat.write_sav(data, str(path), column_labels=[names[c] for c in frame.columns],
                          variable_value_labels={c: {float(k): v for k, v in m.items()} for c, m in labels.items()})
+    return path
+
+
+def payout_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+    """The scoring outputs as one workbook for the school: a sheet per table named in Chinese
+    (:data:`PAYOUT_SHEETS`), Chinese column headers and coded values (the pages' label table,
+    :func:`..labels.for_display`), yes/no as 是/否 and every amount in yuan to the fen. The CSV files beside it
+    keep the machine names. Keys stay pseudonyms (``liushou payouts`` puts names beside them)."""
+    import openpyxl
+
+    from liushou_analysis.report.labels import for_display, is_money
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, frame in tables.items():
+        shown = frame.copy()
+        for column in shown.columns:
+            values = shown[column]
+            if pd.api.types.is_bool_dtype(values) or str(values.dtype) == "boolean":
+                shown[column] = values.map({True: "是", False: "否"}).astype(object)
+            elif is_money(column) and pd.api.types.is_numeric_dtype(values):
+                shown[column] = values.astype(float).round(2)
+        ws = wb.create_sheet(PAYOUT_SHEETS.get(name, name))
+        append_frame(ws, for_display(shown))
+        for j in [j for j, c in enumerate(frame.columns, start=1) if is_money(c)]:  # Excel shows 40.00, not 40
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = "#,##0.00"
+    save_workbook(wb, path)
     return path

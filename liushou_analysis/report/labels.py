@@ -53,6 +53,14 @@ REPORT_COLUMNS = {
     "chance_share_of_rank_yuan": "名次奖励中偶然所得占比", "change_pct": "变化（%）", "total_yuan": "总额（元）",
     "helpers_yuan": "帮扶人奖励（元）", "head_teachers_yuan": "班主任奖励（元）", "awards_yuan": "学生奖励（元）",
     "change_yuan": "变化（元）",
+    # liushou score's outputs (the payout workbooks)
+    "pupil_id": "学生编号", "helper_id": "帮扶人编号", "head_teacher_id": "班主任编号", "class_id": "班级编号",
+    "n_pupils": "帮扶学生数", "n_counted": "计入考核学生数", "scheme_year": "考核第几学年", "base_exam": "基数考试",
+    "base_rank": "基数名次", "end_rank": "期末名次", "places_risen": "上升名次", "points_rise": "名次上升积分",
+    "points_top5": "保持前五名积分", "points_conduct": "无严重违纪积分", "points_three_good": "三好学生积分",
+    "points_total": "积分合计", "counted": "计入考核", "points_paid": "计奖积分", "flags": "标记",
+    "award_excellence_yuan": "优秀奖（元）", "award_progress_yuan": "进步奖（元）",
+    "award_total_yuan": "奖励合计（元）", "row": "行", "problem": "问题",
 }
 
 #: Values of report columns that no codebook domain holds, as a Chinese reader names them.
@@ -76,14 +84,19 @@ REPORT_VALUES = {
               "care by a parent at home": "是否留有父母一方在家照看"},
     "clause": {"rank_rise": "名次上升", "top5": "保持前五名", "conduct": "无严重违纪", "three_good": "三好学生",
                "helper_paid": "获奖励的帮扶人", "pupil_counted": "计入考核的学生", "award_excellence": "优秀奖",
-               "award_progress": "进步奖"},
+               "award_progress": "进步奖", "rounding": "金额取整差额"},
     "choice": {"(rules as given)": "（按方案原文）", "fall_in_rank": "名次下降是否扣分", "top_rule": "前五名的认定",
                "top_adds_to_rise": "前五名奖励与上升分叠加", "missing_conduct": "缺少操行记录时",
                "tie_method": "并列名次的排法", "ranked_population": "参加排名的学生",
                "baseline_before_data": "基数早于数据时", "paid_helpers": "奖励哪些帮扶人",
                "assessed_pupils": "计入考核的学生", "left_behind_definition": "留守儿童定义",
                "status_unknown": "留守状况不明时", "award_population": "第二部分奖励对象",
-               "progress_compare": "进步奖的比较对象"},
+               "progress_compare": "进步奖的比较对象", "points_per_place": "每上升一个名次的积分",
+               "top_points": "保持前五名的积分", "top_n": "前几名", "conduct_points": "无严重违纪的积分",
+               "three_good_points": "三好学生的积分", "award_first_yuan": "第一名奖励（元）",
+               "award_top_yuan": "优秀奖（元）", "award_top_n": "优秀奖名次", "award_progress_yuan": "进步奖（元）",
+               "award_progress_places": "进步奖需上升的名次", "yuan_per_point": "每分金额（元）",
+               "pay_rounding": "金额取整"},
     "place": {"a school": "一所学校", "a school of 18 classes": "一所有18个教学班的学校",
               "a town's schools": "一个镇的学校"},
     "rule": {"plan": "原方案", "pay_for_percentile": "按百分位付酬"},
@@ -191,8 +204,24 @@ CHOICE_VALUES = {"zero": "记0分", "negative": "扣分（负分）", "both": "�
                  "same_year": "同学年两学期", "baseline": "考核基数", "exclude": "不计入",
                  "earliest_exam": "以最早的考试代替", "adults": "成人帮扶人",
                  "left_behind_or_single_parent": "留守或单亲", "left_behind": "留守", "single_parent": "单亲",
-                 "all_paired": "全部结对学生", "count": "计入", "True": "是", "False": "否"}
+                 "all_paired": "全部结对学生", "count": "计入", "True": "是", "False": "否",
+                 "fen": "四舍五入到分", "yuan": "四舍五入到元"}
 
+# the rules table of liushou score names each rule in its rule column
+REPORT_VALUES["rule"] = {**REPORT_VALUES["rule"], **REPORT_VALUES["choice"]}
+
+#: The flags of a pupil's points (scoring.engine.pupil_points), joined by ";".
+FLAGS = {"baseline_before_data": "基数早于数据", "missed_base_exam": "缺考基数考试", "missed_end_exam": "缺考期末考试",
+         "conduct_missing_withheld": "无操行记录（不给分）", "conduct_missing_assumed": "无操行记录（视为无违纪）",
+         "class_changed": "换班", "status_unknown": "留守状况不明", "not_counted": "不计入考核"}
+
+
+def _exam(text: str) -> str:
+    """An exam as scoring names it ("grade 7 semester 1 (school year 2)") in Chinese: 7年级第1学期（第2学年）."""
+    text = re.sub(r"^grade (\d+) ", r"\1年级", text)
+    text = re.sub(r"semester (\d)", r"第\1学期", text)
+    text = re.sub(r"\(?school year (\d+)\)?", r"（第\1学年）", text)
+    return text.replace("(before the data)", "（早于数据）").replace("before the data", "早于数据").replace(" ", "")
 
 #: Report columns whose values are spelled out by a rule rather than a list.
 VALUE_RULES = {"definition": _definition, "compared_under": _definition, "indicator": _indicator, "source": _source,
@@ -201,7 +230,15 @@ VALUE_RULES = {"definition": _definition, "compared_under": _definition, "indica
                                           r"占全部留守儿童的\1%，无一由父母照看", v),
                "computed": lambda v: re.sub(r"^([\d.]+)% have one parent at home$", r"\1%有父母一方在家", v),
                "value": lambda v: CHOICE_VALUES.get(v) or _definition(v),
-               "quantity": _quantity, "scenario": lambda v: re.sub(r"^effect ([\d.]+) SD$", r"效应\1个标准差", v)}
+               "quantity": _quantity, "scenario": lambda v: re.sub(r"^effect ([\d.]+) SD$", r"效应\1个标准差", v),
+               "flags": lambda v: "；".join(FLAGS.get(f, f) for f in v.split(";") if f), "base_exam": _exam}
+
+
+
+def is_money(column) -> bool:
+    """A column of amounts in yuan: ``yuan``, ``*_yuan``, ``yuan_*`` (not a share of yuan), shown to the fen."""
+    name = str(column)
+    return (name == "yuan" or name.endswith("_yuan") or name.startswith("yuan_")) and "share" not in name
 
 
 def display_values(values: pd.Series, column: str, lang: str = "zh") -> pd.Series:

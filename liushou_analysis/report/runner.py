@@ -27,6 +27,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from liushou_analysis._version import __version__
@@ -37,7 +38,7 @@ from liushou_analysis.core.outputs import check_target, publish_dir
 from liushou_analysis.core.terms import term_folders
 from liushou_analysis.core.xlsxio import write_csv
 from liushou_analysis.report.disclosure import MIN_CELL
-from liushou_analysis.report.labels import LANGS, for_display
+from liushou_analysis.report.labels import LANGS, for_display, is_money
 from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
 from liushou_analysis.statistics.estimate import Estimate
 from liushou_analysis.store import CleanStore
@@ -198,7 +199,7 @@ class Publisher:
             record = {**self.counts, **({"late": self.late} if self.late else {})}
             (self.dir / "tables" / f"{self.notebook}.counts.json").write_text(
                 json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-            write_csv(frame, self.dir / "tables" / f"{self.notebook}-{name}.csv", float_format="%.6g")
+            write_csv(money_as_text(frame), self.dir / "tables" / f"{self.notebook}-{name}.csv", float_format="%.6g")
         selected = frame[columns] if columns else frame
         shown = for_display(selected, self.lang)  # the same columns in the same order, named for the reader
         position = {c: i for i, c in enumerate(selected.columns)}
@@ -206,6 +207,11 @@ class Publisher:
         # every cell and header is escaped: school, class, file and column names come from the raw data
         styled = shown.style.hide(axis="index").format(formats, precision=3, na_rep="—",
                                                        escape="html").format_index(escape="html", axis=1)
+        amounts = money_rows(selected)
+        if amounts.any():  # a measure-value table: its amounts in yuan with two decimals, its counts whole
+            numeric = [shown.columns[position[c]] for c in selected.columns
+                       if pd.api.types.is_numeric_dtype(selected[c])]
+            styled = styled.format("{:,.2f}", subset=pd.IndexSlice[shown.index[amounts], numeric], na_rep="—")
         styled = styled.set_uuid(f"{self.notebook}-{name}")  # a fixed id, so the page is the same bytes each run
         prose = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
                  and shown[c].astype(str).str.len().max() > 24]
@@ -237,6 +243,34 @@ class Publisher:
         return frame
 
 
+def money_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of a measure-value table (a ``measure`` column naming each row) whose measure is an amount in yuan."""
+    if "measure" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["measure"].map(is_money).to_numpy(dtype=bool)
+
+
+def money_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as its CSV holds it: every amount in yuan written with two decimals (78.57, 840.00), in money
+    columns and in the amount rows of a measure-value table; other numbers as they are."""
+    rows = money_rows(frame)
+    columns = [c for c in frame.columns if is_money(c) and pd.api.types.is_numeric_dtype(frame[c])]
+    if not columns and not rows.any():
+        return frame
+    out = frame.copy()
+
+    def text(values: pd.Series, form: str) -> pd.Series:
+        numbers = pd.to_numeric(values, errors="coerce").astype(float)
+        written = np.char.mod(form, numbers.fillna(0.0).to_numpy() + 0.0)  # + 0.0: no "-0.00"
+        return pd.Series(written, index=values.index, dtype=object).where(numbers.notna(), "")
+    for column in columns:
+        out[column] = text(frame[column], "%.2f")
+    if rows.any():  # the column mixes counts and amounts: counts as the other CSV numbers (%.6g), amounts to the fen
+        for column in [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in columns]:
+            out[column] = text(frame[column], "%.6g").where(~rows, text(frame[column], "%.2f"))
+    return out
+
+
 def cell_formats(frame: pd.DataFrame, shares: list[str] | None = None) -> dict:
     """How a page shows each column (the CSV keeps every digit): whole numbers as integers with thousands
     separators (54, 1,502, never 54.000, also in a column that mixes them with fractions), shares (the
@@ -254,7 +288,7 @@ def cell_formats(frame: pd.DataFrame, shares: list[str] | None = None) -> dict:
             continue
         elif name.endswith("_pct"):
             formats[column] = "{:,.1f}%".format
-        elif name == "yuan" or name.endswith("_yuan"):
+        elif is_money(column):
             formats[column] = "{:,.2f}".format
         elif values.dropna().mod(1).eq(0).all():  # a year is 2024, not 2,024
             formats[column] = "{:.0f}".format if "year" in name else "{:,.0f}".format

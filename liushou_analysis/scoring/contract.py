@@ -41,7 +41,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 
 from liushou_analysis.cleaning import values as V
@@ -50,7 +49,7 @@ from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.flags import is_true
 from liushou_analysis.core.privacy import mask_one
 from liushou_analysis.core.terms import SEMESTER_WORDS, Term, class_ids, school_years, semesters
-from liushou_analysis.core.xlsxio import append_frame, save_workbook, write_csv
+from liushou_analysis.core.xlsxio import write_csv
 from liushou_analysis.indicators.ranks import ranked_totals
 from liushou_analysis.readers.rawread import csv_rows, header_row, normalise_label, workbook_rows
 from liushou_analysis.scoring.engine import LEFT_BEHIND_DEFINITIONS
@@ -454,22 +453,14 @@ def pupil_status(store: CleanStore, year_of: dict[str, int]) -> pd.DataFrame | N
     return frame.groupby(["pupil_id", "school_year"], as_index=False).max()
 
 
-def write_outputs(tables: dict[str, pd.DataFrame], out: Path, book: str = "reward_points.xlsx",
-                  csv: bool = True) -> list[Path]:
-    """Each table as CSV (UTF-8 with BOM, so Excel shows Chinese; unless
-    ``csv`` is False) and all of them as sheets of one workbook, ``book``."""
+def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+    """Each table as CSV (UTF-8 with BOM, so Excel shows Chinese), with the machine names and codes other programs
+    read back; the workbook for the school, in Chinese, is :func:`..report.export.payout_workbook`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
     for name, frame in tables.items():
-        if csv:
-            path = out / f"{name}.csv"
-            write_csv(frame, path)
-            written.append(path)
-        append_frame(wb.create_sheet(name), frame)
-    path = out / book
-    save_workbook(wb, path)
-    written.append(path)
+        path = out / f"{name}.csv"
+        write_csv(frame, path)
+        written.append(path)
     return written

@@ -101,8 +101,12 @@ class RewardRules:
     award_progress_yuan: float = 15
     award_progress_places: int = 5
     yuan_per_point: float = 1
+    #: What every amount a person is paid is rounded to: "fen" (0.01 yuan) or "yuan", half-up (half away from
+    #: zero) per person; totals are the sums of the rounded amounts, and the audit shows the difference from the
+    #: unrounded total (a head teacher's pay is a mean of points: 550 / 7 = 78.571... yuan pays 78.57).
+    pay_rounding: str = "fen"
 
-    _CHOICES = {"fall_in_rank": ("zero", "negative"), "top_rule": ("both", "end"),
+    _CHOICES = {"pay_rounding": ("fen", "yuan"), "fall_in_rank": ("zero", "negative"), "top_rule": ("both", "end"),
                 "missing_conduct": ("withhold", "assume_no_violation"), "tie_method": ("min", "dense", "average"),
                 "ranked_population": ("sat_exam", "class_list"), "award_population": ("paired", "all"),
                 "progress_compare": ("same_year", "baseline"),
@@ -222,6 +226,46 @@ def counted_pupils(keys: pd.DataFrame, pupils: pd.DataFrame | None, rules: "Rewa
                        ["", "no left-behind or family record for the pupil (status_unknown = exclude)"],
                        f"{neither}: the plan pays for 留守、单亲儿童 (assessed_pupils = {which})")
     return keys.assign(counted=counted.to_numpy(), status_unknown=unknown.to_numpy(), not_counted_reason=reason)
+
+
+#: Decimal places each ``pay_rounding`` keeps.
+PAY_DECIMALS = {"fen": 2, "yuan": 0}
+
+
+def round_pay(yuan, rules: "RewardRules"):
+    """Amounts rounded half-up (half away from zero, 四舍五入) to the fen or the yuan of ``rules.pay_rounding``.
+
+    Floating-point noise is taken off first, so 1.005 yuan, stored as 1.00499..., pays 1.01.
+
+    >>> round_pay(np.array([78.571428, 1.005, 2.5, -0.125, 30.0]), RewardRules()).tolist()
+    [78.57, 1.01, 2.5, -0.13, 30.0]
+    >>> round_pay(np.array([78.571428, 2.5]), RewardRules(pay_rounding="yuan")).tolist()
+    [79.0, 3.0]
+    """
+    scale = 10.0 ** PAY_DECIMALS[rules.pay_rounding]
+    scaled = np.round(np.asarray(yuan, dtype=float) * scale, 6)
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / scale
+    return rounded + 0.0  # no negative zero
+
+
+def rounding_audit(part: str, frame: pd.DataFrame, exact: str, paid: str, rules: "RewardRules") -> pd.DataFrame:
+    """One audit row per school year where rounding changed an amount of ``part``: what the rounded amounts
+    (column ``paid``) add up to against the unrounded total (column ``exact``), the difference as its yuan."""
+    changed = frame[paid].ne(frame[exact].round(9))
+    g = frame.assign(_changed=changed).groupby("school_year")
+    out = g.agg(exact=(exact, "sum"), paid=(paid, "sum"), changed=("_changed", "sum"), n=(paid, "size")).reset_index()
+    out = out[out.changed > 0]
+    if out.empty:
+        return pd.DataFrame(columns=["pupil_id", "helper_id", "school_year", "part", "clause", "points", "yuan",
+                                     "reason"])
+    unit = {"fen": "the fen", "yuan": "the whole yuan"}[rules.pay_rounding]
+    reason = (f"amounts rounded half-up to {unit} per person (pay_rounding = {rules.pay_rounding}): "
+              + out.changed.astype(int).astype(str) + " of " + out.n.astype(str) + " amounts changed; unrounded "
+              "total " + out.exact.map("{:,.4f}".format) + " yuan, paid total " + out.paid.map("{:,.2f}".format)
+              + " yuan")
+    return pd.DataFrame({"pupil_id": None, "helper_id": None, "school_year": out.school_year, "part": part,
+                         "clause": "rounding", "points": 0.0, "yuan": (out.paid - out.exact).round(9),
+                         "reason": reason})
 
 
 def paid_role(roles: pd.Series, rules: "RewardRules") -> pd.Series:
@@ -500,11 +544,16 @@ def _part_one_audit(d: pd.DataFrame, flags: pd.DataFrame, not_counted: np.ndarra
     return pd.concat(parts, ignore_index=True)
 
 
-def helper_points(points: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRules = RewardRules()) -> pd.DataFrame:
+HELPER_COLUMNS = ["helper_id", "helper_role", "school_year", "n_pupils", "n_counted", "points", "paid", "yuan"]
+
+
+def helper_points(points: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRules = RewardRules(),
+                  exact: bool = False) -> pd.DataFrame:
     """A helper's score: the SUM of the points of the counted pupils they
     are responsible for in the school year (牵手扶助人员所得总分等于包保留守、
     单亲儿童各自所得考核分的总和, 001 篇6); yuan = points x rate when the
-    helper's role is paid (``paid_helpers``), else 0."""
+    helper's role is paid (``paid_helpers``), else 0, rounded by :func:`round_pay`
+    (``exact``: with the unrounded amount beside it, ``yuan_exact``, for the audit)."""
     p = pairings.drop_duplicates(["helper_id", "pupil_id", "school_year"])
     p = p.assign(helper_role=p.helper_role.fillna(UNKNOWN_ROLE))
     m = p.merge(points[["pupil_id", "school_year", "points_paid", "counted"]], on=["pupil_id", "school_year"],
@@ -517,9 +566,10 @@ def helper_points(points: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRul
         n_counted=("counted_id", "nunique"), points=("points_paid", "sum"), paid=("paid", "any"),
         paid_points=("paid_points", "sum"))
     out = out.astype({"n_pupils": "int64", "n_counted": "int64", "points": "float64", "paid": bool})
-    out["yuan"] = out.paid_points * rules.yuan_per_point
-    return out[["helper_id", "helper_role", "school_year", "n_pupils", "n_counted", "points", "paid", "yuan"]
-               ].sort_values(["school_year", "helper_id"], kind="stable").reset_index(drop=True)
+    out["yuan_exact"] = out.paid_points * rules.yuan_per_point
+    out["yuan"] = round_pay(out.yuan_exact, rules)
+    return out[HELPER_COLUMNS + (["yuan_exact"] if exact else [])].sort_values(
+        ["school_year", "helper_id"], kind="stable").reset_index(drop=True)
 
 
 def unpaid_helper_audit(helpers: pd.DataFrame, rules: RewardRules) -> pd.DataFrame:
@@ -536,14 +586,17 @@ def unpaid_helper_audit(helpers: pd.DataFrame, rules: RewardRules) -> pd.DataFra
 
 
 def head_teacher_points(points: pd.DataFrame, classes: pd.DataFrame,
-                        rules: RewardRules = RewardRules()) -> pd.DataFrame:
+                        rules: RewardRules = RewardRules(), exact: bool = False) -> pd.DataFrame:
     """A head teacher's score: the MEAN points of the relevant pupils of the
-    class, the paired pupils who count (学校班主任按本班相关学生所得考核均分, 001 篇6)."""
+    class, the paired pupils who count (学校班主任按本班相关学生所得考核均分, 001 篇6);
+    yuan = points x rate rounded by :func:`round_pay` (``exact``: with ``yuan_exact`` beside it)."""
     counted = points[points.counted.astype(bool)] if "counted" in points else points
     m = classes.drop_duplicates(["class_id", "school_year"]).merge(counted, on=["class_id", "school_year"])
     out = m.groupby(["head_teacher_id", "class_id", "school_year"], as_index=False).agg(
         n_pupils=("pupil_id", "nunique"), points=("points_total", "mean"))
-    out["yuan"] = out.points * rules.yuan_per_point
+    out["yuan_exact"] = out.points * rules.yuan_per_point
+    out["yuan"] = round_pay(out.yuan_exact, rules)
+    out = out if exact else out.drop(columns="yuan_exact")
     return out.sort_values(["school_year", "class_id"], kind="stable").reset_index(drop=True)
 
 
@@ -587,8 +640,9 @@ def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame,
     top = sat & (d.end_rank > 1) & (d.end_rank <= rules.award_top_n)
     rise = d.base_rank - d.end_rank
     progress = sat & d.base_rank.notna() & (rise >= rules.award_progress_places)
-    d["award_excellence_yuan"] = np.where(first, rules.award_first_yuan, np.where(top, rules.award_top_yuan, 0.0))
-    d["award_progress_yuan"] = np.where(progress, rules.award_progress_yuan, 0.0)
+    d["award_excellence_yuan"] = round_pay(np.where(first, rules.award_first_yuan,
+                                                    np.where(top, rules.award_top_yuan, 0.0)), rules)
+    d["award_progress_yuan"] = round_pay(np.where(progress, rules.award_progress_yuan, 0.0), rules)
     d["award_total_yuan"] = d.award_excellence_yuan + d.award_progress_yuan
     exc_reason = np.where(first, "rank 1 in class at the semester-2 final",
                           np.where(top, "rank " + _rank_text(d.end_rank) + f" (2 to {rules.award_top_n}) at the "
@@ -614,13 +668,17 @@ def score_scheme(scores, pairings, conduct, classes, rules: RewardRules = Reward
     """Both parts: every output table of ``liushou score`` by name.
     ``pupils`` is the optional pupil status (see :func:`pupil_points`)."""
     points, audit1 = pupil_points(scores, pairings, conduct, rules, pupils=pupils)
-    helpers = helper_points(points, pairings, rules)
+    helpers = helper_points(points, pairings, rules, exact=True)
+    heads = head_teacher_points(points, classes, rules, exact=True)
     awards, audit2 = pupil_awards(scores, pairings, rules)
-    audit = pd.concat([audit1, unpaid_helper_audit(helpers, rules), audit2], ignore_index=True).sort_values(
+    rounding = [rounding_audit("helpers", helpers, "yuan_exact", "yuan", rules),
+                rounding_audit("head_teachers", heads, "yuan_exact", "yuan", rules)]
+    audit = pd.concat([audit1] + [frame for frame in [unpaid_helper_audit(helpers, rules), audit2, *rounding]
+                                  if len(frame)], ignore_index=True).sort_values(
         ["school_year", "pupil_id", "helper_id", "part", "clause"], kind="stable", na_position="last"
     ).reset_index(drop=True)
-    return {"pupil_points": points, "helper_points": helpers,
-            "head_teacher_points": head_teacher_points(points, classes, rules), "pupil_awards": awards,
+    return {"pupil_points": points, "helper_points": helpers.drop(columns="yuan_exact"),
+            "head_teacher_points": heads.drop(columns="yuan_exact"), "pupil_awards": awards,
             "audit": audit, "rules": rules.table()}
 
 
@@ -632,12 +690,13 @@ def payout_summary(tables: dict[str, pd.DataFrame], school_year: int) -> dict[st
     year = {name: (frame[frame.school_year == school_year] if "school_year" in frame else frame)
             for name, frame in tables.items()}
     helpers, heads, awards = year["helper_points"], year["head_teacher_points"], year["pupil_awards"]
+    # totals are sums of the rounded amounts each person is paid (round(., 2) takes off the float noise of a sum)
     totals = pd.Series({"school_year": school_year, "helpers": int(helpers.paid.sum()),
-                        "helpers_not_paid": int((~helpers.paid).sum()), "helpers_yuan": helpers.yuan.sum(),
-                        "head_teachers": len(heads), "head_teachers_yuan": heads.yuan.sum(),
+                        "helpers_not_paid": int((~helpers.paid).sum()), "helpers_yuan": round(helpers.yuan.sum(), 2),
+                        "head_teachers": len(heads), "head_teachers_yuan": round(heads.yuan.sum(), 2),
                         "pupils_awarded": int((awards.award_total_yuan > 0).sum()),
-                        "awards_yuan": awards.award_total_yuan.sum()})
-    totals["total_yuan"] = totals.helpers_yuan + totals.head_teachers_yuan + totals.awards_yuan
+                        "awards_yuan": round(awards.award_total_yuan.sum(), 2)})
+    totals["total_yuan"] = round(totals.helpers_yuan + totals.head_teachers_yuan + totals.awards_yuan, 2)
     by_role = helpers.groupby(["helper_role", "paid"]).agg(helpers=("helper_id", "size"), pupils=("n_pupils", "sum"),
                                                  yuan=("yuan", "sum"), mean_yuan=("yuan", "mean")).reset_index()
     by_clause = (year["audit"].groupby(["part", "clause"])

@@ -169,14 +169,14 @@ def declared_counts(report: Path) -> dict[str, list[str]]:
 
 
 def _lines(tables: dict[str, pd.DataFrame], declared: dict[str, list[str]]) -> list[list[Cell]]:
-    """Every line of counts a reader could add up: a row across a table's declared count columns (its total
-    column left out), and a count column down the rows (its 合计 row left out), whole and within each group of
-    every text column (the care arrangements of one school, the rows of one domain)."""
+    """Every line of counts a reader could add up: a row of a cross table across its declared count columns (its
+    total column left out), and a count column down the rows (its 合计 row left out), whole and within each group
+    of every text column (the care arrangements of one school, the rows of one domain)."""
     lines: list[list[Cell]] = []
     for name, t in tables.items():
         cols = [c for c in declared.get(name, []) if c in t.columns and c != TOTAL]
         body = t[~t.iloc[:, 0].astype(str).str.startswith("合计")] if len(t) else t
-        if len(cols) >= 2:
+        if TOTAL in t.columns and len(cols) >= 2:  # a cross table: its count columns are categories that add up
             lines += [[(name, int(i), c) for c in cols] for i in body.index]
         groupings = [None] + [c for c in t.columns if c not in cols and not pd.api.types.is_numeric_dtype(t[c])]
         for c in cols:

@@ -1,6 +1,6 @@
 """The attacker test: can a reader work out a hidden cell from what a report prints?
 
-Two counties are reported twice, with the default threshold (10) and with
+Three counties are reported twice, with the default threshold (10) and with
 ``--min-cell 1`` (every cell shown, the truth the attacker is after): one
 school of small classes (about 12 pupils a class, so most cells are small),
 here, and the bundled sample, in tests/test_report.py (which makes the
@@ -17,7 +17,13 @@ pages, and tries
   count divided by its share, wherever the rounding of the share leaves
   a single whole number;
 - cross-table subtraction: a care arrangement hidden in one table is not
-  printed as a count of pupils in any other table of the term.
+  printed as a count of pupils in any other table of the term;
+- a line's total anywhere in the report: for every line a reader could add
+  up (a row of a cross table, a count column whole or within each group of
+  a text column), when its true total is printed as a count anywhere in the
+  report, in any table of any page, the attacker is taken to know that it is
+  the line's total (the worst case: the same pupils counted on another page)
+  and differences it.
 
 Every relation the attacker uses is first checked on the truth (a relation
 that does not hold there cannot recover anything, so it is dropped). The
@@ -33,6 +39,9 @@ from tables that hide only the small cells.
 from __future__ import annotations
 
 from dataclasses import replace
+
+import numpy as np
+import pandas as pd
 
 import pytest
 
@@ -64,3 +73,40 @@ def test_the_attacker_finds_what_table_by_table_suppression_leaves(one_school_re
     """Negative control: the same attacker recovers cells when only the small cells are blanked."""
     _, truth_dir = one_school_reports
     assert attack(table_by_table(truth_dir), csv_tables(truth_dir))
+
+
+@pytest.fixture(scope="module")
+def hand_made_county_reports(tmp_path_factory):
+    """The hand-made one-school, two-term county of tests/smallcounty.py (148 pupils: roster, register, exam
+    tables, pairing list, contact log), reported twice."""
+    from . import smallcounty
+
+    base = tmp_path_factory.mktemp("attack_hand_made")
+    raw = smallcounty.build(base / "raw" / "qingshi")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIUSHOU_KEY", "hand-made-county-attack-key-0123456789")
+        return report_twice(raw, base / "clean", base)
+
+
+def test_no_hidden_cell_is_recovered_in_the_hand_made_county(hand_made_county_reports):
+    """Before lines were protected as if their totals were known, the attacker looking for each line's total
+    anywhere in the report recovered ten cells here: grade 7's 25 paired pupil-years with their own baseline
+    (the row's other cell a printed 0) from the 25 left-behind pupils of grade 7 on the care page, and from it
+    grade 8's 5 pupils whose baseline lies before the data."""
+    check_reports(*hand_made_county_reports)
+
+
+def test_the_attacker_finds_a_line_total_printed_on_another_page():
+    """Control, by hand: a line with one hidden cell whose total is printed only in another table. Looking in
+    the line's own table finds nothing; looking anywhere in the report finds the cell."""
+    from .attacker import attack
+
+    truth = {"p-a": pd.DataFrame({"grade": [7, 8], "x": [0, 5], "y": [25, 0], "合计 total": [25, 5]}),
+             "q-b": pd.DataFrame({"grade": [7], "n": [25]})}
+    printed = {"p-a": truth["p-a"].assign(y=[np.nan, 0], **{"合计 total": [np.nan, np.nan]},
+                                          x=[0, np.nan]),
+               "q-b": truth["q-b"]}
+    declared = {"p-a": ["x", "y", "合计 total"], "q-b": ["n"]}
+    assert attack(printed, truth) == []
+    found = attack(printed, truth, declared)
+    assert "p-a row 0 y = 25 (difference of totals (q-b))" in found

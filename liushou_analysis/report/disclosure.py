@@ -5,8 +5,11 @@ can identify children, so it is suppressed (primary suppression). A
 suppressed cell must also not be recoverable from the totals printed beside
 it, so further cells are suppressed (complementary suppression) until
 
-1. every row and column of the table, with its total, has either no
-   suppressed cell or at least two, and
+1. every row and column of the table has either no suppressed cell or at
+   least two among its own cells, its total left aside: the same pupils'
+   total may be printed elsewhere in the report (a grade's left-behind
+   pupils on the care page, its paired pupils on the payout page), so a
+   line is protected as if its total were known, and
 2. no suppressed cell is pinned by the published numbers: solving the
    linear programmes "smallest and largest value this cell can take, given
    every published cell and total and that counts are not negative" gives a
@@ -14,7 +17,9 @@ it, so further cells are suppressed (complementary suppression) until
 
 Complementary cells are the smallest positive published cells of the line
 that needs one, so as little as possible is hidden. Zero cells are
-published: a zero reveals no pupil.
+published (a zero reveals no pupil) unless a zero is the only other cell of
+a line with a hidden count: then the zero is hidden too, or the line's
+total would give the count back.
 """
 
 from __future__ import annotations
@@ -141,14 +146,22 @@ class _Cells:
 
 
 def _add_complement(values: np.ndarray, hidden: np.ndarray, line: list[int]) -> bool:
-    """Hide the smallest positive shown cell of ``line`` (its total only if nothing else is left)."""
-    inner = [c for c in line[:-1] if not hidden[c] and values[c] > 0]
-    if not inner:
-        inner = [c for c in line if not hidden[c]]
-    if not inner:
-        return False
-    hidden[min(inner, key=lambda c: values[c])] = True
-    return True
+    """Hide the smallest positive shown cell of ``line``, else a shown zero of it (its total only if nothing
+    else is left)."""
+    for candidates in ([c for c in line[:-1] if not hidden[c] and values[c] > 0],
+                       [c for c in line[:-1] if not hidden[c]], [c for c in line if not hidden[c]]):
+        if candidates:
+            hidden[min(candidates, key=lambda c: values[c])] = True
+            return True
+    return False
+
+
+def _exposed(hidden: np.ndarray, line: list[int]) -> bool:
+    """A line that gives a hidden cell back by differencing: one hidden cell among the line and its total, or
+    one hidden cell among its parts alone (the same pupils' total may be printed on another page, so a line is
+    protected as if its total were known)."""
+    parts = line[:-1]
+    return hidden[line].sum() == 1 or (len(parts) > 1 and hidden[parts].sum() == 1)
 
 
 def protect_margins(cube: pd.Series, margins: list[tuple[str, ...]], k: int = MIN_CELL,
@@ -176,7 +189,7 @@ def protect_margins(cube: pd.Series, margins: list[tuple[str, ...]], k: int = MI
     for _ in range(len(values)):
         changed = False
         for line in cells.lines:
-            if hidden[line].sum() == 1:
+            if _exposed(hidden, line):
                 changed |= _add_complement(values, hidden, line)
         if changed:
             continue

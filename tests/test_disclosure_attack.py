@@ -42,7 +42,6 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-
 import pytest
 
 from .attacker import attack, check_reports, csv_tables, report_twice, table_by_table

@@ -81,8 +81,16 @@ def feasible_ranges(values: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
         for col, sign in ((0, 1.0), (1, -1.0)):
             c[k] = sign
             res = linprog(c, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=(0, None), method="highs")
-            out[k, col] = sign * res.fun if res.success else values[cells[k]]
+            out[k, col] = _bound(res, sign, values[cells[k]])
     return out
+
+
+def _bound(res, sign: float, value: float) -> float:
+    """A cell's smallest (``sign`` 1) or largest (-1) value from its linear programme: unbounded when nothing
+    printed limits it (every cell of its lines hidden), else the cell's own value if the programme failed."""
+    if res.status == 3:
+        return -sign * np.inf
+    return sign * res.fun if res.success else value
 
 
 class _Cells:
@@ -141,7 +149,7 @@ class _Cells:
             for sign in (1.0, -1.0):
                 res = linprog(sign * self.matrix[i][~zero], A_eq=a_eq if len(a_eq) else None,
                               b_eq=b_eq if len(b_eq) else None, bounds=(0, None), method="highs")
-                bounds.append(sign * res.fun if res.success else self.values[i])
+                bounds.append(_bound(res, sign, self.values[i]))
             yield i, bounds[0], bounds[1]
 
 

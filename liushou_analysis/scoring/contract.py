@@ -254,7 +254,8 @@ def check_inputs(scores, pairings, conduct, classes, pupils=None, max_total: flo
     codes, _ = V.helper_roles(p.helper_role)
     known_codes = list(dict.fromkeys(codebook.codes("helper_role")))
     p["helper_role"] = codes.where(codes.notna(), role_text.where(role_text.isin(known_codes)))
-    post = (V.text(p.helper_post) if "helper_post" in p else pd.Series(np.nan, index=p.index)).fillna(role_text)
+    post = (V.text(p.helper_post) if "helper_post" in p else pd.Series(None, index=p.index, dtype=object)
+            ).astype(object).fillna(role_text.astype(object))
     problems.add(p, p.helper_role.isna(),
                  f"pairings: helper_role is not in the codebook ({', '.join(known_codes)}, or their Chinese labels "
                  "in docs/forms.md): helper " + p.helper_id.astype("string").fillna("?") + "'s post 「"

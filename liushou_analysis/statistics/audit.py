@@ -271,6 +271,8 @@ def cost_sensitivity(inputs: dict[str, pd.DataFrame], rules: RewardRules = Rewar
     rows = [{"choice": "(rules as given)", "value": "", **base}]
     choices = RewardRules._CHOICES
     for f in fields(RewardRules):
+        if f.name == "pay_rounding":  # how amounts are paid out, not a reading of the plan: a fen at most per person
+            continue
         if f.name in choices:
             for value in choices[f.name]:
                 if value != getattr(rules, f.name):

@@ -106,7 +106,9 @@ class RewardRules:
     #: unrounded total (a head teacher's pay is a mean of points: 550 / 7 = 78.571... yuan pays 78.57).
     pay_rounding: str = "fen"
 
-    _CHOICES = {"pay_rounding": ("fen", "yuan"), "fall_in_rank": ("zero", "negative"), "top_rule": ("both", "end"),
+    #: How amounts are paid out (not a reading of the plan, so not among the open choices the audit varies).
+    _PAYMENT = {"pay_rounding": ("fen", "yuan")}
+    _CHOICES = {"fall_in_rank": ("zero", "negative"), "top_rule": ("both", "end"),
                 "missing_conduct": ("withhold", "assume_no_violation"), "tie_method": ("min", "dense", "average"),
                 "ranked_population": ("sat_exam", "class_list"), "award_population": ("paired", "all"),
                 "progress_compare": ("same_year", "baseline"),
@@ -116,7 +118,7 @@ class RewardRules:
                 "status_unknown": ("count", "exclude")}
 
     def __post_init__(self):
-        for name, allowed in self._CHOICES.items():
+        for name, allowed in {**self._CHOICES, **self._PAYMENT}.items():
             if getattr(self, name) not in allowed:
                 raise UserError(f"rules: {name} = {getattr(self, name)!r} is not allowed; use one of "
                                 f"{', '.join(allowed)}.")
@@ -602,9 +604,9 @@ def head_teacher_points(points: pd.DataFrame, classes: pd.DataFrame,
 
 # --- part two -------------------------------------------------------------------------
 
-def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame,
-                 rules: RewardRules = RewardRules()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Part-two awards per pupil and school year, and their audit rows.
+def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame, rules: RewardRules = RewardRules(),
+                 audit: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Part-two awards per pupil and school year, and their audit rows (None with ``audit=False``).
 
     Excellence: rank 1 at the semester-2 final wins ``award_first_yuan``
     (100), ranks 2..5 ``award_top_yuan`` (30). Progress: ``award_progress_places``
@@ -644,13 +646,17 @@ def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame,
                                                     np.where(top, rules.award_top_yuan, 0.0)), rules)
     d["award_progress_yuan"] = round_pay(np.where(progress, rules.award_progress_yuan, 0.0), rules)
     d["award_total_yuan"] = d.award_excellence_yuan + d.award_progress_yuan
+    out = d[["pupil_id", "school_year", "class_id", "end_rank", "award_excellence_yuan", "award_progress_yuan",
+             "award_total_yuan"]].sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True)
+    if not audit:
+        return out, None
     exc_reason = np.where(first, "rank 1 in class at the semester-2 final",
                           np.where(top, "rank " + _rank_text(d.end_rank) + f" (2 to {rules.award_top_n}) at the "
                                    "semester-2 final", "rank " + _rank_text(d.end_rank) + " at the semester-2 final"))
     prog_reason = ("from rank " + _rank_text(d.base_rank) + " to " + _rank_text(d.end_rank) + ": "
                    + (_text(rise, "no comparison") + " places").str.replace("no comparison places", "no comparison")
                    + f" (award from {rules.award_progress_places})")
-    audit = pd.concat([
+    trail = pd.concat([
         pd.DataFrame({"pupil_id": d.pupil_id, "helper_id": None, "school_year": d.school_year, "part": "pupils",
                       "clause": "award_excellence", "points": 0.0, "yuan": d.award_excellence_yuan,
                       "reason": exc_reason}),
@@ -658,9 +664,7 @@ def pupil_awards(scores: pd.DataFrame, pairings: pd.DataFrame,
                       "clause": "award_progress", "points": 0.0, "yuan": d.award_progress_yuan,
                       "reason": prog_reason}),
     ], ignore_index=True)
-    out = d[["pupil_id", "school_year", "class_id", "end_rank", "award_excellence_yuan", "award_progress_yuan",
-             "award_total_yuan"]]
-    return out.sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True), audit
+    return out, trail
 
 
 def score_scheme(scores, pairings, conduct, classes, rules: RewardRules = RewardRules(),
@@ -680,6 +684,18 @@ def score_scheme(scores, pairings, conduct, classes, rules: RewardRules = Reward
     return {"pupil_points": points, "helper_points": helpers.drop(columns="yuan_exact"),
             "head_teacher_points": heads.drop(columns="yuan_exact"), "pupil_awards": awards,
             "audit": audit, "rules": rules.table()}
+
+
+def payout_totals(scores, pairings, conduct, classes, rules: RewardRules = RewardRules(),
+                  pupils: pd.DataFrame | None = None) -> dict[str, float]:
+    """What :func:`score_scheme` pays in all, without its audit trail (for replays that need only the
+    totals): helpers' yuan, head teachers' yuan, pupils' awards and their sum, each a sum of rounded amounts."""
+    points, _ = pupil_points(scores, pairings, conduct, rules, pupils=pupils, audit=False)
+    helpers = round(helper_points(points, pairings, rules).yuan.sum(), 2)
+    heads = round(head_teacher_points(points, classes, rules).yuan.sum(), 2)
+    awards = round(pupil_awards(scores, pairings, rules, audit=False)[0].award_total_yuan.sum(), 2)
+    return {"helpers_yuan": helpers, "head_teachers_yuan": heads, "awards_yuan": awards,
+            "total_yuan": round(helpers + heads + awards, 2)}
 
 
 def payout_summary(tables: dict[str, pd.DataFrame], school_year: int) -> dict[str, pd.DataFrame]:

@@ -29,6 +29,7 @@ compared within their grade, not only their class.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import fields, replace
 
 import numpy as np
@@ -97,6 +98,28 @@ def simulate_end(frame: pd.DataFrame, reps: int, seed: int, effect=0.0) -> np.nd
     return (a + b * z + lift)[:, None] + np.sqrt(s2) * e
 
 
+#: The replays last made, keyed by their content: null_payout and compare_rules replay the same no-effect exams
+#: (same pupils, rules, replays and seed), so the second asks and does not replay again. One entry, so memory
+#: does not grow.
+_LAST_REPLAYS: dict = {}
+
+
+def _replays(frame: pd.DataFrame, inputs, rules: RewardRules, reps: int, seed: int, effect) -> tuple:
+    """The replayed end scores (:func:`simulate_end`) and the plan's points in every replay
+    (:func:`_replayed_points`), made once for the same inputs; the points are a copy the caller may change."""
+    digest = hashlib.sha256(repr((rules, reps, seed, np.asarray(effect, dtype=float).tolist())).encode())
+    for table in [frame, *(inputs[k] for k in sorted(inputs) if inputs[k] is not None)]:
+        digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+        digest.update(repr(list(table.columns)).encode())
+    key = digest.hexdigest()
+    if key not in _LAST_REPLAYS:
+        end = simulate_end(frame, reps, seed, effect)
+        _LAST_REPLAYS.clear()
+        _LAST_REPLAYS[key] = (end, _replayed_points(frame, end, inputs, rules))
+    end, pts = _LAST_REPLAYS[key]
+    return end, pts.copy()
+
+
 def _replayed_points(frame: pd.DataFrame, end: np.ndarray, inputs, rules: RewardRules) -> pd.DataFrame:
     """The plan's part-one points of the paired pupils in every replay (one
     call of scoring.pupil_points on all replays stacked)."""
@@ -154,8 +177,7 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     alone would pay (expected under the null / actual).
     """
     frame = year_frame(inputs, school_year, rules)
-    end = simulate_end(frame, reps, seed, effect)
-    pts = _replayed_points(frame, end, inputs, rules)
+    end, pts = _replays(frame, inputs, rules, reps, seed, effect)
     pts["rank_yuan"] = (pts.points_rise + pts.points_top5).where(pts.counted, 0.0) * rules.yuan_per_point
     pts["yuan"] = pts.points_paid * rules.yuan_per_point
     expected = pts.groupby("pupil_id")[["rank_yuan", "yuan"]].mean()
@@ -236,8 +258,7 @@ def compare_rules(inputs: dict[str, pd.DataFrame], school_year: int, effect: flo
     rows = []
     price = None
     for scenario, eff in (("no effect", 0.0), (f"effect {effect:g} SD", effect)):
-        end = simulate_end(frame, reps, seed, eff)
-        pts = _replayed_points(frame, end, inputs, rules)
+        end, pts = _replays(frame, inputs, rules, reps, seed, eff)
         plan = ((pts.points_rise + pts.points_top5) * rules.yuan_per_point).groupby(pts.pupil_id).mean()
         if price is None:
             price = plan.mean() / 50
@@ -259,20 +280,13 @@ def cost_sensitivity(inputs: dict[str, pd.DataFrame], rules: RewardRules = Rewar
     awards) on the actual records under ``rules`` and with each open choice
     switched to each of its other values, one at a time."""
     def cost(r: RewardRules) -> dict:
-        out = scoring.score_scheme(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"], r,
-                                   pupils=inputs.get("pupils"))
-        helpers = out["helper_points"].yuan.sum()
-        heads = out["head_teacher_points"].yuan.sum()
-        awards = out["pupil_awards"].award_total_yuan.sum()
-        return {"helpers_yuan": helpers, "head_teachers_yuan": heads, "awards_yuan": awards,
-                "total_yuan": helpers + heads + awards}
+        return scoring.payout_totals(inputs["scores"], inputs["pairings"], inputs["conduct"], inputs["classes"], r,
+                                     pupils=inputs.get("pupils"))
 
     base = cost(rules)
     rows = [{"choice": "(rules as given)", "value": "", **base}]
     choices = RewardRules._CHOICES
     for f in fields(RewardRules):
-        if f.name == "pay_rounding":  # how amounts are paid out, not a reading of the plan: a fen at most per person
-            continue
         if f.name in choices:
             for value in choices[f.name]:
                 if value != getattr(rules, f.name):
@@ -281,6 +295,6 @@ def cost_sensitivity(inputs: dict[str, pd.DataFrame], rules: RewardRules = Rewar
             rows.append({"choice": f.name, "value": str(not getattr(rules, f.name)),
                          **cost(replace(rules, **{f.name: not getattr(rules, f.name)}))})
     out = pd.DataFrame(rows)
-    out["change_yuan"] = out.total_yuan - base["total_yuan"]
+    out["change_yuan"] = (out.total_yuan - base["total_yuan"]).round(2)
     out["change_pct"] = 100 * out.change_yuan / base["total_yuan"]
     return out

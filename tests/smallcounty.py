@@ -3,8 +3,8 @@
 青石镇中学, school year 2024-2025: grades 7 and 8, two classes each, 148 pupils; a roster with a title row
 (openpyxl), the official 留守儿童信息统计表 with a 填报单位 line and no 学号 (pupils linked by name and class), exam
 tables per grade, a 结对帮扶名单 of 30 pairings whose 职务 column says what schools write (语文教师, 数学老师, 班长 ...),
-and a contact log in the second term. The second term's exam tables hold the score words schools write (92分, 免考,
-作弊, —, /). Every value comes from a fixed rule or a seeded generator, not from the synthetic-county model, so what
+a contact log in the second term, and a class list naming each class's head teacher. The second term's exam
+tables hold the score words schools write (92分, 免考, 作弊, —, /). Every value comes from a fixed rule or a seeded generator, not from the synthetic-county model, so what
 the tests expect is worked out from the lists below.
 """
 
@@ -23,6 +23,7 @@ GIVEN = "明华芳伟静磊洋帆丽杰敏悦婷浩宇欣然涛佳琪子轩梓�
 #: (grade, class) -> pupils: 148 in all
 CLASSES = {(7, 1): 38, (7, 2): 36, (8, 1): 37, (8, 2): 37}
 CARE = ["父母双方外出", "父亲外出", "母亲外出"]
+HEAD_TEACHERS = {(7, 1): "班主任甲", (7, 2): "班主任乙", (8, 1): "赵八一", (8, 2): "钱八二"}
 GUARDIAN = [("奶奶", "张奶奶"), ("爷爷", "李爷爷"), ("外婆", "王外婆"), ("母亲", "某母"), ("父亲", "某父"), ("姑姑", "刘姑姑")]
 #: The 30 pairings' helpers: (name, post) -- 12 subject teachers by subject, and the posts schools write.
 HELPERS = ([(f"{s}老师{i}", p) for i, (s, p) in enumerate([("语", "语文教师"), ("数", "数学老师"), ("英", "英语教师"),
@@ -100,6 +101,10 @@ def build(root: Path) -> Path:
                 rows.append([p["no"], p["name"], f"{p['klass']}班", *cells, total])
             sf.xlsx(folder / f"{grade_word[grade]}期末成绩.xlsx", ["学号", "姓名", "班级", "语文", "数学", "英语", "总分"],
                     rows, titles=[f"2024-2025学年第{'一二'[t]}学期{grade_word[grade]}期末考试成绩表"])
+    for t, term in enumerate(TERMS):  # the class list names each class's head teacher (班主任)
+        sf.xlsx(root / term / "班级信息.xlsx", ["年级", "班级", "班主任", "人数"],
+                [[grade_word[g], f"{c}班", HEAD_TEACHERS[(g, c)], n] for (g, c), n in CLASSES.items()],
+                titles=[f"{SCHOOL}2024-2025学年第{'一二'[t]}学期班级及班主任一览表"])
     paired = left[:len(HELPERS)]
     sf.xlsx(root / TERMS[0] / "结对帮扶名单.xlsx", ["序号", "帮扶人", "职务", "联系电话", "帮扶对象", "班级", "结对时间"],
             [[k + 1, h, post, f"1380000{k:04d}", p["name"], f"{grade_word[p['grade']]}{p['klass']}班", "2024.09"]

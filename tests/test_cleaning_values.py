@@ -105,7 +105,7 @@ POSTS = {"语文教师": "teacher", "数学老师": "teacher", "英语教师": "
          "总务主任": "teacher", "政教处主任": "teacher", "大队辅导员": "teacher", "生活老师": "teacher", "宿管": "teacher",
          "年级组长": "teacher", "教研组长": "teacher", "村干部": "community_cadre", "村支书": "community_cadre",
          "村主任": "community_cadre", "妇联主任": "community_cadre", "村民小组长": "community_cadre",
-         "驻村第一书记": "community_cadre", "退休教师": "retired_teacher", "退休老师": "retired_teacher",
+         "驻村第一书记": "community_cadre", "妇女主任": "community_cadre", "退休教师": "retired_teacher", "退休老师": "retired_teacher",
          "家长志愿者": "other_parent", "学生家长": "other_parent", "爱心妈妈": "caring_mother",
          "代理爸爸": "caring_mother", "青年志愿者": "volunteer", "义工": "volunteer", "班长": "peer", "副班长": "peer",
          "学生干部": "peer", "班干部": "peer", "小组长": "peer", "组长": "peer", "学习委员": "peer",
@@ -131,7 +131,8 @@ def test_a_role_that_is_missing_or_unknown_is_never_paid():
     ("92分", 92.0, None), ("92.5分", 92.5, None), (" 88 分", 88.0, None), ("免考", None, "exempt"),
     ("缓考", None, "deferred"), ("作弊", None, "void"), ("违纪", None, "void"), ("病假", None, "leave"),
     ("事假", None, "leave"), ("—", None, "no_score"), ("－", None, "no_score"), ("/", None, "no_score"),
-    ("／", None, "no_score"), ("无", None, "no_score")])
+    ("／", None, "no_score"), ("无", None, "no_score"), ("舞弊", None, "void"), ("缺席", None, "absent"),
+    ("未参考", None, "absent")])
 def test_score_words_schools_write(cell, value, reason):
     values, why, problem = V.numbers(pd.Series([cell]), unit="分")
     assert (pd.isna(values[0]) if value is None else values[0] == value) and problem[0] is None

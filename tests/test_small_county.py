@@ -128,3 +128,32 @@ def _keys(store) -> dict[str, str]:
     keys = pseudonyms(pd.Series([f"{sc.SCHOOL}|{n}" for n in numbers]), KEY.encode(), "P")
     assert set(keys) == set(store.table("pupils").pupil_key)
     return dict(zip(numbers, keys, strict=True))
+
+
+# --- money (issue 24, item 6) --------------------------------------------------------------------------------------
+
+def test_head_teachers_are_paid_to_the_fen_half_up_and_the_workbook_speaks_chinese(county, tmp_path):
+    """A head teacher is paid the mean points of the class's pupils concerned, one yuan a point: here 530 / 16 =
+    33.125 yuan, which pays 33.13 (half-up, where Python's round would give 33.12), and 150 / 9 = 16.666... pays
+    16.67. The total is the sum of what each is paid; the audit's rounding row holds the difference."""
+    import openpyxl
+
+    _, clean, _ = county
+    run = liushou("score", "--data", clean, "--out", tmp_path / "out", "--skip-bad-rows")
+    assert run.returncode == 0, run.stderr
+    heads = pd.read_csv(tmp_path / "out" / "head_teacher_points.csv", encoding="utf-8-sig").set_index("n_pupils")
+    assert heads.loc[16, "points"] == 33.125 and heads.loc[16, "yuan"] == 33.13
+    assert heads.loc[9, "points"] == pytest.approx(150 / 9) and heads.loc[9, "yuan"] == 16.67
+    assert "head-teacher-years 49.80 yuan" in run.stdout
+    audit = pd.read_csv(tmp_path / "out" / "audit.csv", encoding="utf-8-sig")
+    rounding = audit[audit.clause == "rounding"].set_index("part")
+    assert rounding.loc["head_teachers", "yuan"] == pytest.approx(49.80 - heads.points.sum(), abs=1e-9)
+    assert "2 of 3 amounts changed" in rounding.loc["head_teachers", "reason"]
+    book = openpyxl.load_workbook(tmp_path / "out" / "reward_points.xlsx")
+    assert "班主任奖励" in book.sheetnames and "未计分的行" in book.sheetnames
+    sheet = book["班主任奖励"]
+    assert [c.value for c in sheet[1]][-1] == "金额（元）"
+    assert sorted(row[-1].value for row in sheet.iter_rows(min_row=2)) == [0.0, 16.67, 33.13]
+    assert {row[-1].number_format for row in sheet.iter_rows(min_row=2)} == {"#,##0.00"}
+    roles = {row[1].value for row in book["帮扶人奖励"].iter_rows(min_row=2)}
+    assert {"教师", "村干部", "退休教师", "小老师", "爱心妈妈"} <= roles  # the codebook's words, not the codes

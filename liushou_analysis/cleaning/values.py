@@ -212,7 +212,7 @@ POST_RULES: tuple[tuple[str, re.Pattern], ...] = tuple((code, re.compile(pattern
     ("caring_mother", r"^(?:爱心|代理)(?:妈妈|爸爸|母亲|父亲|家长)"),
     ("other_parent", r"家长(?:志愿者|代表)?$"),
     ("teacher", r"教师|老师|任课|科任|班主任|校长|辅导员|教练|宿管|舍管|生活指导|教职工|教工|校医|年级组|教研|备课组"),
-    ("community_cadre", r"村|党员|干部|政府|妇联|团委|社区|网格员|书记|人大|政协|乡镇"),
+    ("community_cadre", r"村|党员|干部|政府|妇联|妇女|团委|社区|网格员|书记|人大|政协|乡镇|关工委"),
     ("teacher", r"主任|教导|教务|政教|德育"),
     ("volunteer", r"志愿者|义工|爱心人士|社工"),
 ))

@@ -452,7 +452,9 @@ def execute_notebook(source: Path, parameters: dict, out_dir: Path, local_paths:
         with (_local_kernel() if km is None else contextlib.nullcontext(km)) as kernel:
             nb = pm.execute_notebook(str(raw), str(done), parameters=parameters, progress_bar=False,
                                      kernel_name="python3", language="python", cwd=str(config.ROOT),
-                                     log_output=False, km=kernel)
+                                     log_output=False, km=kernel,
+                                     # written once at the end (or on an error), not after every cell
+                                     request_save_on_cell_execute=False)
     except PapermillExecutionError as err:
         # the report folder is a temporary one, removed on failure: keep the failed notebook beside it
         kept = out_dir.parent / f"{out_dir.name.split('.writing-')[0].lstrip('.')}.failed-{name}.ipynb"

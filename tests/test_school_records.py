@@ -558,7 +558,8 @@ def test_a_file_name_disagreeing_with_the_content_or_folder_is_one_sentence_and_
     ("大坪村教学点学生花名册", "大坪村教学点"), ("红星完小2024年秋季成绩", "红星完小"),
     ("青山九年一贯制学校留守儿童信息统计表", "青山九年一贯制学校"), ("七年级一班名单（东岭中心校）", "东岭中心校"),
     ("学生花名册", None), ("2024-2025学年第一学期七年级期末考试成绩表", None), ("三好学生及违纪情况汇总", None),
-    ("结对帮扶名单", None), ("全县中小学留守儿童统计", None)])
+    ("结对帮扶名单", None), ("全县中小学留守儿童统计", None), ("乡镇中学学生名册", None),
+    ("农村小学留守儿童名单", None)])
 def test_a_file_name_names_a_school_only_when_it_holds_one(stem, school):
     from liushou_analysis.cleaning.identity import school_in_text
 

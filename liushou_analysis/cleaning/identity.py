@@ -53,7 +53,7 @@ _SCHOOL_SUFFIX = ("九年一贯制学校|中心小学|中心学校|初级中学|
 _SCHOOL = re.compile(rf"[\u4e00-\u9fff]{{2,20}}?(?:{_SCHOOL_SUFFIX})")
 _NOT_A_SCHOOL = re.compile(r"年级|学期|学年|留守|统计|成绩|名单|名册|考试|登记|信息"
                            r"|本校|我校|全校|各校|教育|中小学|全县|全镇|全乡|全市|全区"
-                           r"|填写|填报|填表|说明|学号|姓名|汇总|本表")
+                           r"|填写|填报|填表|说明|学号|姓名|汇总|本表|乡镇|农村")
 #: A title line that instructs rather than names: 填表说明, 说明, 注, 备注, or a numbered item (1. 2、 (3)).
 _INSTRUCTION = re.compile(r"^\s*(?:填表说明|填报说明|填写说明|说明|注意|注|备注|要求|\(?\d{1,2}[).、](?!\d))")
 #: What a file-name prefix must end with to be read as a school's name.

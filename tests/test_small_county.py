@@ -157,3 +157,29 @@ def test_head_teachers_are_paid_to_the_fen_half_up_and_the_workbook_speaks_chine
     assert {row[-1].number_format for row in sheet.iter_rows(min_row=2)} == {"#,##0.00"}
     roles = {row[1].value for row in book["帮扶人奖励"].iter_rows(min_row=2)}
     assert {"教师", "村干部", "退休教师", "小老师", "爱心妈妈"} <= roles  # the codebook's words, not the codes
+
+
+def test_score_words_and_posts_read_the_same_from_html_as_xls_and_gbk_csv(tmp_path):
+    """The same words in the other files schools send: an exam table saved as HTML under an .xls name (GBK) and
+    a GBK CSV, with grade and class in separate columns, and a pairing list as GBK CSV."""
+    from . import schoolfiles as sf
+
+    t = tmp_path / "d" / "2024-2025-1"
+    pupils = [(f"90{i:02d}", f"测{i}") for i in range(1, 7)]
+    sf.xlsx(t / "东岭中学学生名册.xlsx", ["学号", "姓名", "性别", "年级", "班级"],
+            [[no, n, "男", "七年级", "1班"] for no, n in pupils])
+    sf.html_as_xls(t / "东岭中学七年级期末成绩.xls", ["学号", "姓名", "年级", "班级", "语文", "数学", "总分"],
+                   [[no, n, "七年级", "1班", w, 80, None] for (no, n), w in zip(pupils[:3], ["92分", "免考", "作弊"])])
+    sf.csv_file(t / "东岭中学七年级期末成绩（二班补录）.csv", ["学号", "姓名", "年级", "班级", "语文", "数学", "总分"],
+                [[no, n, "七年级", "1班", w, 70, None] for (no, n), w in zip(pupils[3:], ["—", "病假", "88.5分"])])
+    sf.csv_file(t / "东岭中学结对帮扶名单.csv", ["帮扶人", "职务", "帮扶对象", "班级"],
+                [["甲老师", "语文教师", pupils[0][1], "七年级1班"], ["乙同学", "班长", pupils[1][1], "七年级1班"]])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIUSHOU_KEY", KEY)
+        manifest = clean_dataset(tmp_path / "d", tmp_path / "o")
+    assert manifest["quarantine"]["rows"] == 0 and not manifest["files_not_used"]
+    store = CleanStore(tmp_path / "o")
+    chinese = store.table("exams").query("subject == 'chinese'")
+    assert sorted(chinese.score.dropna()) == [88.5, 92.0]
+    assert sorted(chinese.absence_reason.dropna()) == ["exempt", "leave", "no_score", "void"]
+    assert sorted(store.table("pairings").helper_role) == ["peer", "teacher"]

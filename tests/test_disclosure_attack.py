@@ -3,8 +3,9 @@
 Three counties are reported twice, with the default threshold (10) and with
 ``--min-cell 1`` (every cell shown, the truth the attacker is after): one
 school of small classes (about 12 pupils a class, so most cells are small),
-here, and the bundled sample, in tests/test_report.py (which makes the
-sample's default report already). The attacker is tests/attacker.py. The attacker reads only what the default report
+here; the bundled sample, in tests/test_report.py (which makes the sample's
+default report already); and the hand-made county of tests/smallcounty.py,
+in tests/test_small_county.py. The attacker is tests/attacker.py. The attacker reads only what the default report
 prints, once from the CSV tables and once from the tables on the HTML
 pages, and tries
 
@@ -72,27 +73,6 @@ def test_the_attacker_finds_what_table_by_table_suppression_leaves(one_school_re
     """Negative control: the same attacker recovers cells when only the small cells are blanked."""
     _, truth_dir = one_school_reports
     assert attack(table_by_table(truth_dir), csv_tables(truth_dir))
-
-
-@pytest.fixture(scope="module")
-def hand_made_county_reports(tmp_path_factory):
-    """The hand-made one-school, two-term county of tests/smallcounty.py (148 pupils: roster, register, exam
-    tables, pairing list, contact log), reported twice."""
-    from . import smallcounty
-
-    base = tmp_path_factory.mktemp("attack_hand_made")
-    raw = smallcounty.build(base / "raw" / "qingshi")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LIUSHOU_KEY", "hand-made-county-attack-key-0123456789")
-        return report_twice(raw, base / "clean", base)
-
-
-def test_no_hidden_cell_is_recovered_in_the_hand_made_county(hand_made_county_reports):
-    """Before lines were protected as if their totals were known, the attacker looking for each line's total
-    anywhere in the report recovered ten cells here: grade 7's 25 paired pupil-years with their own baseline
-    (the row's other cell a printed 0) from the 25 left-behind pupils of grade 7 on the care page, and from it
-    grade 8's 5 pupils whose baseline lies before the data."""
-    check_reports(*hand_made_county_reports)
 
 
 def test_the_attacker_finds_a_line_total_printed_on_another_page():

@@ -183,3 +183,27 @@ def test_score_words_and_posts_read_the_same_from_html_as_xls_and_gbk_csv(tmp_pa
     assert sorted(chinese.score.dropna()) == [88.5, 92.0]
     assert sorted(chinese.absence_reason.dropna()) == ["exempt", "leave", "no_score", "void"]
     assert sorted(store.table("pairings").helper_role) == ["peer", "teacher"]
+
+
+# --- disclosure (issue 24, item 4) ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def county_reports(county, tmp_path_factory):
+    """The county reported twice (tests/test_disclosure_attack.py says how the attacker reads them), from the
+    clean tables the module already made."""
+    from .attacker import report_twice
+
+    raw, clean, _ = county
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIUSHOU_KEY", KEY)
+        return report_twice(raw, clean, tmp_path_factory.mktemp("attack_hand_made"))
+
+
+def test_no_hidden_cell_is_recovered_in_the_hand_made_county(county_reports):
+    """Before lines were protected as if their totals were known, the attacker looking for each line's total
+    anywhere in the report recovered ten cells here: grade 7's 25 paired pupil-years with their own baseline
+    (the row's other cell a printed 0) from the 25 left-behind pupils of grade 7 on the care page, and from it
+    grade 8's 5 pupils whose baseline lies before the data."""
+    from .attacker import check_reports
+
+    check_reports(*county_reports)

@@ -406,7 +406,8 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     points_total (the clauses' sum), counted, points_paid (points_total
     when the pupil counts, else 0) and flags; the audit has one row per
     clause applied with its points and the reason in plain words (None with
-    ``audit=False``, for the audit's replays, which need only the points).
+    ``audit=False``, for the audit's replays, which need only the points:
+    then ``base_exam`` and ``flags`` are left empty too).
     """
     ranks = exam_ranks(scores, rules)
     keys = pairings[["pupil_id", "school_year"]].drop_duplicates().reset_index(drop=True)
@@ -425,8 +426,10 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     d["base_class"] = base.class_id.to_numpy()
     d["end_rank"] = end["rank"].to_numpy()
     d["class_id"] = pd.Series(end.class_id.to_numpy(), index=d.index).fillna(d.base_class)
-    d["base_exam"] = _exam_name(d.grade - (d.school_year - d.base_year), d.base_year, d.base_semester)
-    successor = _successor_class(at, d)
+    # the exam's name and the class-change check only feed the flags and the audit: replays skip them
+    d["base_exam"] = _exam_name(d.grade - (d.school_year - d.base_year), d.base_year, d.base_semester) \
+        if audit else None
+    successor = _successor_class(at, d) if audit else None
     missed_base = d.base_rank.isna() & ~excluded
     missed_end = d.end_rank.isna()
     d["places_risen"] = d.base_rank - d.end_rank
@@ -456,6 +459,9 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     d["counted"] = who.counted.to_numpy()
     d["paid_helpers"] = _paid_helpers_per_pupil(pairings, d, rules)
     d["points_paid"] = d.points_total.where(d.counted, 0.0)
+    if not audit:
+        d["flags"] = None
+        return d[POINT_COLUMNS].sort_values(["school_year", "pupil_id"], kind="stable").reset_index(drop=True), None
     flags = pd.DataFrame({
         "baseline_before_data": d.baseline_before_data,
         "missed_base_exam": missed_base, "missed_end_exam": missed_end,

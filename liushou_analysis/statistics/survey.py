@@ -26,13 +26,39 @@ Confidence intervals for means, totals and ratios use the normal quantile
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from liushou_analysis.statistics.calibration import calibration_matrix, calibration_residuals, g_weights
 from liushou_analysis.statistics.estimate import Estimate, tidy
 
 LONELY_PSU = ("fail", "certainty", "remove", "adjust")
+
+
+def proportion_interval(p: float, var: float, df: int, n: int, method: str = "logit",
+                        level: float = 0.95) -> tuple[float, float]:
+    """The confidence interval of a share ``p`` with design variance ``var``
+    (see :meth:`SurveyDesign.proportion` for the methods); ``df`` the design
+    degrees of freedom, ``n`` the sample size."""
+    alpha = 1 - level
+    t = stats.t.ppf(1 - alpha / 2, df)
+    if p in (0.0, 1.0) or var <= 0:
+        return p, p
+    se = np.sqrt(var)
+    if method == "logit":
+        logit, se_logit = np.log(p / (1 - p)), se / (p * (1 - p))
+        return tuple(float(1 / (1 + np.exp(-(logit + s * t * se_logit)))) for s in (-1, 1))
+    n_eff = p * (1 - p) / var
+    if method == "wilson":
+        centre = (p + t ** 2 / (2 * n_eff)) / (1 + t ** 2 / n_eff)
+        half = t / (1 + t ** 2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + t ** 2 / (4 * n_eff ** 2))
+        return float(centre - half), float(centre + half)
+    n_eff *= (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+    return (float(stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)),
+            float(stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))))
 
 
 def _as_list(value) -> list:
@@ -106,6 +132,39 @@ class SurveyDesign:
                 if s["pop"] is not None:
                     self.w = self.w * s["pop"] / s["n_units"]
         self.full_stages = all(s["pop"] is not None for s in self.stages)
+        #: how variances are estimated (a replicate design says which replicates)
+        self.method = "taylor"
+        #: each calibration applied so far: (model matrix, the weights before it, after it)
+        self.calibrations: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    # --- calibration --------------------------------------------------------------------
+    def calibrate(self, totals: dict, method: str = "linear") -> SurveyDesign:
+        """The design with its weights calibrated to known population ``totals``
+        (see :func:`.calibration.calibration_matrix` for how totals are
+        written): ``linear`` (GREG; one joint margin is post-stratification)
+        or ``raking`` (g-weights ``exp(x'l)``; on several margins, raking to
+        each). Variances of the calibrated design use the residuals of the
+        influence values on the calibration variables (R's ``calibrate``)."""
+        model, target = calibration_matrix(self.data, totals)
+        new = copy.copy(self)
+        new.w = new._reweighted(model, target, method)
+        new.calibrations = [*self.calibrations, (model, self.w, new.w)]
+        return new
+
+    def poststratify(self, columns, totals: dict) -> SurveyDesign:
+        """Post-stratification: weights scaled so each cell of ``columns``
+        (one column, or a tuple of them) adds up to its population count."""
+        key = columns if isinstance(columns, str) else tuple(columns)
+        return self.calibrate({key: totals}, method="linear")
+
+    def _reweighted(self, model: np.ndarray, target: np.ndarray, method: str) -> np.ndarray:
+        return self.w * g_weights(model, self.w, target, method)
+
+    def replicates(self, kind: str = "jk1", replicates: int = 200, seed: int = 0, mse: bool = False):
+        """The design with replicate weights instead of linearisation (:mod:`.replicates`)."""
+        from liushou_analysis.statistics.replicates import replicate
+
+        return replicate(self, kind, replicates, seed, mse)
 
     # --- variance -----------------------------------------------------------------------
     def degrees_of_freedom(self) -> int:
@@ -145,6 +204,8 @@ class SurveyDesign:
     def covariance(self, z: np.ndarray) -> np.ndarray:
         """Covariance matrix of the totals of the columns of influence values ``z``."""
         z = np.asarray(z, dtype=float).reshape(len(self.data), -1)
+        for model, before, after in self.calibrations:  # in the order applied, as R's svyrecvar
+            z = calibration_residuals(z, model, before, after)
         v = self._onestage(z, self.stages[0])
         if self.full_stages and len(self.stages) > 1:
             scale = np.ones(len(z))
@@ -195,18 +256,32 @@ class SurveyDesign:
         groups = tuple(_as_list(by))
         return Estimate(tidy(rows or [{g: None for g in groups}], groups).iloc[: len(rows)], groups=groups)
 
+    def _ratios(self, numerators: np.ndarray, denominator: np.ndarray | None,
+                inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The estimates ``sum(w a_k) / sum(w b)`` for the columns ``a_k`` of
+        ``numerators`` (totals ``sum(w a_k)`` when ``denominator`` is None) over
+        the rows ``inside``, and their covariance. Every descriptive estimator
+        is one of these; a replicate design (:mod:`.replicates`) answers the
+        same question by re-weighting instead of linearising."""
+        a = np.nan_to_num(np.asarray(numerators, dtype=float).reshape(len(self.data), -1)) * inside[:, None]
+        w = self.w
+        if denominator is None:
+            return w @ a, self.covariance(w[:, None] * a)
+        b = np.nan_to_num(np.asarray(denominator, dtype=float)) * inside
+        base = w @ b
+        est = (w @ a) / base
+        return est, self.covariance(w[:, None] * (a - est[None, :] * b[:, None]) / base)
+
     def mean(self, y: str, by=None) -> Estimate:
         """Weighted mean of ``y`` (per domain) with its design-based SE."""
         rows = []
         values = self.data[y].to_numpy(dtype=float)
         for extra, mask in self._domains(by):
             inside = mask & ~np.isnan(values)
-            w = self.w * inside
-            est = (w * np.nan_to_num(values)).sum() / w.sum()
-            z = w * (np.nan_to_num(values) - est) / w.sum()
-            var = self.variance(z)
-            rows.append(self._row(y, est, var, inside.sum(), var / self._srs_var_of_mean(values, inside), "taylor",
-                                  extra))
+            est, cov = self._ratios(values, np.ones(len(values)), inside)
+            var = float(cov[0, 0])
+            rows.append(self._row(y, float(est[0]), var, inside.sum(), var / self._srs_var_of_mean(values, inside),
+                                  self.method, extra))
         return self._estimate(rows, by)
 
     def total(self, y: str, by=None) -> Estimate:
@@ -215,11 +290,11 @@ class SurveyDesign:
         values = self.data[y].to_numpy(dtype=float)
         for extra, mask in self._domains(by):
             inside = mask & ~np.isnan(values)
-            z = self.w * inside * np.nan_to_num(values)
-            var = self.variance(z)
+            est, cov = self._ratios(values, None, inside)
+            var = float(cov[0, 0])
             big_n = (self.w * inside).sum()
-            rows.append(self._row(y, z.sum(), var, inside.sum(),
-                                  var / (big_n ** 2 * self._srs_var_of_mean(values, inside)), "taylor", extra))
+            rows.append(self._row(y, float(est[0]), var, inside.sum(),
+                                  var / (big_n ** 2 * self._srs_var_of_mean(values, inside)), self.method, extra))
         return self._estimate(rows, by)
 
     def ratio(self, numerator: str, denominator: str, by=None) -> Estimate:
@@ -229,11 +304,9 @@ class SurveyDesign:
         x = self.data[denominator].to_numpy(dtype=float)
         for extra, mask in self._domains(by):
             inside = mask & ~np.isnan(y) & ~np.isnan(x)
-            w = self.w * inside
-            r = (w * np.nan_to_num(y)).sum() / (w * np.nan_to_num(x)).sum()
-            z = w * (np.nan_to_num(y) - r * np.nan_to_num(x)) / (w * np.nan_to_num(x)).sum()
-            rows.append(self._row(f"{numerator}/{denominator}", r, self.variance(z), inside.sum(), np.nan, "taylor",
-                                  extra))
+            est, cov = self._ratios(y, x, inside)
+            rows.append(self._row(f"{numerator}/{denominator}", float(est[0]), float(cov[0, 0]), inside.sum(), np.nan,
+                                  self.method, extra))
         return self._estimate(rows, by)
 
     def proportion(self, y: str, by=None, method: str = "logit", level: float = 0.95) -> Estimate:
@@ -253,37 +326,121 @@ class SurveyDesign:
             raise ValueError("method must be 'logit', 'wilson' or 'beta'")
         values = self.data[y]
         df = max(self.degrees_of_freedom(), 1)
-        alpha = 1 - level
-        t = stats.t.ppf(1 - alpha / 2, df)
         rows = []
         for extra, mask in self._domains(by):
             inside = mask & values.notna().to_numpy()
-            w = self.w * inside
-            for category in sorted(values[inside].unique()):
-                ind = (values == category).to_numpy(dtype=float)
-                p = (w * ind).sum() / w.sum()
-                z = w * (ind - p) / w.sum()
-                var = self.variance(z)
-                se = np.sqrt(var)
-                deff = var / self._srs_var_of_mean(ind, inside)
-                if p in (0.0, 1.0) or var == 0:
-                    lo, hi = p, p
-                elif method == "logit":
-                    logit, se_logit = np.log(p / (1 - p)), se / (p * (1 - p))
-                    lo, hi = (1 / (1 + np.exp(-(logit + s * t * se_logit))) for s in (-1, 1))
-                elif method == "wilson":
-                    n_eff = p * (1 - p) / var
-                    centre = (p + t ** 2 / (2 * n_eff)) / (1 + t ** 2 / n_eff)
-                    half = t / (1 + t ** 2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + t ** 2 / (4 * n_eff ** 2))
-                    lo, hi = centre - half, centre + half
-                else:
-                    n_eff = p * (1 - p) / var
-                    n_eff *= (stats.t.ppf(alpha / 2, inside.sum() - 1) / stats.t.ppf(alpha / 2, df)) ** 2
-                    lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-                    hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
-                rows.append({**extra, "quantity": f"{y}={category}", "estimate": p, "se": se, "ci_low": lo,
-                             "ci_high": hi, "df": df, "n": int(inside.sum()), "method": method, "deff": deff})
+            categories = sorted(values[inside].unique())
+            if not categories:
+                continue
+            ind = np.column_stack([(values == c).to_numpy(dtype=float) for c in categories])
+            est, cov = self._ratios(ind, np.ones(len(values)), inside)  # every category in one pass
+            for k, category in enumerate(categories):
+                p, var = float(est[k]), float(cov[k, k])
+                lo, hi = proportion_interval(p, var, df, inside.sum(), method, level)
+                rows.append({**extra, "quantity": f"{y}={category}", "estimate": p, "se": np.sqrt(var),
+                             "ci_low": lo, "ci_high": hi, "df": df, "n": int(inside.sum()), "method": method,
+                             "deff": var / self._srs_var_of_mean(ind[:, k], inside)})
         return self._estimate(rows, by)
+
+    def quantile(self, y: str, probs=(0.25, 0.5, 0.75), by=None, level: float = 0.95) -> Estimate:
+        """Weighted quantiles of ``y`` with Woodruff's confidence intervals.
+
+        The quantile is the smallest value whose weighted cumulative share
+        reaches ``p`` (R's ``qrule="math"``). The interval inverts the
+        design-based interval of the share below the quantile: with ``s`` the
+        SE of that share and ``t`` the design-df quantile, it runs from the
+        quantile at ``p - t s`` to the one at ``p + t s``; the SE reported is
+        its width over ``2 t`` (Woodruff 1952; R's ``interval.type="mean"``).
+        """
+        values = self.data[y].to_numpy(dtype=float)
+        df = max(self.degrees_of_freedom(), 1)
+        t = stats.t.ppf(1 - (1 - level) / 2, df)
+        rows = []
+        for extra, mask in self._domains(by):
+            inside = mask & ~np.isnan(values)
+            if not inside.any():
+                continue
+            order = np.argsort(values[inside], kind="stable")
+            sorted_y = values[inside][order]
+            share = np.cumsum(self.w[inside][order]) / self.w[inside].sum()
+
+            def at(p, sorted_y=sorted_y, share=share):
+                k = np.searchsorted(share, np.clip(p, 0, 1) - 1e-12, side="left")
+                return sorted_y[np.minimum(k, len(sorted_y) - 1)]
+
+            qs = at(np.asarray(probs, dtype=float))
+            below = np.column_stack([(values <= q).astype(float) for q in qs])
+            _, cov = self._ratios(below, np.ones(len(values)), inside)
+            for k, p in enumerate(probs):
+                s = float(np.sqrt(cov[k, k]))
+                lo, hi = at(p - t * s), at(p + t * s)
+                rows.append({**extra, "quantity": f"{y}@{p:g}", "estimate": float(qs[k]), "se": (hi - lo) / (2 * t),
+                             "ci_low": float(lo), "ci_high": float(hi), "df": df, "n": int(inside.sum()),
+                             "method": "woodruff"})
+        return self._estimate(rows, by)
+
+    def glm(self, formula: str, family: str = "gaussian", level: float = 0.95) -> Estimate:
+        """Survey-weighted regression (R's ``svyglm``): ``gaussian`` (linear)
+        or ``binomial`` (logistic, the outcome 0/1), written as a formula
+        (``"score ~ C(care) + grade"``).
+
+        Coefficients solve the weighted estimating equations; their
+        covariance is the sandwich ``A^-1 V A^-1`` with ``A`` the weighted
+        information and ``V`` the design covariance of the weighted scores
+        (a replicate design refits with each replicate's weights). Rows with
+        a missing value stay in the design with no weight in the fit, as
+        domains do. Intervals and p-values use t on the design degrees of
+        freedom less the number of coefficients plus one.
+        """
+        import patsy
+
+        if family not in ("gaussian", "binomial"):
+            raise ValueError("family must be 'gaussian' or 'binomial'")
+        y_frame, x_frame = patsy.dmatrices(formula, self.data, return_type="dataframe", NA_action="drop")
+        used = np.zeros(len(self.data), dtype=bool)
+        used[y_frame.index.to_numpy()] = True
+        x = np.zeros((len(self.data), x_frame.shape[1]))
+        x[used] = x_frame.to_numpy(dtype=float)
+        y = np.zeros(len(self.data))
+        y[used] = y_frame.to_numpy(dtype=float)[:, 0]
+        if family == "binomial" and not np.isin(y[used], (0.0, 1.0)).all():
+            raise ValueError("a logistic regression needs an outcome coded 0 and 1")
+
+        def fit(w, start=None):
+            w = w * used
+            beta = np.zeros(x.shape[1]) if start is None else start.copy()
+            for _ in range(50):
+                eta = x @ beta
+                mu = eta if family == "gaussian" else 1 / (1 + np.exp(-eta))
+                v = np.ones(len(y)) if family == "gaussian" else mu * (1 - mu)
+                step = np.linalg.solve(x.T @ (x * (w * v)[:, None]), x.T @ (w * (y - mu)))
+                beta = beta + step
+                if family == "gaussian" or np.max(np.abs(step)) < 1e-10:
+                    break
+            return beta
+
+        beta = fit(self.w)
+        eta = x @ beta
+        mu = eta if family == "gaussian" else 1 / (1 + np.exp(-eta))
+        v = np.ones(len(y)) if family == "gaussian" else mu * (1 - mu)
+        w = self.w * used
+        bread = np.linalg.inv(x.T @ (x * (w * v)[:, None]))
+        influence = (w * (y - mu))[:, None] * x @ bread
+        cov = self._model_covariance(lambda wr, start: fit(wr, start), beta, influence)
+        se = np.sqrt(np.diag(cov))
+        df = max(self.degrees_of_freedom() - x.shape[1] + 1, 1)
+        t = stats.t.ppf(1 - (1 - level) / 2, df)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_value = 2 * stats.t.sf(np.abs(beta / se), df)
+        table = tidy(pd.DataFrame({"quantity": list(x_frame.columns), "estimate": beta, "se": se,
+                                   "ci_low": beta - t * se, "ci_high": beta + t * se, "p_value": p_value,
+                                   "df": df, "n": int(used.sum()), "method": f"svyglm {family} ({self.method})"}))
+        return Estimate(table, details={"covariance": pd.DataFrame(cov, index=x_frame.columns,
+                                                                   columns=x_frame.columns)})
+
+    def _model_covariance(self, fit, beta: np.ndarray, influence: np.ndarray) -> np.ndarray:
+        """Covariance of a model's coefficients from their influence values (a replicate design refits)."""
+        return self.covariance(influence)
 
     def crosstab(self, row: str, col: str) -> Estimate:
         """Weighted two-way table and Rao-Scott tests of independence.
@@ -308,9 +465,7 @@ class SurveyDesign:
         cell = pd.MultiIndex.from_arrays([data[row], data[col]])
         cells = [(a, b) for a in rows for b in cols]
         ind = np.column_stack([(cell == c) & keep for c in cells]).astype(float)
-        p = (w[:, None] * ind).sum(axis=0) / w.sum()
-        z = w[:, None] * (ind - p) / w.sum()
-        V = self.covariance(z)
+        p, V = self._ratios(ind, np.ones(len(data)), keep)
         n = int(keep.sum())
         table = tidy(pd.DataFrame({row: [c[0] for c in cells], col: [c[1] for c in cells],
                                    "quantity": [f"{row}={a}, {col}={b}" for a, b in cells], "estimate": p,

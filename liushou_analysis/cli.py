@@ -162,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--scores", type=Path, required=True, help="the folder liushou score wrote (its --out)")
     pay.add_argument("--out", type=Path, required=True, help="the workbook to write, e.g. ~/发放名单.xlsx")
 
+    srv = sub.add_parser(
+        "survey", help="estimates from a questionnaire (问卷星, 腾讯问卷) or a .dta/.sav dataset",
+        description="Read a questionnaire export or a research dataset, code it with an optional codebook, and "
+                    "write design-based estimates (estimates.csv), the coded data (.parquet, .csv, .dta, .sav) and "
+                    "a Chinese page (index.html) with small cells suppressed. See docs/questionnaires.md.")
+    srv.add_argument("file", type=Path, help="the questionnaire file (.xlsx, .csv, .dta, .sav)")
+    srv.add_argument("--out", type=Path, required=True, help="folder to write")
+    srv.add_argument("--design", type=Path, help="sampling design (TOML); without it, a simple random sample")
+    srv.add_argument("--codebook", type=Path, help="questionnaire codebook (TOML or CSV)")
+    srv.add_argument("--min-cell", type=_positive, default=10, help="smallest count shown (default 10)")
     exp = sub.add_parser(
         "export", help="write the clean tables as .xlsx, .dta and .sav with Chinese labels",
         description="Writes a clean dataset's tables for Excel (clean_tables.xlsx: coded values as Chinese labels, "
@@ -428,7 +438,17 @@ def run_export(args) -> None:
     print(f"Exported {len(written)} files ({', '.join(formats)}) from {args.data} to {args.out}.")
 
 
-COMMANDS = {"synth": run_synth, "clean": run_clean, "score": run_score, "inventory": run_inventory,
+def run_survey(args) -> None:
+    """`liushou survey`: a questionnaire or research dataset to estimates, exports and a Chinese page."""
+    from liushou_analysis.report.questionnaire import run_survey as survey
+
+    needs_extra("export", ("pyreadstat",))  # reads .dta/.sav and writes the .sav export
+    survey(Path(args.file), Path(args.out), args.design, args.codebook, args.min_cell)
+    print(f"Wrote {args.out}/estimates.csv and {args.out}/index.html.")
+
+
+COMMANDS = {"survey": run_survey, "synth": run_synth, "clean": run_clean, "score": run_score,
+            "inventory": run_inventory,
             "report": run_report, "export": run_export, "payouts": run_payouts}
 
 

@@ -329,7 +329,9 @@ class SurveyDesign:
         rows = []
         for extra, mask in self._domains(by):
             inside = mask & values.notna().to_numpy()
-            categories = sorted(values[inside].unique())
+            present = set(values[inside].unique())
+            categories = ([c for c in values.cat.categories if c in present]  # a category's own order
+                          if isinstance(values.dtype, pd.CategoricalDtype) else sorted(present))
             if not categories:
                 continue
             ind = np.column_stack([(values == c).to_numpy(dtype=float) for c in categories])

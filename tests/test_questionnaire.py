@@ -1,0 +1,209 @@
+"""Questionnaires in: 问卷星 and 腾讯问卷 exports, .dta and .sav, codebooks, scales, designs, `liushou survey`.
+
+Every file is hand-made in tests/questionnaires.py (openpyxl, csv in GBK,
+pandas' Stata writer, pyreadstat), from twelve pupils' answers the tests
+know, or a small school-based research sample. Estimates from a declared
+design are checked against an independent computation written here (the
+weighted share and the stratified cluster variance formula by hand).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liushou_analysis.cleaning.questionnaire import code_survey, load_codebook
+from liushou_analysis.cli import main
+from liushou_analysis.core.errors import UserError
+from liushou_analysis.readers.questionnaire import read_survey
+from liushou_analysis.statistics.scales import cronbach_alpha
+
+from . import questionnaires as Q
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("questionnaires")
+    (d / "codebook.toml").write_text(Q.CODEBOOK_TOML, encoding="utf-8")
+    research = Q.research_frame()
+    return {"wjx_xlsx": Q.write_xlsx(Q.wjx_text_rows(), d / "留守儿童问卷_按文本.xlsx", title="留守儿童生活情况调查"),
+            "wjx_gbk": Q.write_csv(Q.wjx_text_rows(), d / "问卷_文本.csv", encoding="gbk"),
+            "wjx_numbers": Q.write_csv(Q.wjx_number_rows(), d / "问卷_序号.csv", encoding="gbk"),
+            "tencent": Q.write_xlsx(Q.tencent_rows(), d / "腾讯问卷.xlsx"),
+            "codebook": load_codebook(d / "codebook.toml"), "dir": d, "research": research,
+            "dta": Q.write_dta(research, d / "research.dta"), "sav": Q.write_sav(research, d / "research.sav")}
+
+
+LONELY = {"经常": 4, "有时": 3, "总是": 5, "很少": 2, "从不": 1}
+
+
+@pytest.mark.parametrize("name", ["wjx_xlsx", "wjx_gbk", "wjx_numbers", "tencent"])
+def test_platform_exports_read_the_same_answers(files, name):
+    raw = read_survey(files[name])
+    assert raw.platform == ("腾讯问卷" if name == "tencent" else "问卷星")
+    # personal columns never leave the reader: the IP, the name question, the location
+    assert not any(("IP" in c or "姓名" in c or "地理位置" in c) for c in raw.answers.columns)
+    assert "3、你的姓名" in raw.dropped or name == "tencent"
+    assert raw.identifiers is None or "name" in raw.identifiers.columns
+    clean = code_survey(raw, files["codebook"])
+    d = clean.data
+    assert len(d) == 12 and d.respondent.is_unique
+    assert d.gender.tolist() == [p[0] for p in Q.PUPILS]
+    assert d.carer.tolist() == [p[3] for p in Q.PUPILS]
+    assert d.lonely1.cat.ordered and d.lonely1.tolist() == [p[5] for p in Q.PUPILS]
+    # multi-choice: one 0/1 column per option, the skipped pupil missing (not 0)
+    assert d.after_homework.tolist()[:4] == [1, 1, 0, 1] and np.isnan(d.after_tv.iloc[11])
+    assert d.after_other_choice.iloc[4] == 1 and d.after_other.iloc[4] == "放牛"  # 其他〖放牛〗 kept apart
+    reasons = clean.missing.set_index(["variable"]).reason
+    assert (reasons.loc["after_tv"] == "skipped") if name != "tencent" else reasons.loc["after_tv"] == "blank"
+    # the scale: mean of three items, lonely2 reverse-coded (1 + 5 - score)
+    first = Q.PUPILS[0]
+    expected = np.mean([LONELY[first[5]], 6 - LONELY[first[6]], LONELY[first[7]]])
+    assert d.loneliness.iloc[0] == pytest.approx(expected)
+    assert clean.notes == [] or all("编码本" in n or "题" in n for n in clean.notes)
+
+
+def test_number_answers_and_skips(files):
+    clean = code_survey(read_survey(files["wjx_xlsx"]), files["codebook"])
+    hours = clean.data.phone_hours
+    assert hours.iloc[0] == 6 and np.isnan(hours.iloc[5]) and np.isnan(hours.iloc[7])
+    why = clean.missing[clean.missing.variable == "phone_hours"].reason.tolist()
+    assert why == ["skipped", "blank"]  # "(跳过)" and "(空)", each with its reason
+
+
+def test_without_a_codebook_questions_are_numbered_and_it_says_so(files):
+    clean = code_survey(read_survey(files["wjx_gbk"]))
+    assert {"q1", "q2", "q4", "q5_1", "q6_1", "q6_3", "q7", "q8"} <= set(clean.data.columns)
+    labels = clean.labels()
+    assert labels["q1"] == "你的性别" and labels["q6_1"].endswith("我常常觉得孤单")
+    assert clean.variables.set_index("name").loc["q8", "type"] == "number"
+    assert clean.variables.set_index("name").loc["q6_1", "type"] == "ordinal"
+    assert any("没有给出问卷编码本" in n for n in clean.notes)
+
+
+def test_a_school_form_or_a_text_is_refused_with_what_it_looked_like(tmp_path):
+    roster = Q.write_xlsx([["学号", "姓名", "性别", "班级"], ["001", "王小明", "男", "七(1)班"]], tmp_path / "名册.xlsx")
+    with pytest.raises(UserError, match="looks like a school form"):
+        read_survey(roster)
+    other = Q.write_csv([["日期", "金额"], ["2026-01-01", "5"]], tmp_path / "账.csv")
+    with pytest.raises(UserError, match="no numbered question columns"):
+        read_survey(other)
+    (tmp_path / "x.dta").write_bytes(b"not stata")
+    with pytest.raises(UserError, match="not read as a Stata file"):
+        read_survey(tmp_path / "x.dta")
+
+
+def test_labelled_datasets_keep_their_labels(files):
+    for name in ("dta", "sav"):
+        raw = read_survey(files[name])
+        clean = code_survey(raw)
+        d = clean.data
+        assert list(d.care.cat.categories) == list(Q.CARE_LABELS.values())
+        assert d.care.tolist() == files["research"].care.map(Q.CARE_LABELS).tolist()
+        assert d.lon1.cat.ordered and list(d.lon1.cat.categories) == list(Q.LONELY_LABELS.values())
+        assert not d.care.cat.ordered  # who cares for a child has no order
+        assert clean.labels()["care"] == "主要照顾者"
+        assert d.wt.dtype == float
+
+
+def test_codebook_csv_and_mistakes(tmp_path, files):
+    (tmp_path / "cb.csv").write_text(
+        "question,name,type,labels,reverse,scale,score,min_items\n"
+        "1,gender,single,1=男;2=女,,,,\n"
+        "6,lonely/l1,ordinal,1=从不;2=很少;3=有时;4=经常;5=总是,,lonely,sum,3\n"
+        "6,lonely/l2,ordinal,,1,lonely,sum,3\n"
+        "6,lonely/l3,ordinal,,,lonely,sum,3\n", encoding="utf-8")
+    book = load_codebook(tmp_path / "cb.csv")
+    clean = code_survey(read_survey(files["wjx_numbers"]), book)
+    assert clean.data.gender.tolist() == [p[0] for p in Q.PUPILS]  # option numbers 1, 2 read through the labels
+    first = Q.PUPILS[0]
+    assert clean.data.lonely.iloc[0] == LONELY[first[5]] + 6 - LONELY[first[6]] + LONELY[first[7]]
+    (tmp_path / "bad.toml").write_text('[questions.1]\nname = "g"\ntype = "choice"\n', encoding="utf-8")
+    with pytest.raises(UserError, match="type 'choice'"):
+        load_codebook(tmp_path / "bad.toml")
+
+
+def test_alpha_against_formula_and_planted_reliability():
+    # Hand-worked: items (1,2,3), (2,2,4), (3,4,5), (4,4,4): item variances 1.667, 1.0, 0.667, total 12.917 ->
+    # alpha = 3/2 * (1 - 3.333/12.917) = 1.113...
+    items = pd.DataFrame({"a": [1, 2, 3, 4], "b": [2, 2, 4, 4], "c": [3, 4, 5, 4]}, dtype=float)
+    var = items.var(ddof=1)
+    expected = 3 / 2 * (1 - var.sum() / items.sum(axis=1).var(ddof=1))
+    assert cronbach_alpha(items).row().estimate == pytest.approx(expected)
+    # Planted truth: 6 parallel items = true score (var 1) + error (var 2): alpha = 6 / (6 + 2) = 0.75
+    rng = np.random.default_rng(4)
+    t = rng.normal(size=3000)
+    sim = pd.DataFrame({f"i{j}": t + rng.normal(scale=np.sqrt(2), size=3000) for j in range(6)})
+    est = cronbach_alpha(sim)
+    row = est.row()
+    assert row.ci_low < 0.75 < row.ci_high and row.ci_high - row.ci_low < 0.03
+    assert (est.details["items"].item_rest > 0.4).all()
+
+
+def test_design_estimates_equal_an_independent_computation(files, tmp_path):
+    # Independent computation, written here: the weighted share of care = 祖辈照顾 and its stratified
+    # with-replacement cluster variance: V = sum_h n_h/(n_h-1) sum_i (z_hi - zbar_h)^2 with z the PSU
+    # totals of w (y - p) / sum(w).
+    (tmp_path / "design.toml").write_text('weight = "wt"\nstrata = "county"\npsu = "school"\ndomains = ["female"]\n',
+                                          encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["survey", str(files["dta"]), "--design", str(tmp_path / "design.toml"), "--out", str(out)]) == 0
+    est = pd.read_csv(out / "estimates.csv", encoding="utf-8-sig")
+    row = est[(est.variable == "care") & (est.level == "祖辈照顾") & (est.domain == "全部")].iloc[0]
+    f = files["research"]
+    y = (f.care == 2).astype(float)
+    p = (f.wt * y).sum() / f.wt.sum()
+    z = (f.wt * (y - p) / f.wt.sum()).groupby([f.county, f.school]).sum()
+    var = sum(len(g) / (len(g) - 1) * ((g - g.mean()) ** 2).sum() for _, g in z.groupby(level=0))
+    assert row.estimate == pytest.approx(p) and row.se == pytest.approx(np.sqrt(var))
+    assert row.n == 240 and 0 < row.ci_low < row.estimate < row.ci_high < 1
+    assert set(est.domain) == {"全部", "female"}
+    # exports keep the labels
+    back = pd.read_stata(out / "survey.dta")
+    assert list(back.care.cat.categories) == list(Q.CARE_LABELS.values())
+    import pyreadstat
+
+    sav, meta = pyreadstat.read_sav(str(out / "survey.sav"))
+    assert meta.variable_value_labels["care"] == {1.0: "父母一方在家", 2.0: "祖辈照顾", 3.0: "其他人照顾"}
+    assert (out / "survey.parquet").exists() and (out / "survey.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "问卷调查结果" in page and "抽样设计" in page and "主要照顾者" in page
+
+
+def test_calibrated_and_replicate_designs_from_toml(files, tmp_path):
+    f = files["research"]
+    (tmp_path / "cal.toml").write_text(
+        'weight = "wt"\nstrata = "county"\npsu = "school"\n[calibration]\nmethod = "raking"\n'
+        '[calibration.totals.female]\n"男" = 5000\n"女" = 4800\n[replicates]\ntype = "jkn"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["survey", str(files["dta"]), "--design", str(tmp_path / "cal.toml"), "--out", str(out),
+                 "--min-cell", "1"]) == 0
+    est = pd.read_csv(out / "estimates.csv", encoding="utf-8-sig")
+    female = est[(est.variable == "female") & (est.domain == "全部")].set_index("level").estimate
+    assert female["女"] == pytest.approx(4800 / 9800)  # calibrated exactly to the known totals
+    assert est[(est.variable == "female")].se.max() < 1e-8  # a calibrated margin has no sampling variance
+    assert (f.female.mean() != pytest.approx(4800 / 9800))
+
+
+def test_survey_command_refuses_plainly(files, tmp_path, capsys):
+    (tmp_path / "d.toml").write_text('weight = "weight"\n', encoding="utf-8")
+    assert main(["survey", str(files["dta"]), "--design", str(tmp_path / "d.toml"), "--out", str(tmp_path / "o")]) == 2
+    assert "weight = 'weight' is not a column of the data" in capsys.readouterr().err
+    roster = Q.write_xlsx([["学号", "姓名", "性别", "班级"], ["001", "王小明", "男", "七(1)班"]], tmp_path / "名册.xlsx")
+    assert main(["survey", str(roster), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_small_questionnaire_is_suppressed_on_page_and_csv(files, tmp_path):
+    out = tmp_path / "out"
+    assert main(["survey", str(files["wjx_xlsx"]), "--codebook", str(files["dir"] / "codebook.toml"),
+                 "--out", str(out)]) == 0
+    est = pd.read_csv(out / "estimates.csv", encoding="utf-8-sig")
+    shown = est[est.statistic == "proportion"].dropna(subset=["estimate"])
+    # twelve pupils: no share is shown whose count is below 10 or can be recovered from one
+    counts = shown.estimate * shown.n
+    assert ((counts.round() >= 10) | (counts.round() == 0) | (shown.n - counts.round() >= 10)).all()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "王小明" not in page and "36.1" not in page  # no name, no IP
+    survey = pd.read_csv(out / "survey.csv", encoding="utf-8-sig")
+    assert not survey.astype(str).apply(lambda c: c.str.contains("王小明|36\\.1\\.12")).any().any()

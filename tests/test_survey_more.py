@@ -19,6 +19,7 @@ import pytest
 import statsmodels.api as sm
 
 from liushou_analysis.core.errors import UserError
+from liushou_analysis.statistics.replicates import replicate
 from liushou_analysis.statistics.survey import SurveyDesign
 
 REF = Path(__file__).resolve().parent / "reference" / "api"
@@ -88,7 +89,7 @@ def test_jackknife_matches_r(api):
     # and 3680893 SE 473431. With options(survey.replicates.mse=TRUE): 26.335 and 26.936, 473434.
     d = SurveyDesign(api["apiclus1"], weights="pw", cluster="dnum", fpc="fpc")
     for mse, figures in ((False, (26.329, 26.934, 473431)), (True, (26.335, 26.936, 473434))):
-        rep = d.replicates("jk1", mse=mse)
+        rep = replicate(d, "jk1", mse=mse)
         assert rep.replicate_weights.shape == (183, 15)
         assert _pair(rep.mean("api00").row(), (2, 3)) == (644.17, figures[0])
         assert _pair(rep.total("enroll").row(), (0, 0)) == (3404940, 932235)
@@ -102,7 +103,7 @@ def test_stratified_jackknife_of_a_total_equals_linearisation(api):
     # Exact identity: for a linear statistic the stratified jackknife with (1 - f_h) equals the Taylor
     # variance; R prints svytotal(~enroll, dstrat) = 3687178 SE 114642.
     d = SurveyDesign(api["api_strat"], weights="pw", strata="stype", fpc="fpc")
-    rep = d.replicates("jkn")
+    rep = replicate(d, "jkn")
     assert _pair(rep.total("enroll").row(), (0, 0)) == (3687178, 114642)
 
 
@@ -110,11 +111,11 @@ def test_bootstrap_agrees_with_linearisation(api):
     # Second method: Rao-Wu bootstrap (2,000 replicates, seed 0) against the Taylor SE R prints for
     # svymean(~api00, dstrat) (9.4089): equal within the bootstrap's Monte Carlo error (about 3%).
     d = SurveyDesign(api["api_strat"], weights="pw", strata="stype", fpc="fpc")
-    boot = d.replicates("bootstrap", replicates=2000, seed=0)
+    boot = replicate(d, "bootstrap", replicates=2000, seed=0)
     row = boot.mean("api00").row()
     assert round(row.estimate, 2) == 662.29 and row.se == pytest.approx(9.4089 / np.sqrt(1), rel=0.05)
-    assert d.replicates("bootstrap", replicates=50, seed=3).replicate_weights.tolist() == \
-        d.replicates("bootstrap", replicates=50, seed=3).replicate_weights.tolist()
+    assert replicate(d, "bootstrap", replicates=50, seed=3).replicate_weights.tolist() == \
+        replicate(d, "bootstrap", replicates=50, seed=3).replicate_weights.tolist()
 
 
 def test_linear_regression_matches_published_svyglm(api):
@@ -148,7 +149,7 @@ def test_logistic_regression_against_statsmodels_and_replicates(api):
         cov_type="cluster", cov_kwds={"groups": data.dnum.to_numpy(), "use_correction": False})
     g = data.dnum.nunique()
     np.testing.assert_allclose(fit.se, np.sqrt(np.diag(robust.cov_params()) * g / (g - 1)), rtol=1e-8)
-    jack = d.replicates("jkn").glm("yes ~ ell + meals", family="binomial").table
+    jack = replicate(d, "jkn").glm("yes ~ ell + meals", family="binomial").table
     np.testing.assert_allclose(jack.estimate, fit.estimate, rtol=1e-10)
     assert (jack.se > 0).all()
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import pandas as pd
 
 from liushou_analysis.core.errors import UserError
-from liushou_analysis.statistics.replicates import ReplicateDesign
+from liushou_analysis.statistics.replicates import ReplicateDesign, replicate
 from liushou_analysis.statistics.survey import LONELY_PSU, SurveyDesign
 
 NO_DESIGN = "未给出抽样设计：按简单随机抽样计算，每位答卷者的权数相同，标准误未考虑整群抽样。"
@@ -128,8 +128,8 @@ def _replicates(design: SurveyDesign, spec: dict, path: Path, data: pd.DataFrame
                               df=design.degrees_of_freedom())
         return rep, f"方差由数据自带的 {len(columns)} 组重复权数估计"
     kind = spec.get("type", "jkn")
-    rep = design.replicates(kind, int(spec.get("replicates", 200)), int(spec.get("seed", 0)),
-                            bool(spec.get("mse", False)))
+    rep = replicate(design, kind, int(spec.get("replicates", 200)), int(spec.get("seed", 0)),
+                    bool(spec.get("mse", False)))
     names = {"jk1": "刀切法（JK1）", "jkn": "分层刀切法（JKn）", "bootstrap": "自助法（Rao-Wu）"}
     return rep, f"方差由{names[kind]}重复权数估计（{rep.replicate_weights.shape[1]} 组）"
 

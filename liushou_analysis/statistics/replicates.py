@@ -11,7 +11,7 @@ with ``centre`` the mean of the replicates (R's default) or the full-sample
 estimate (``mse=True``). It answers the same estimators as
 :class:`~.survey.SurveyDesign` (they meet the design in ``_ratios`` and, for
 models, ``_model_covariance``), so every table of a survey can come from
-either. Replicates are built from a design (:meth:`SurveyDesign.replicates`)
+either. Replicates are built from a design (:func:`replicate`)
 or read from the data, as research datasets ship them.
 
 * ``jk1``: unstratified jackknife; replicate ``r`` drops PSU ``r`` and

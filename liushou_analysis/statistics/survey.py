@@ -160,12 +160,6 @@ class SurveyDesign:
     def _reweighted(self, model: np.ndarray, target: np.ndarray, method: str) -> np.ndarray:
         return self.w * g_weights(model, self.w, target, method)
 
-    def replicates(self, kind: str = "jk1", replicates: int = 200, seed: int = 0, mse: bool = False):
-        """The design with replicate weights instead of linearisation (:mod:`.replicates`)."""
-        from liushou_analysis.statistics.replicates import replicate
-
-        return replicate(self, kind, replicates, seed, mse)
-
     # --- variance -----------------------------------------------------------------------
     def degrees_of_freedom(self) -> int:
         """First-stage PSUs minus strata (R's ``degf``)."""

@@ -219,9 +219,13 @@ def read_survey(path: Path | str, root: Path | str | None = None) -> RawSurvey:
 
 
 def _school_fields(labels: list[str]) -> list[str]:
-    from liushou_analysis.cleaning.fields import field_of
+    """The fields of a school form these header labels name (the codebook's header labels)."""
+    from liushou_analysis.core import codebook
 
-    return [f for f in (field_of(lab) for lab in labels) if f]
+    cb = codebook.load_codebook()
+    header = cb[cb.domain == "header"]
+    known = dict(zip(header.label.map(normalise_label), header.code, strict=True))
+    return [known[lab] for lab in labels if lab in known]
 
 
 def _read_labelled(path: Path, rel: str, suffix: str) -> RawSurvey:

@@ -194,3 +194,18 @@ def write_sav(frame: pd.DataFrame, path: Path) -> Path:
     pyreadstat.write_sav(frame, str(path), column_labels={"care": "主要照顾者", "female": "性别"},
                          variable_value_labels={c: {float(k): v for k, v in m.items()} for c, m in labels.items()})
     return path
+
+
+def school_questionnaire(people: list[dict], path: Path, n: int = 30) -> Path:
+    """A 问卷星 export a school ran for its pupils (the small county's, tests/smallcounty.py): the twelve answer
+    patterns above repeated, with 学号 (every fourth left blank: linked by name and class), 姓名 and 班级 at the end;
+    then one pupil no roster knows and one who answered nothing."""
+    rows = [WJX_META + QUESTIONS + ["9、你的学号", "10、你的姓名", "11、你的班级"]]
+    grade_word = {7: "七年级", 8: "八年级"}
+    for i, p in enumerate(people[:n], start=1):
+        answers = list(PUPILS[(i - 1) % len(PUPILS)])
+        answers[2] = p["name"]  # the name question (3、你的姓名) is answered too: dropped on reading
+        rows.append(_meta(i) + answers + ["" if i % 4 == 0 else p["no"], p["name"], f"{grade_word[p['grade']]}{p['klass']}班"])
+    rows.append(_meta(n + 1) + list(PUPILS[0]) + ["", "新来的", "七年级1班"])
+    rows.append(_meta(n + 2) + ["(空)"] * len(QUESTIONS) + ["", "", ""])
+    return write_xlsx(rows, path)

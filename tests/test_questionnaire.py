@@ -207,3 +207,49 @@ def test_small_questionnaire_is_suppressed_on_page_and_csv(files, tmp_path):
     assert "王小明" not in page and "36.1" not in page  # no name, no IP
     survey = pd.read_csv(out / "survey.csv", encoding="utf-8-sig")
     assert not survey.astype(str).apply(lambda c: c.str.contains("王小明|36\\.1\\.12")).any().any()
+
+
+# --- a questionnaire in a term folder (item 5: linked to school records) ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def county_with_survey(tmp_path_factory):
+    from liushou_analysis.cleaning.pipeline import clean_dataset
+
+    from . import smallcounty as sc
+
+    base = tmp_path_factory.mktemp("county_survey")
+    raw = sc.build(base / "raw" / "qingshi")
+    people = sc.pupils()
+    Q.school_questionnaire(people, raw / sc.TERMS[1] / f"{sc.SCHOOL}学生生活问卷（问卷星导出）.xlsx")
+    (raw / "questionnaire.toml").write_text(Q.CODEBOOK_TOML, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIUSHOU_KEY", "survey-county-test-key-0123456789")
+        manifest = clean_dataset(raw, base / "clean")
+    return raw, base / "clean", manifest, people
+
+
+def test_clean_links_respondents_to_pupils(county_with_survey):
+    from liushou_analysis.store import CleanStore
+
+    from . import smallcounty as sc
+
+    raw, clean, manifest, people = county_with_survey
+    store = CleanStore(clean)
+    survey = store.table("survey")
+    enrolment = store.table("enrolment", terms=sc.TERMS[1])
+    assert len(survey) == 31 and survey.term.eq(sc.TERMS[1]).all() and survey.school.eq(sc.SCHOOL).all()
+    # 30 pupils of the roster: 23 by 学号, 7 without one by name and class; the newcomer no roster knows is kept
+    assert survey.pupil_key.notna().sum() == 30 and survey.pupil_key.dropna().isin(enrolment.pupil_key).all()
+    assert survey.pupil_key.dropna().is_unique
+    # the same pupil as in the roster: the linked pupils' grades are those the hand-made list gives
+    grades = enrolment.set_index("pupil_key").grade.reindex(survey.pupil_key.dropna())
+    assert grades.tolist() == [p["grade"] for p in people[:30]]
+    entry = next(f for f in manifest["files"] if f.get("format") == "questionnaire")
+    assert entry["tables"]["survey"] == {"rows_read": 32, "rows_kept": 31, "rows_quarantined": 1}
+    assert entry["linked_to_pupils"] == 30 and entry["school_from"] == "file name"
+    assert "10、你的姓名" in entry["personal_columns_dropped"] and "9、你的学号" in entry["personal_columns_dropped"]
+    # no name or number of a pupil anywhere in what clean wrote
+    written = " ".join(store.table(t).astype(str).to_csv() for t in ("survey", "survey_variables", "survey_missing"))
+    assert not any(p["name"] in written or p["no"] in written for p in people[:31])
+    assert store.table("survey_variables").name.tolist()[:3] == ["gender", "grade", "carer"]
+    assert "loneliness" in survey.columns and survey.loneliness.notna().sum() == 31

@@ -48,6 +48,7 @@ from liushou_analysis.cleaning.fields import field_of
 from liushou_analysis.cleaning.identity import evidence_of, link_pupils, resolve_schools
 from liushou_analysis.cleaning.pseudonym import is_synthetic, load_key, pseudonyms
 from liushou_analysis.cleaning.settings import load_settings
+from liushou_analysis.cleaning.surveys import dataset_codebook, link_rows, read_questionnaire, survey_tables
 from liushou_analysis.cleaning.tables import CLEANERS, NAME_FIELDS, SheetInput, SheetJob, clean_scores
 from liushou_analysis.core import codebook
 from liushou_analysis.core.errors import UserError
@@ -182,10 +183,13 @@ class _Unused:
         self.say(f"skipped {rel}: {reason}")
 
 
-def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say) -> list[tuple]:
+def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say,
+                surveys: list | None = None) -> list[tuple]:
     """Read every data file of every term and recognise the form of each
     sheet: (raw file, term, [(sheet, columns, form)], unknown columns,
-    sentences for sheets not recognised) per file that can be used."""
+    sentences for sheets not recognised) per file that can be used. A file
+    that is no school form but a questionnaire goes to ``surveys`` (raw
+    survey, term, checksum) when a list is given (:mod:`.surveys`)."""
     found = []
     for term, folder in folders.items():
         paths, litter = data_files(folder)
@@ -196,7 +200,8 @@ def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say) ->
             try:
                 raw = read_raw_file(path, raw_dir)
             except UserError as err:
-                unused.refuse(path.relative_to(raw_dir).as_posix(), file_sha256(path), str(err), term)
+                if not _questionnaire(path, raw_dir, term, surveys):
+                    unused.refuse(path.relative_to(raw_dir).as_posix(), file_sha256(path), str(err), term)
                 continue
             sheets, unknown, unrecognised = [], [], []
             try:
@@ -218,12 +223,24 @@ def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say) ->
                 unused.refuse(raw.file, raw.sha256, str(err), term)
                 continue
             if not sheets:
-                unused.refuse(raw.file, raw.sha256, unrecognised[0], term)
+                if not _questionnaire(path, raw_dir, term, surveys):
+                    unused.refuse(raw.file, raw.sha256, unrecognised[0], term)
                 continue
             if unrecognised and unused.strict:
                 raise UserError(unrecognised[0])
             found.append((raw, term, sheets, unknown, unrecognised))
     return found
+
+
+def _questionnaire(path: Path, raw_dir: Path, term, surveys: list | None) -> bool:
+    """Keep the file as a questionnaire of ``term`` if it is one (and questionnaires are wanted)."""
+    if surveys is None:
+        return False
+    raw = read_questionnaire(path, raw_dir)
+    if raw is None:
+        return False
+    surveys.append((raw, term, file_sha256(path)))
+    return True
 
 
 def _plan(found: list[tuple], settings, unused: _Unused):
@@ -300,7 +317,8 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     terms = list(folders)
     key, key_source = load_key(raw_dir)
     unused = _Unused(strict, say)
-    found = _read_forms(raw_dir, folders, settings, unused, say)
+    surveys: list[tuple] = []
+    found = _read_forms(raw_dir, folders, settings, unused, say, surveys)
     say("resolving schools")
     inputs, counts, manifest_files, unresolved_rows = _plan(found, settings, unused)
     say("cleaning")
@@ -308,9 +326,13 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
 
     say("linking rows to pupils")
     tables = dict(parts)
+    respondents, survey_schools = _survey_link_rows(surveys, settings)
+    if respondents is not None:
+        tables["survey_links"] = respondents
     linkage = _link(tables, quarantine, counts)
     say("pseudonymising identifiers")
     _key_identifiers(tables, key)
+    survey_entries = _survey_entries(surveys, tables.pop("survey_links", None), quarantine, counts, survey_schools)
     say("resolving duplicates")
     for name, frame in list(tables.items()):
         kept, dups = _resolve_duplicates(frame, name)
@@ -320,6 +342,22 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
             for file, n in dups.groupby("file").size().items():
                 counts[(file, name)][1] += int(n)
     tables["pupils"] = _pupils(tables)
+    surveyed = {}
+    if survey_entries:
+        say(f"coding {len(survey_entries)} questionnaires")
+        surveyed, survey_q, survey_counts = survey_tables(survey_entries, dataset_codebook(raw_dir), key, names)
+        quarantine.append(survey_q)
+        counts.update(survey_counts)
+        tables["survey"] = surveyed["survey"]
+        for entry in survey_entries:
+            raw = entry["raw"]
+            manifest_files.append({
+                "file": raw.file, "term": str(entry["term"]), "sha256": entry["sha256"], "format": "questionnaire",
+                "encoding": raw.encoding, "platform": raw.platform, "forms": ["questionnaire"],
+                "school": entry["school"], "school_from": entry["school_from"], "respondents": int(len(raw.answers)),
+                "linked_to_pupils": int(pd.notna(entry["pupil_key"]).sum()),
+                "personal_columns_dropped": list(raw.dropped), "sheets": [], "sheets_without_a_table": [],
+                "sheets_not_recognised": [], "empty_rows_dropped": 0, "footer_rows_dropped": 0, "unknown_columns": []})
     q = _finish_quarantine(pd.concat([x for x in quarantine if len(x)] or [pd.DataFrame()], ignore_index=True),
                            names)
     field_issues = _finish_quarantine(pd.concat([x for x in issues if len(x)] or [pd.DataFrame()],
@@ -339,7 +377,9 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     totals = _totals(accounting)
     incomplete, without = _completeness(finished, totals, q, unresolved_rows, manifest_files)
     with publish_dir(out_dir, "clean", raw_dirs=(raw_dir,)) as work:
-        CleanStore.write_tables(work, {**finished, "quarantine": q, "field_issues": field_issues})
+        if surveyed:
+            surveyed["survey"] = surveyed["survey"].drop(columns=["_file"])
+        CleanStore.write_tables(work, {**finished, **surveyed, "quarantine": q, "field_issues": field_issues})
         write_quarantine_xlsx(q, field_issues, work / "quarantine.xlsx")
         manifest = _manifest(raw_dir, settings, key_source, terms, finished, q, field_issues, linkage, totals,
                              manifest_files, unused, incomplete, without, CleanStore.checksums(work))
@@ -604,6 +644,44 @@ def _finish_quarantine(q: pd.DataFrame, names: set[str]) -> pd.DataFrame:
     q["value"] = mask_text(q.value, names).fillna("")
     q["column"] = mask_text(q.column, names).fillna("")
     return q.sort_values(["file", "sheet", "row", "table", "column", "reason"], kind="stable").reset_index(drop=True)
+
+
+def _survey_link_rows(surveys: list[tuple], settings) -> tuple[pd.DataFrame | None, dict]:
+    """The respondents of every questionnaire as pupil rows for the linkage, with their school (a 学校
+    question, else the file name or folder, as for a school form); and each file's school and how it was
+    found."""
+    if not surveys:
+        return None, {}
+    evidence = [evidence_of(raw.file, str(term), [], [], settings) for raw, term, _ in surveys]
+    decisions = resolve_schools(evidence, settings)
+    rows = [link_rows(raw, term, decisions[raw.file].school, settings) for raw, term, _ in surveys]
+    schools = {}
+    for (raw, _, _), frame in zip(surveys, rows, strict=True):
+        named = frame.school.dropna()
+        schools[raw.file] = ((named.mode().iloc[0], "学校 question") if len(named) and named.ne(
+            decisions[raw.file].school).any() else (decisions[raw.file].school, decisions[raw.file].how))
+    return pd.concat(rows, ignore_index=True), schools
+
+
+def _survey_entries(surveys: list[tuple], linked: pd.DataFrame | None, quarantine: list, counts,
+                    schools: dict) -> list[dict]:
+    """Each questionnaire with its term, school and each respondent's pupil key (missing where the
+    respondent could not be linked: kept, not quarantined, since the answers still count)."""
+    for i in range(len(quarantine)):  # unlinked respondents were set aside by the linkage: take them back
+        if len(quarantine[i]) and "table" in quarantine[i] and (quarantine[i].table == "survey_links").any():
+            quarantine[i] = quarantine[i][quarantine[i].table != "survey_links"]
+    for entry in [k for k in counts if k[1] == "survey_links"]:
+        del counts[entry]
+    entries = []
+    for raw, term, sha in surveys:
+        keys = pd.Series([None] * len(raw.answers), dtype=object)
+        if linked is not None and len(linked):
+            mine = linked[linked._file == raw.file]
+            keys[mine._respondent.to_numpy()] = mine.pupil_key.to_numpy()
+        school, how = schools[raw.file]
+        entries.append({"raw": raw, "term": term, "sha256": sha, "pupil_key": keys.to_numpy(), "school": school,
+                        "school_from": how})
+    return entries
 
 
 def _account(tables: dict[str, pd.DataFrame], counts) -> dict[tuple[str, str], dict[str, int]]:

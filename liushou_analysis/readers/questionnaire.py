@@ -54,8 +54,9 @@ ASKS_PERSONAL = re.compile(r"^(?:请(?:填写|输入|写下|留下)?)?(?:你的|
                            r"家庭住址|住址|地址)[?？:：。]?$")
 #: Columns linkage to school records may use (header -> field), kept in memory only.
 IDENTIFIERS = {"学号": "student_no", "学生学号": "student_no", "学籍号": "registry_no", "全国学籍号": "registry_no",
-               "姓名": "name", "学生姓名": "name", "你的姓名": "name", "班级": "class", "所在班级": "class",
-               "学校": "school", "所在学校": "school", "年级": "grade"}
+               "学籍号码": "registry_no", "姓名": "name", "学生姓名": "name", "名字": "name", "班级": "class",
+               "所在班级": "class", "班别": "class", "学校": "school", "所在学校": "school", "学校名称": "school",
+               "年级": "grade", "所在年级": "grade"}
 _NUMBERED = re.compile(r"^\s*(?:[Qq]|第)?(\d{1,3})(?:题)?\s*(?:[、.．:：)）]|\s)\s*(.*)$", re.S)
 _SUB_PAREN = re.compile(r"^\s*(?:[Qq])?(\d{1,3})\s*[(（](.+)[)）]\s*$", re.S)
 _TYPE_MARK = re.compile(r"[\[【(（]\s*(多选题?|单选题?|矩阵(?:单选|多选|量表|文本|滑动条)?题?|量表题?|填空题?|排序题?|"
@@ -193,11 +194,10 @@ def read_survey(path: Path | str, root: Path | str | None = None) -> RawSurvey:
     for j, (col, lab) in enumerate(zip(columns, labels, strict=True)):
         if not lab:
             continue
-        ident = IDENTIFIERS.get(lab) or IDENTIFIERS.get(normalise_label(col.text)) if (
-            col.number is None or normalise_label(col.text) in IDENTIFIERS) else None
+        ident = IDENTIFIERS.get(lab) if col.number is None else IDENTIFIERS.get(_asked(col.text))
         if ident:
             ids[ident] = frame[j]
-            if ident == "name" or PERSONAL.search(col.text or lab):
+            if ident in ("name", "student_no", "registry_no") or PERSONAL.search(col.text or lab):
                 dropped.append(col.source)
                 continue
         if col.number is None and PERSONAL.search(lab) or col.number is not None and ASKS_PERSONAL.search(col.text):
@@ -216,6 +216,13 @@ def read_survey(path: Path | str, root: Path | str | None = None) -> RawSurvey:
     return RawSurvey(rel, platform, answers, out_columns, meta=[header[j] for j in meta], dropped=dropped,
                      identifiers=pd.DataFrame(ids).reset_index(drop=True) if ids else None, encoding=encoding,
                      source_rows=np.array([n for n, _ in body]))
+
+
+def _asked(text: str) -> str:
+    """What a numbered question asks for, without "你的" or "请填写" around it: "你的学号：" -> 学号."""
+    text = normalise_label(text)
+    text = re.sub(r"^(?:请(?:填写|输入|写下|选择)?)?(?:你|您|学生)?(?:的|所在的?)?", "", text)
+    return re.sub(r"[?？:：。（(].*$", "", text)
 
 
 def _school_fields(labels: list[str]) -> list[str]:

@@ -45,7 +45,8 @@ def test_platform_exports_read_the_same_answers(files, name):
     # personal columns never leave the reader: the IP, the name question, the location
     assert not any(("IP" in c or "姓名" in c or "地理位置" in c) for c in raw.answers.columns)
     assert "3、你的姓名" in raw.dropped or name == "tencent"
-    assert raw.identifiers is None or "name" in raw.identifiers.columns
+    # the linkage fields stay in memory: the name (问卷星 files ask it) and the grade
+    assert {"grade"} | ({"name"} if name != "tencent" else set()) <= set(raw.identifiers.columns)
     clean = code_survey(raw, files["codebook"])
     d = clean.data
     assert len(d) == 12 and d.respondent.is_unique

@@ -272,6 +272,9 @@ def code_survey(raw: RawSurvey, codebook: QuestionnaireCodebook | None = None,
     for problem in out.problems:
         notes.append(problem)
     variables = pd.DataFrame(out.rows, columns=["name", "label", "type", "question", "levels", "ordered", "source"])
+    reverse = set().union(*(v.reverse for v in book.variables.values()))
+    variables["reverse"] = variables.name.isin(reverse)
+    variables["min_items"] = pd.NA
     clean = CleanSurvey(data[answered.to_numpy()].reset_index(drop=True), variables,
                         missing[missing.respondent.isin(set(data.respondent[answered.to_numpy()]))]
                         .reset_index(drop=True), [], notes, raw.file, raw.platform, quarantine)
@@ -467,16 +470,31 @@ def scale_scores(items: pd.DataFrame, score: str = "mean", min_items: int = 1) -
     return value.where(answered >= min_items)
 
 
-def item_scores(clean: CleanSurvey, name: str) -> pd.Series:
-    """An item's numeric score: the position of its label in order (1 = the lowest), or its number."""
-    values = clean.data[name]
+def item_scores(data: pd.DataFrame, name: str, reverse: bool = False) -> pd.Series:
+    """An item's numeric score: its number when the answers are numbers (scores exported as such), else the
+    position of its label in order (1 = the lowest); a reverse-coded item turned (``min + max - score``)."""
+    values = data[name]
     if isinstance(values.dtype, pd.CategoricalDtype):
         numeric = pd.to_numeric(pd.Series(values.cat.categories), errors="coerce")
         codes = values.cat.codes.astype(float).where(values.notna())
-        if numeric.notna().all():  # scores exported as numbers: keep them
-            return codes.map(dict(enumerate(numeric))).astype(float)
-        return codes + 1
-    return values.astype(float)
+        if numeric.notna().all():
+            score, low, high = codes.map(dict(enumerate(numeric))).astype(float), numeric.min(), numeric.max()
+        else:
+            score, low, high = codes + 1, 1, len(numeric)
+    else:
+        score = values.astype(float)
+        low, high = score.min(), score.max()
+    return low + high - score if reverse else score
+
+
+def scale_items(data: pd.DataFrame, variables: pd.DataFrame, scale: str) -> pd.DataFrame:
+    """The item scores of ``scale`` (reverse-coded items turned), one column per item, as the dictionary
+    (``variables``: its ``levels`` list a scale's items, ``reverse`` marks reverse-coded items) says."""
+    row = variables[variables.name == scale].iloc[0]
+    items = [i for i in str(row.levels).split("；") if i]
+    reverse = set(variables.name[variables.get("reverse", pd.Series(False, index=variables.index))
+                                 .fillna(False).astype(bool)])
+    return pd.DataFrame({i: item_scores(data, i, i in reverse) for i in items})
 
 
 def _score(clean: CleanSurvey, scale: ScaleSpec, book: QuestionnaireCodebook) -> None:
@@ -484,18 +502,10 @@ def _score(clean: CleanSurvey, scale: ScaleSpec, book: QuestionnaireCodebook) ->
     if missing:
         raise UserError(f"scale {scale.name}: the items {', '.join(missing)} are not variables of the survey; "
                         "name them as the codebook names the questions.")
-    reverse = set().union(*(v.reverse for v in book.variables.values()))
-    items = pd.DataFrame({i: item_scores(clean, i) for i in scale.items})
-    for name in sorted(reverse & set(scale.items)):  # a reverse-coded item: the lowest answer scores the highest
-        values = clean.data[name]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            numeric = pd.to_numeric(pd.Series(values.cat.categories), errors="coerce")
-            low, high = (numeric.min(), numeric.max()) if numeric.notna().all() else (1, len(numeric))
-        else:
-            low, high = items[name].min(), items[name].max()
-        items[name] = low + high - items[name]
-    clean.data[scale.name] = scale_scores(items, scale.score, scale.min_items)
     row = {"name": scale.name, "label": scale.label or scale.name, "type": "scale", "question": "",
-           "levels": "；".join(scale.items), "ordered": False, "source": f"{scale.score} of {len(scale.items)} items"}
+           "levels": "；".join(scale.items), "ordered": False, "source": f"{scale.score} of {len(scale.items)} items",
+           "reverse": False, "min_items": scale.min_items}
     clean.variables = pd.concat([clean.variables.astype(object), pd.DataFrame([row])], ignore_index=True)
+    items = scale_items(clean.data, clean.variables, scale.name)
+    clean.data[scale.name] = scale_scores(items, scale.score, scale.min_items)
     clean.scales.append(scale)

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liushou_analysis.cleaning.questionnaire import CleanSurvey, item_scores
+from liushou_analysis.cleaning.questionnaire import CleanSurvey, scale_items
 from liushou_analysis.core.xlsxio import write_csv
 from liushou_analysis.report.disclosure import MIN_CELL, protect_margins
 from liushou_analysis.statistics.scales import cronbach_alpha
@@ -41,11 +41,12 @@ COLUMNS = ["variable", "label", "level", "domain", "domain_level", "statistic", 
            "n", "count", "deff"]
 
 
-def survey_estimates(clean: CleanSurvey, design: SurveyDesign, domains: list[str]) -> pd.DataFrame:
-    """Every estimate of the survey (before suppression); ``count`` is the respondents behind a share."""
+def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: list[str]) -> pd.DataFrame:
+    """Every estimate of the survey whose dictionary is ``variables`` (before suppression), from the
+    design's data; ``count`` is the respondents behind a share."""
     frames = []
-    data = clean.data
-    for var in clean.variables.itertuples(index=False):
+    data = design.data
+    for var in variables.drop_duplicates("name").itertuples(index=False):
         if var.name in domains or var.type == "text":
             continue
         for domain in [None, *domains]:
@@ -79,14 +80,17 @@ def survey_estimates(clean: CleanSurvey, design: SurveyDesign, domains: list[str
     return out
 
 
-def protect(estimates: pd.DataFrame, clean: CleanSurvey, domains: list[str], k: int = MIN_CELL) -> pd.DataFrame:
-    """The estimates with small cells hidden (see the module docstring); ``hidden`` says which."""
+def protect(estimates: pd.DataFrame, data: pd.DataFrame, variables: pd.DataFrame, domains: list[str],
+            k: int = MIN_CELL) -> pd.DataFrame:
+    """The estimates with small cells hidden (see the module docstring); ``hidden`` says which. ``n`` (the
+    respondents of a domain) is hidden with its domain when that is small."""
     out = estimates.copy()
     out["hidden"] = False
-    data = clean.data
+    n_hidden = np.zeros(len(out), dtype=bool)
+    kinds = variables.drop_duplicates("name").set_index("name").type
     shown = ["estimate", "se", "ci_low", "ci_high", "deff", "count"]
     for name, rows in out.groupby("variable", sort=False):
-        kind = clean.variables.set_index("name").loc[name, "type"]
+        kind = kinds[name]
         if kind in ("number", "scale"):
             small = rows.n < k
             out.loc[rows.index[small.to_numpy()], "hidden"] = True
@@ -103,23 +107,23 @@ def protect(estimates: pd.DataFrame, clean: CleanSurvey, domains: list[str], k: 
             else:
                 mask = masks[(row.domain, "_level")]
                 key = (str(row.domain_level), str(row.level))
-            total = masks[(row.domain,)] if row.domain != ALL else None
-            hide = bool(mask.get(key, False)) or (total is not None and bool(total.get(str(row.domain_level), False)))
-            out.loc[idx, "hidden"] = hide
+            total = masks[(row.domain,)] if row.domain != ALL else masks[()]
+            small_domain = bool(total.get(str(row.domain_level), False)) if row.domain != ALL else bool(total.iloc[0])
+            out.loc[idx, "hidden"] = bool(mask.get(key, False)) or small_domain
+            n_hidden[out.index.get_loc(idx)] = small_domain
     hidden = out.hidden.to_numpy()
     for col in shown:
         out[col] = out[col].astype(float).mask(hidden)
-    out["n"] = out["n"].astype("Int64").mask(hidden & (out.statistic != "proportion").to_numpy())
+    out["n"] = out["n"].astype("Int64").mask(n_hidden | (hidden & (out.statistic != "proportion").to_numpy()))
     return out
 
 
-def reliability(clean: CleanSurvey) -> tuple[pd.DataFrame, pd.DataFrame]:
+def reliability(data: pd.DataFrame, variables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each scale's alpha with its interval, and each item's item-rest correlation."""
     scales, items = [], []
-    for scale in clean.scales:
-        scores = pd.DataFrame({i: item_scores(clean, i) for i in scale.items})
-        est = cronbach_alpha(scores, name=scale.name)
-        scales.append(est.table.assign(label=scale.label or scale.name))
+    for scale in variables[variables.type == "scale"].drop_duplicates("name").itertuples(index=False):
+        est = cronbach_alpha(scale_items(data, variables, scale.name), name=scale.name)
+        scales.append(est.table.assign(label=scale.label))
         items.append(est.details["items"].assign(scale=scale.name))
     return (pd.concat(scales, ignore_index=True) if scales else pd.DataFrame(),
             pd.concat(items, ignore_index=True) if items else pd.DataFrame())
@@ -265,9 +269,9 @@ def run_survey(file: Path, out: Path, design_file: Path | None = None, codebook_
     unknown = [d for d in info.domains if d not in clean.data.columns]
     if unknown:
         raise Incomplete(f"{design_file}: domain {unknown[0]!r} is not a variable of the survey.")
-    estimates = survey_estimates(clean, design, info.domains)
-    published = protect(estimates, clean, info.domains, min_cell)
-    alpha, items = reliability(clean)
+    estimates = survey_estimates(clean.variables, design, info.domains)
+    published = protect(estimates, design.data, clean.variables, info.domains, min_cell)
+    alpha, items = reliability(clean.data, clean.variables)
     if Path(out).resolve() in (file.resolve(), *file.resolve().parents[:1]) or file.resolve().is_relative_to(
             Path(out).resolve()):
         raise UserError(f"--out {out}: the output folder may not hold the questionnaire file; choose another folder.")

@@ -267,6 +267,11 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
             lines += [f"    {file}" for file in files]
     unknown = sorted({c for f in manifest["files"] for c in f["unknown_columns"]})
     lines.append(f"Unknown columns (not read): {', '.join(unknown) if unknown else 'none'}.")
+    for f in [f for f in manifest["files"] if f.get("format") == "questionnaire"]:
+        lines.append(f"Questionnaire {f['file']} ({f['platform']}): {f['respondents']:,} answer sheets, "
+                     f"{f['linked_to_pupils']:,} linked to pupils; personal columns dropped: "
+                     f"{', '.join(f['personal_columns_dropped']) or 'none'}.")
+        lines += [f"  {note}" for note in f.get("notes", [])]
     if manifest["quarantine"]["rows"]:
         reasons = ", ".join(f"{k} {v:,}" for k, v in manifest["quarantine"]["by_reason"].items())
         lines.append(f"Quarantine reasons: {reasons} (see {out / 'quarantine.xlsx'}).")

@@ -39,11 +39,12 @@ def keys(truth):
 def test_every_table_is_written_with_manifest_and_quarantine(clean):
     out, manifest, tables = clean
     assert set(tables) == {"pupils", "enrolment", "classes", "exams", "households", "archive", "pairings",
-                           "contacts", "conduct", "quarantine", "field_issues"}
+                           "contacts", "conduct", "quarantine", "field_issues",
+                           "survey", "survey_variables", "survey_missing"}  # the last term's pupil questionnaire
     assert (out / "quarantine.xlsx").exists()
     on_disk = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert on_disk["codebook_version"] and on_disk["package_version"]
-    assert len(on_disk["files"]) == 202 and len(on_disk["files_skipped"]) == 2 * 4 * 3  # litter: 2 office-kept schools, 4 terms
+    assert len(on_disk["files"]) == 203 and len(on_disk["files_skipped"]) == 2 * 4 * 3  # litter: 2 office-kept schools, 4 terms
     encodings = {f["encoding"] for f in on_disk["files"] if f["format"] == "csv"}
     assert encodings == {"utf-8-sig", "utf-8", "gbk", "gb18030"}
 
@@ -210,7 +211,7 @@ def test_no_personal_data_reaches_data_clean(clean, truth):
     for school in schools:  # school names are not personal data; drop them before scanning
         blob = blob.replace(school, "")
     # pseudonymous keys are hex digests: a run of digits inside one is not a phone number
-    blob = re.sub(r"\b[PTHG][0-9a-f]{16}\b", "<key>", blob)
+    blob = re.sub(r"\b[PTHGR][0-9a-f]{16}\b", "<key>", blob)  # R: a questionnaire respondent
     blob = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", blob)  # the manifest's file checksums, likewise
     assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", blob), "a phone number reached data_clean"
     assert not re.search(r"(?<![0-9a-f])\d{17}[\dX](?![0-9a-f])", blob), "an ID number reached data_clean"

@@ -96,7 +96,8 @@ def test_the_notebooks_live_at_the_top_and_ship_inside_the_package():
                                                                            "notebooks").exists()
     assert config.NOTEBOOKS == ROOT / "notebooks"
     assert sorted(p.name for p in config.NOTEBOOKS.glob("*.py")) == [
-        "00_data_quality.py", "01_care_arrangements.py", "02_pairing_and_rank.py", "03_reward_points.py"]
+        "00_data_quality.py", "01_care_arrangements.py", "02_pairing_and_rank.py", "03_reward_points.py",
+        "04_questionnaire.py"]
 
 
 HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "pandera", "openpyxl", "python_calamine", "matplotlib",

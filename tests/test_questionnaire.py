@@ -49,7 +49,7 @@ def test_platform_exports_read_the_same_answers(files, name):
     assert {"grade"} | ({"name"} if name != "tencent" else set()) <= set(raw.identifiers.columns)
     clean = code_survey(raw, files["codebook"])
     d = clean.data
-    assert len(d) == 12 and d.respondent.is_unique
+    assert len(d) == 12 and d.respondent_key.is_unique
     assert d.gender.tolist() == [p[0] for p in Q.PUPILS]
     assert d.carer.tolist() == [p[3] for p in Q.PUPILS]
     assert d.lonely1.cat.ordered and d.lonely1.tolist() == [p[5] for p in Q.PUPILS]

@@ -90,13 +90,15 @@ def report(request):
 
 
 def test_every_page_figure_table_and_the_workbook(report):
-    out, _ = report
-    for page in PAGES:
+    out, raw = report
+    # a county whose last term holds a questionnaire (the synthetic ones, with questionnaire.toml) has its page too
+    pages = PAGES + (["04_questionnaire"] if (raw / "questionnaire.toml").exists() else [])
+    for page in pages:
         assert (out / f"{page}.html").stat().st_size > 10_000
         assert (out / "notebooks" / f"{page}.ipynb").exists()
     assert (out / "index.html").exists() and (out / "payouts.xlsx").exists()
     figures = {p.stem.split("-")[0] for p in (out / "figures").glob("*.png")}
-    assert figures == set(PAGES), "every notebook publishes at least one figure"
+    assert figures == set(pages), "every notebook publishes at least one figure"
     assert len(list((out / "tables").glob("*.csv"))) >= 20
     payouts = pd.ExcelFile(out / "payouts.xlsx", engine="openpyxl").sheet_names
     assert {"帮扶人奖励", "班主任奖励", "学生积分", "审计记录"} <= set(payouts)  # the school's workbook speaks Chinese
@@ -471,7 +473,10 @@ def test_sample_report_tables_are_those_before_the_move(sample_report):
     disclosure control now hides or rounds."""
     out, _ = sample_report
     before = sorted(p.name for p in BEFORE.glob("*.csv"))
-    assert sorted(p.name for p in (out / "tables").glob("*.csv")) == before
+    # the questionnaire page (issue 25) came after: its tables are the only new ones
+    new_page = sorted(p.name for p in (out / "tables").glob("04_questionnaire-*.csv"))
+    assert new_page == ["04_questionnaire-means.csv", "04_questionnaire-reliability.csv", "04_questionnaire-shares.csv"]
+    assert sorted(p.name for p in (out / "tables").glob("*.csv") if p.name not in new_page) == before
     changed = 0
     for name in before:
         old = pd.read_csv(BEFORE / name, dtype=str, keep_default_na=False)
@@ -581,7 +586,8 @@ def test_a_county_with_only_exam_scores_gets_the_pages_it_can(tmp_path, monkeypa
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "rep").glob("*.html")) == ["00_data_quality.html", "index.html"]
     index = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
-    assert "学生花名册" in index and "结对帮扶名单" in index and index.count("本学期未生成") == 3
+    assert "学生花名册" in index and "结对帮扶名单" in index and index.count("本学期未生成") == 4
+    assert "问卷调查：本学期未生成（本学期文件夹中没有问卷" in index
 
 
 REGISTER_PUPILS = [(f"2024{i:03d}", f"学生{i}") for i in range(1, 31)]
@@ -718,3 +724,28 @@ def test_each_notebook_reads_in_chinese_or_in_english():
             cjk = [h for h in headings if re.search(r"[\u4e00-\u9fff]", h)]
             assert len(cjk) == (len(headings) if lang == "zh" else 0), (source.name, lang, headings)
         assert re.search(r"[\u4e00-\u9fff]", page_title(source.stem)) and page_title(source.stem, "en").isascii()
+
+
+def test_questionnaire_page_recovers_the_planted_loneliness(sample_report):
+    """Planted truth (liushou_analysis/synth/questionnaire.py): in the sample's last term half its schools ran a
+    pupil questionnaire, answered by nine in ten pupils, whose loneliness was planted to rise with the care
+    arrangement. _truth/questionnaire.parquet holds every sampled pupil's score, answering or not, so the mean of
+    each arrangement among those schools' pupils is known. The page's estimate of each arrangement it shows
+    (from the answers, linked to the pupils' care records by the clean layer) lies within its 95% interval of that
+    mean, or within 0.05 of it, and grandparent care comes out lonelier than parent care, as planted."""
+    from liushou_analysis.report.labels import value_label
+
+    out, raw = sample_report
+    truth = pd.read_parquet(raw / "_truth" / "questionnaire.parquet")
+    planted = truth.groupby(truth.care_type.map(lambda c: value_label("care", c))).loneliness.mean()
+    means = pd.read_csv(out / "tables" / "04_questionnaire-means.csv", encoding="utf-8-sig")
+    rows = means[(means.statistic == "mean") & (means.grouping == "care_group") & means.estimate.notna()
+                 & means.subgroup.isin(planted.index)].set_index("subgroup")
+    assert len(rows) >= 4  # the arrangements with enough pupils to show
+    for group, row in rows.iterrows():
+        assert row.ci_low - 0.05 <= planted[group] <= row.ci_high + 0.05, (group, row.estimate, planted[group])
+    assert rows.loc["祖辈监护", "estimate"] > rows.loc["父母监护", "ci_high"]
+    whole = means[(means.statistic == "mean") & (means.grouping == "全部")].iloc[0]
+    assert whole.n == truth.responded.sum()  # every answer sheet counted once
+    counts = json.loads((out / "tables" / "04_questionnaire.counts.json").read_text(encoding="utf-8"))
+    assert "late" not in counts  # every small cell was protected by the page itself

@@ -332,7 +332,8 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     linkage = _link(tables, quarantine, counts)
     say("pseudonymising identifiers")
     _key_identifiers(tables, key)
-    survey_entries = _survey_entries(surveys, tables.pop("survey_links", None), quarantine, counts, survey_schools)
+    survey_entries = _survey_entries(surveys, respondents, tables.pop("survey_links", None), quarantine, counts,
+                                     survey_schools)
     say("resolving duplicates")
     for name, frame in list(tables.items()):
         kept, dups = _resolve_duplicates(frame, name)
@@ -346,6 +347,9 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
     if survey_entries:
         say(f"coding {len(survey_entries)} questionnaires")
         surveyed, survey_q, survey_counts = survey_tables(survey_entries, dataset_codebook(raw_dir), key, names)
+        for entry in survey_entries:
+            for note in entry["notes"]:
+                say(f"{entry['raw'].file}: {note}")
         quarantine.append(survey_q)
         counts.update(survey_counts)
         tables["survey"] = surveyed["survey"]
@@ -356,7 +360,8 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
                 "encoding": raw.encoding, "platform": raw.platform, "forms": ["questionnaire"],
                 "school": entry["school"], "school_from": entry["school_from"], "respondents": int(len(raw.answers)),
                 "linked_to_pupils": int(pd.notna(entry["pupil_key"]).sum()),
-                "personal_columns_dropped": list(raw.dropped), "sheets": [], "sheets_without_a_table": [],
+                "personal_columns_dropped": list(raw.dropped), "notes": entry["notes"], "sheets": [],
+                "sheets_without_a_table": [],
                 "sheets_not_recognised": [], "empty_rows_dropped": 0, "footer_rows_dropped": 0, "unknown_columns": []})
     q = _finish_quarantine(pd.concat([x for x in quarantine if len(x)] or [pd.DataFrame()], ignore_index=True),
                            names)
@@ -658,15 +663,16 @@ def _survey_link_rows(surveys: list[tuple], settings) -> tuple[pd.DataFrame | No
     schools = {}
     for (raw, _, _), frame in zip(surveys, rows, strict=True):
         named = frame.school.dropna()
-        schools[raw.file] = ((named.mode().iloc[0], "学校 question") if len(named) and named.ne(
+        one = named.nunique() == 1
+        schools[raw.file] = ((named.iloc[0] if one else None, "学校 question") if len(named) and named.ne(
             decisions[raw.file].school).any() else (decisions[raw.file].school, decisions[raw.file].how))
     return pd.concat(rows, ignore_index=True), schools
 
 
-def _survey_entries(surveys: list[tuple], linked: pd.DataFrame | None, quarantine: list, counts,
-                    schools: dict) -> list[dict]:
-    """Each questionnaire with its term, school and each respondent's pupil key (missing where the
-    respondent could not be linked: kept, not quarantined, since the answers still count)."""
+def _survey_entries(surveys: list[tuple], respondents: pd.DataFrame | None, linked: pd.DataFrame | None,
+                    quarantine: list, counts, schools: dict) -> list[dict]:
+    """Each questionnaire with its term, its school (the file's) and each respondent's school and pupil key
+    (missing where the respondent could not be linked: kept, not quarantined, since the answers still count)."""
     for i in range(len(quarantine)):  # unlinked respondents were set aside by the linkage: take them back
         if len(quarantine[i]) and "table" in quarantine[i] and (quarantine[i].table == "survey_links").any():
             quarantine[i] = quarantine[i][quarantine[i].table != "survey_links"]
@@ -679,8 +685,9 @@ def _survey_entries(surveys: list[tuple], linked: pd.DataFrame | None, quarantin
             mine = linked[linked._file == raw.file]
             keys[mine._respondent.to_numpy()] = mine.pupil_key.to_numpy()
         school, how = schools[raw.file]
+        own = respondents[respondents._file == raw.file].sort_values("_respondent").school.to_numpy()
         entries.append({"raw": raw, "term": term, "sha256": sha, "pupil_key": keys.to_numpy(), "school": school,
-                        "school_from": how})
+                        "school_from": how, "schools": own})
     return entries
 
 

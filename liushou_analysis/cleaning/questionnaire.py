@@ -22,7 +22,7 @@ given (:func:`load_codebook`; the format is in docs/questionnaires.md):
 
 Without a codebook, questions are named q1, q2 … (matrix rows q8_1, q8_2 …,
 options q7_1 …) with their text as labels, and :attr:`CleanSurvey.notes` says so.
-Respondents keep a pseudonymous key (``respondent``); names, phones and IDs
+Respondents keep a pseudonymous key (``respondent_key``); names, phones and IDs
 never reach the clean survey.
 """
 
@@ -100,9 +100,9 @@ class QuestionnaireCodebook:
 class CleanSurvey:
     """A coded questionnaire."""
 
-    data: pd.DataFrame  # one row per respondent: ``respondent`` then the variables
+    data: pd.DataFrame  # one row per respondent: ``respondent_key`` then the variables
     variables: pd.DataFrame  # name, label, type, question, levels, ordered, scale items
-    missing: pd.DataFrame  # respondent, variable, reason: why an answer is missing
+    missing: pd.DataFrame  # respondent_key, variable, reason: why an answer is missing
     scales: list[ScaleSpec]
     notes: list[str]
     file: str
@@ -264,11 +264,11 @@ def code_survey(raw: RawSurvey, codebook: QuestionnaireCodebook | None = None,
     rows = raw.source_rows if raw.source_rows is not None else np.arange(1, n + 1)
     quarantine = pd.DataFrame({"source_row": rows[~answered.to_numpy()], "reason": "no_answer"})
     respondent = _respondent_keys(raw, key)
-    data.insert(0, "respondent", respondent)
-    missing = [pd.DataFrame({"respondent": respondent[r.notna().to_numpy()], "variable": name,
+    data.insert(0, "respondent_key", respondent)
+    missing = [pd.DataFrame({"respondent_key": respondent[r.notna().to_numpy()], "variable": name,
                              "reason": r[r.notna()].to_numpy()}) for name, r in out.missing]
     missing = (pd.concat(missing, ignore_index=True) if missing else
-               pd.DataFrame(columns=["respondent", "variable", "reason"]))
+               pd.DataFrame(columns=["respondent_key", "variable", "reason"]))
     for problem in out.problems:
         notes.append(problem)
     variables = pd.DataFrame(out.rows, columns=["name", "label", "type", "question", "levels", "ordered", "source"])
@@ -276,7 +276,7 @@ def code_survey(raw: RawSurvey, codebook: QuestionnaireCodebook | None = None,
     variables["reverse"] = variables.name.isin(reverse)
     variables["min_items"] = pd.NA
     clean = CleanSurvey(data[answered.to_numpy()].reset_index(drop=True), variables,
-                        missing[missing.respondent.isin(set(data.respondent[answered.to_numpy()]))]
+                        missing[missing.respondent_key.isin(set(data.respondent_key[answered.to_numpy()]))]
                         .reset_index(drop=True), [], notes, raw.file, raw.platform, quarantine)
     for scale in book.scales:
         _score(clean, scale, book)
@@ -311,6 +311,8 @@ def _code_question(raw: RawSurvey, number: int, cols: list[Column], spec: Variab
     if len(cols) == 1 and first.sub and first.text:
         text = f"{first.text}：{first.sub}"  # one column: the "sub-item" was part of the question
     kind = spec.type if spec and spec.type else ""
+    if not kind and first.identifies in ("class", "school"):
+        kind = "text"  # where a pupil studies identifies them: kept (masked), not tabulated
     columns = [_text(raw.answers[c.source]).reset_index(drop=True) for c in cols]
     if not kind:
         joined = any(s.str.contains("┋").any() for s in columns)

@@ -14,7 +14,7 @@ questionnaire gets the same ``pupil_key`` as in the roster. Names are read
 in memory only and dropped with the other identifiers.
 
 Three clean tables come out (:func:`survey_tables`): ``survey`` (one row
-per respondent: term, school, file, respondent, pupil_key where linked,
+per respondent: term, school, file, respondent_key, pupil_key where linked,
 the coded answers), ``survey_variables`` (the dictionary) and
 ``survey_missing`` (why answers are missing). A respondent who answered
 nothing goes to quarantine (``no_answer``); one who cannot be linked is
@@ -87,12 +87,13 @@ def survey_tables(entries: list[dict], codebook: QuestionnaireCodebook | None, k
                   names: set[str]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]:
     """The clean survey tables of every questionnaire, its quarantine rows, and rows read/quarantined per file.
 
-    Each entry holds ``raw`` (the :class:`RawSurvey`), ``term``, ``school`` and ``pupil_key`` (per
-    respondent in file order, missing where not linked)."""
+    Each entry holds ``raw`` (the :class:`RawSurvey`), ``term``, and per respondent in file order ``schools``
+    (a 学校 answer, else the file's school) and ``pupil_key`` (missing where not linked)."""
     data, variables, missing, quarantine, counts = [], [], [], [], {}
     for entry in entries:
         raw = entry["raw"]
         clean: CleanSurvey = code_survey(raw, codebook, key)
+        entry["notes"] = clean.notes  # answers the codebook does not know, questions it names that are missing
         answered = np.ones(len(raw.answers), dtype=bool)
         answered[np.searchsorted(raw.source_rows, clean.quarantine.source_row.to_numpy())] = False
         frame = clean.data.copy()
@@ -100,7 +101,7 @@ def survey_tables(entries: list[dict], codebook: QuestionnaireCodebook | None, k
             frame[column] = mask_text(frame[column].astype(object), names)
         frame.insert(1, "pupil_key", pd.Series(entry["pupil_key"]).to_numpy()[answered])
         frame.insert(0, "file", raw.file)
-        frame.insert(0, "school", entry["school"] if entry["school"] else pd.NA)
+        frame.insert(0, "school", pd.Series(entry["schools"], dtype=object).to_numpy()[answered])
         frame.insert(0, "term", str(entry["term"]))
         frame["_file"] = raw.file
         data.append(frame)

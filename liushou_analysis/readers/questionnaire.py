@@ -74,6 +74,7 @@ class Column:
     text: str = ""  # question text, without the number and type mark
     sub: str | None = None  # sub-item (a matrix row) or option (a split multi-choice)
     mark: str = ""  # the type mark, such as 多选
+    identifies: str = ""  # the linkage field a question asks for (class, school, grade), kept as an answer too
 
 
 @dataclass
@@ -197,6 +198,7 @@ def read_survey(path: Path | str, root: Path | str | None = None) -> RawSurvey:
         ident = IDENTIFIERS.get(lab) if col.number is None else IDENTIFIERS.get(_asked(col.text))
         if ident:
             ids[ident] = frame[j]
+            col.identifies = ident
             if ident in ("name", "student_no", "registry_no") or PERSONAL.search(col.text or lab):
                 dropped.append(col.source)
                 continue

@@ -61,10 +61,15 @@ REPORT_COLUMNS = {
     "points_total": "积分合计", "counted": "计入考核", "points_paid": "计奖积分", "flags": "标记",
     "award_excellence_yuan": "优秀奖（元）", "award_progress_yuan": "进步奖（元）",
     "award_total_yuan": "奖励合计（元）", "row": "行", "problem": "问题",
+    # the questionnaire page
+    "question": "题目", "option": "选项", "grouping": "分组", "subgroup": "组别", "statistic": "统计量",
+    "items": "题目数", "scale": "量表", "alpha": "Cronbach α",
 }
 
 #: Values of report columns that no codebook domain holds, as a Chinese reader names them.
 REPORT_VALUES = {
+    "statistic": {"mean": "均值", "median": "中位数", "proportion": "占比"},
+    "grouping": {"全部": "全部", "left_behind": "是否留守", "care_group": "监护类型"},
     "group": {"paired": "结对", "unpaired": "未结对"},
     "quantity": {"naive": "简单比较", "ancova": "协方差分析", "ipw": "逆概率加权", "did": "双重差分",
                  "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位"},

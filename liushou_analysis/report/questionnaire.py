@@ -52,6 +52,8 @@ def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: lis
         for domain in [None, *domains]:
             if var.type in ("single", "ordinal", "multi"):
                 est = design.proportion(var.name, by=domain).table
+                if est.empty:  # nobody answered (a question the questionnaire's logic skipped for all)
+                    continue
                 values = data[var.name]
                 est["level"] = est.quantity.str.split("=", n=1).str[1]
                 if var.type == "multi":
@@ -139,7 +141,7 @@ def coded_for_export(clean: CleanSurvey) -> tuple[pd.DataFrame, dict[str, dict[i
         if isinstance(values.dtype, pd.CategoricalDtype):
             out[column] = pd.Series(values.cat.codes + 1, index=values.index).where(values.notna()).astype("Int64")
             labels[column] = {i + 1: str(c) for i, c in enumerate(values.cat.categories)}
-    names = {"respondent": "答卷者编号（化名）", **clean.labels()}
+    names = {"respondent_key": "答卷者编号（化名）", **clean.labels()}
     return out, labels, names
 
 

@@ -49,6 +49,7 @@ NOTEBOOK_TITLES = {
     "01_care_arrangements": ("监护情况", "Care arrangements"),
     "02_pairing_and_rank": ("结对帮扶与名次", "Pairing and rank"),
     "03_reward_points": ("考核及奖励", "Reward points"),
+    "04_questionnaire": ("问卷调查", "Questionnaire"),
 }
 
 
@@ -107,8 +108,17 @@ def _payable(store: CleanStore, term: str, lang: str = "en") -> tuple[bool, str]
 
 
 #: Notebooks that only apply to some data: a check returning (applies, why). Page 00 always applies.
+def _surveyed(store: CleanStore, term: str, lang: str = "en") -> tuple[bool, str]:
+    """A questionnaire page needs a questionnaire of the term (liushou clean reads one from the term folder) and
+    the pupils enrolled in it."""
+    if _rows(store, "survey", term) and _rows(store, "enrolment", term):
+        return True, ""
+    return False, ("no questionnaire (问卷星 or 腾讯问卷 export) in the term folder" if lang == "en" else
+                   "本学期文件夹中没有问卷（问卷星或腾讯问卷导出的答卷）")
+
+
 APPLIES = {"01_care_arrangements": _care_applies, "02_pairing_and_rank": _pairing_applies,
-           "03_reward_points": _payable}
+           "03_reward_points": _payable, "04_questionnaire": _surveyed}
 
 
 #: The bundled font for the pages' Chinese text. Listed first with a CJK-only

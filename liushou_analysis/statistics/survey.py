@@ -239,6 +239,8 @@ class SurveyDesign:
         w = self.w * inside
         n = inside.sum()
         big_n = w.sum()
+        if n < 2 or big_n <= 0:  # one respondent (or none): no spread to compare with
+            return np.nan
         mean = (w * np.nan_to_num(y)).sum() / big_n
         s2 = (w * (np.nan_to_num(y) - mean) ** 2).sum() / big_n * n / (n - 1)
         srs = s2 / n * (big_n - n) / big_n

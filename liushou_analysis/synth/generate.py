@@ -27,7 +27,10 @@ from liushou_analysis.synth import exports, people
 from liushou_analysis.synth.calibration import Calibration, Messiness
 from liushou_analysis.synth.exports import Context, FileMess, build_scores, builder, slice_term, tables_for_semester
 from liushou_analysis.synth.model import SUBJECTS_BY_GRADE, County, build_county, stream
-from liushou_analysis.synth.writers import write_csv, write_html_xls, write_xlsx
+from liushou_analysis.synth.questionnaire import CODEBOOK as QUESTIONNAIRE_CODEBOOK
+from liushou_analysis.synth.questionnaire import FILE_NAME as QUESTIONNAIRE_FILE
+from liushou_analysis.synth.questionnaire import LONELINESS_SHIFT, questionnaire
+from liushou_analysis.synth.writers import write_csv, write_html_xls, write_rows_xlsx, write_xlsx
 
 TRUTH_DIR = "_truth"
 
@@ -155,11 +158,21 @@ def _write_county(county: County, out: Path, messiness: Messiness | None, progre
             if office:
                 for name, data in LITTER.items():
                     (tdir / school.school_name / name).write_bytes(data)
+    say("writing the pupil questionnaire")
+    survey_term, survey_rows, survey_truth = questionnaire(county, pupils)
+    rel = f"{survey_term}/{QUESTIONNAIRE_FILE}"
+    write_rows_xlsx(out / rel, survey_rows)
+    (out / "questionnaire.toml").write_text(QUESTIONNAIRE_CODEBOOK, encoding="utf-8")
+    files.append({"file": rel, "table": "questionnaire", "term": survey_term, "school_id": 0, "grade": 0,
+                  "format": "xlsx", "encoding": "", "line_end": "", "sheets": "Sheet1",
+                  "rows_written": len(survey_rows) - 1, "title_row": False, "two_row_header": False,
+                  "per_class_sheets": False, "wide_empty_columns": False, "ids_numeric": False})
     say("writing the truth file")
     truth = out / TRUTH_DIR
     truth.mkdir()
     tables = county.tables()
     tables["pupils"] = pupils
+    tables["questionnaire"] = survey_truth
     for name, frame in tables.items():
         _write_parquet(frame, truth / f"{name}.parquet")
     files_df = pd.DataFrame(files)
@@ -231,6 +244,10 @@ def truth_metadata(county: County, rates: Messiness) -> dict:
                         "standard deviations of ability, permanently; it shows from that semester's final exam"),
             "both_parents_away_penalty_sd": cal.both_away_penalty_sd,
             "test_reliability": cal.test_reliability,
+            "loneliness_shift_sd_by_care": LONELINESS_SHIFT,
+            "loneliness_meaning": ("the pupil questionnaire's loneliness latent is this many standard deviations "
+                                   "higher under each care arrangement; _truth/questionnaire.parquet holds every "
+                                   "sampled pupil's scale score"),
         },
         "calibration": cal.as_dict(),
         "messiness_rates": rates.as_dict(),

@@ -220,3 +220,14 @@ def write_html_xls(path: Path, sheet: Sheet, encoding: str) -> tuple[pd.DataFram
     used = "gb18030" if declared == "gbk" else "utf-8"
     path.write_bytes(text.encode(used))
     return pos.assign(sheet=""), used
+
+
+def write_rows_xlsx(path: Path, rows: list[list]) -> None:
+    """Write plain rows (a header, then data) into one sheet named Sheet1, as an online survey platform's
+    download is: no title, no merged cells."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    for row in rows:
+        ws.append([_cell(v) for v in row])
+    save_workbook(wb, path, creator="liushou synth")

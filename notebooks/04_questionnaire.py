@@ -1,0 +1,128 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+
+# %% tags=["parameters"]
+# Parameters (liushou report sets them; by hand, the defaults are the sample's latest term).
+dataset = "sample"
+term = None
+raw_dir = None
+clean_dir = None
+report_dir = None
+min_cell = 10
+lang = "zh"
+
+# %%
+
+import numpy as np
+import pandas as pd
+
+from liushou_analysis.indicators import care
+from liushou_analysis.report import plotting
+from liushou_analysis.report.labels import value_label
+from liushou_analysis.report.questionnaire import ALL, protect, reliability, survey_estimates
+from liushou_analysis.report.runner import Publisher, context
+from liushou_analysis.statistics.survey import SurveyDesign
+
+ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell, lang)
+pub = Publisher(ctx["report_dir"], "04_questionnaire", ctx["lang"], ctx["min_cell"])
+plotting.setup(ctx["lang"])
+store = ctx["store"]
+k = ctx["min_cell"]
+survey = store.table("survey", terms=ctx["term"])
+variables = store.table("survey_variables")
+variables = variables[variables.file.isin(survey.file.unique())].drop_duplicates("name").reset_index(drop=True)
+
+# %% [markdown]
+# ## 问卷调查
+# 本学期学生问卷的结果：每道选择题各选项的占比、量表得分的均值，按是否留守和由谁监护分组。答卷通过学号、学籍号或
+# 姓名与班级与学籍记录对应，对应不上的答卷只计入“全部”。标准误按抽样设计计算：以学校为层、班级为群。
+# <!-- en -->
+# ## Questionnaire
+# This term's pupil questionnaire: each option's share and each scale's mean, by left-behind status and care
+# arrangement. Answers are linked to pupils by 学号, 学籍号 or name and class; answers that cannot be linked count
+# in "all" only. Standard errors follow the design: schools as strata, classes as clusters.
+
+# %%
+frame = care.term_frame(store.table("enrolment"), store.table("households"), store.table("pupils"), ctx["term"])
+LEFT = pub.say("留守", "left behind"), pub.say("非留守", "not left behind")
+pupils = frame[["pupil_key", "class_id", "either_parent", "care_arrangement"]].assign(
+    left_behind=lambda f: f.either_parent.map({True: LEFT[0], False: LEFT[1]}),
+    care_group=lambda f: f.care_arrangement.map(lambda c: value_label("care", c, ctx["lang"]), na_action="ignore"))
+data = survey.merge(pupils[["pupil_key", "class_id", "left_behind", "care_group"]], on="pupil_key", how="left")
+# every respondent is in every grouping, so each table's groups add up to its 全部 row (the disclosure rule needs it)
+UNKNOWN = pub.say("未能对应或未知", "not linked or unknown")
+data[["left_behind", "care_group"]] = data[["left_behind", "care_group"]].fillna(UNKNOWN)
+data["psu"] = data.class_id.astype(object).where(data.class_id.notna(), data.respondent_key)
+files = survey.file.nunique()
+linked = int(survey.pupil_key.notna().sum())
+pub.markdown(pub.say(
+    f"本学期有 {files} 份问卷，共 {len(survey)} 份有效答卷，其中 {linked} 份与学籍记录对应上"
+    f"（{100 * linked / max(len(survey), 1):.1f}%）。",
+    f"This term has {files} questionnaire file(s) with {len(survey)} answered forms; {linked} are linked to pupils "
+    f"({100 * linked / max(len(survey), 1):.1f}%)."))
+domains = ["left_behind", "care_group"]
+design = SurveyDesign(data, strata="school", cluster="psu", lonely_psu="adjust")
+estimates = protect(survey_estimates(variables, design, domains), data, variables, domains, k)
+
+# %% [markdown]
+# ## 各选项占比
+# 占比为学生中选择该项的比例（95%置信区间）；人数不足的格子及能由其推算出的格子以“—”代替。
+# <!-- en -->
+# ## Shares of each option
+# The share of pupils choosing each option (95% CI); small cells, and those that would reveal them, show as —.
+
+# %%
+SHARE = ["estimate", "ci_low", "ci_high"]
+shares = estimates[estimates.statistic == "proportion"]
+NAMES = {"label": "question", "level": "option", "domain": "grouping", "domain_level": "subgroup"}
+shown = shares[["label", "level", "domain", "domain_level", *SHARE, "n"]].rename(columns=NAMES)
+pub.table(shown, "shares", counts=["n"], shares=SHARE);
+
+# %%
+whole = shares[shares.domain == ALL].dropna(subset=["estimate"])
+first = whole.variable.iloc[0] if len(whole) else None
+fig, ax = plotting.new_figure(7.5, 0.4 * max(len(whole[whole.variable == first]), 1) + 1.4)
+if first is not None:
+    rows = whole[whole.variable == first]
+    y = np.arange(len(rows))
+    ax.barh(y, 100 * rows.estimate, xerr=100 * np.vstack([rows.estimate - rows.ci_low, rows.ci_high - rows.estimate]),
+            color="#4c78a8", capsize=3)
+    ax.set_yticks(y, rows.level.astype(str))
+    ax.invert_yaxis()
+    ax.set_xlabel(pub.say("占比（%）", "share (%)"))
+    ax.set_title(str(rows.label.iloc[0]))
+pub.figure(fig, "first_question", empty=None if first is not None else pub.say(
+    "每个选项的人数都太少，不作图", "every option has too few pupils to draw"))
+
+# %% [markdown]
+# ## 量表与数值题
+# 均值和中位数（95%置信区间），按是否留守和监护类型分组；量表的信度为 Cronbach α（Feldt 置信区间）。
+# <!-- en -->
+# ## Scales and numbers
+# Means and medians (95% CI), by left-behind status and care arrangement; each scale's reliability is Cronbach's
+# alpha (Feldt interval).
+
+# %%
+means = estimates[estimates.statistic != "proportion"]
+pub.table(means[["label", "statistic", "domain", "domain_level", "estimate", "ci_low", "ci_high", "n"]]
+          .rename(columns=NAMES), "means", counts=["n"]);
+
+# %%
+alpha, items = reliability(data, variables)
+if len(alpha):
+    alpha = alpha.assign(n=lambda t: t.n.where(t.n >= k))
+    pub.table(alpha[["label", "items", "estimate", "ci_low", "ci_high", "n"]].rename(
+        columns={"label": "scale", "estimate": "alpha"}), "reliability", counts=["n"]);
+else:
+    pub.markdown(pub.say("问卷编码本没有定义量表，因此没有信度。", "The questionnaire codebook defines no scale."))

@@ -25,7 +25,6 @@ lang = "zh"
 # %%
 
 import numpy as np
-import pandas as pd
 
 from liushou_analysis.indicators import care
 from liushou_analysis.report import plotting

@@ -254,3 +254,17 @@ def test_clean_links_respondents_to_pupils(county_with_survey):
     assert not any(p["name"] in written or p["no"] in written for p in people[:31])
     assert store.table("survey_variables").name.tolist()[:3] == ["gender", "grade", "carer"]
     assert "loneliness" in survey.columns and survey.loneliness.notna().sum() == 31
+
+
+def test_export_writes_the_linked_survey_with_its_labels(county_with_survey, tmp_path):
+    # item 6: liushou export's writers: the clean survey as .dta and .sav with value labels, beside the school tables
+    import pyreadstat
+
+    _, clean, _, _ = county_with_survey
+    assert main(["export", "--data", str(clean), "--out", str(tmp_path / "exp"), "--format", "dta,sav"]) == 0
+    dta = pd.read_stata(tmp_path / "exp" / "survey.dta")
+    assert list(dta.lonely1.cat.categories) == ["从不", "很少", "有时", "经常", "总是"]
+    _, meta = pyreadstat.read_sav(str(tmp_path / "exp" / "survey.sav"))
+    assert meta.column_names_to_labels["gender"] == "你的性别"
+    assert meta.variable_value_labels["carer"][3.0] == "祖父母"
+    assert (tmp_path / "exp" / "survey.csv").read_bytes().startswith(b"\xef\xbb\xbf")

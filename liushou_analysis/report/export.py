@@ -80,9 +80,13 @@ def shown(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def export(store: CleanStore, out: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """Write the store's tables into ``out`` in ``formats``; returns the files written."""
+    """Write the store's tables into ``out`` in ``formats``; returns the files written. A store that holds
+    questionnaires (``survey``) gets them too, as ``survey.*`` with their labels (:func:`write_survey`)."""
     out = Path(out)
     written = []
+    if store.has("survey"):
+        written += write_survey(store.table("survey"), store.table("survey_variables"), out,
+                                tuple(f for f in formats if f in ("dta", "sav")) + ("csv",))
     tables = {t: store.table(t) for t in schemas.tables() if store.has(t)}
     if "xlsx" in formats:
         written.append(_write_xlsx(tables, out / "clean_tables.xlsx"))
@@ -144,6 +148,46 @@ def _write_sav(frame: pd.DataFrame, labels: dict[str, dict[int, str]], names: di
     pyreadstat.write_sav(data, str(path), column_labels=[names[c] for c in frame.columns],
                          variable_value_labels={c: {float(k): v for k, v in m.items()} for c, m in labels.items()})
     return path
+
+
+def labelled_survey(data: pd.DataFrame, variables: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, dict[str, dict[int, str]], dict[str, str]]:
+    """A questionnaire's answers with each category as its number (1 = its first label, in the answer
+    scale's order) and the labels of those numbers, as Stata and SPSS store them; and each variable's label
+    (the question's text)."""
+    out = data.copy()
+    labels: dict[str, dict[int, str]] = {}
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            out[column] = pd.Series(values.cat.codes + 1, index=values.index).where(values.notna()).astype("Int64")
+            labels[column] = {i + 1: str(c) for i, c in enumerate(values.cat.categories)}
+    described = dict(zip(variables.name, variables.label.astype(str), strict=True))
+    names = {"respondent_key": "答卷者编号（化名）", "pupil_key": "学生编号（化名）", "term": "学期", "school": "学校",
+             "file": "问卷文件", **described}
+    return out, labels, {c: names.get(c, c) for c in out.columns}
+
+
+def write_survey(data: pd.DataFrame, variables: pd.DataFrame, folder: Path,
+                 formats: tuple[str, ...] = ("parquet", "csv", "dta", "sav")) -> list[Path]:
+    """A questionnaire's coded answers as ``survey.parquet``, ``survey.csv`` (UTF-8 with BOM, labels as
+    text), ``survey.dta`` and ``survey.sav`` (numbers with value labels, each variable with its label)."""
+    from liushou_analysis.core.xlsxio import write_csv
+
+    folder = Path(folder)
+    written = []
+    if "parquet" in formats:
+        data.to_parquet(folder / "survey.parquet", index=False)
+        written.append(folder / "survey.parquet")
+    if "csv" in formats:
+        write_csv(data, folder / "survey.csv")
+        written.append(folder / "survey.csv")
+    numbers, labels, names = labelled_survey(data, variables)
+    if "dta" in formats:
+        written.append(_write_dta(numbers, labels, names, folder / "survey.dta"))
+    if "sav" in formats:
+        written.append(_write_sav(numbers, labels, names, folder / "survey.sav"))
+    return written
 
 
 def payout_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:

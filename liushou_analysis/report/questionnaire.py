@@ -33,6 +33,7 @@ import pandas as pd
 from liushou_analysis.cleaning.questionnaire import CleanSurvey, scale_items
 from liushou_analysis.core.xlsxio import write_csv
 from liushou_analysis.report.disclosure import MIN_CELL, protect_margins
+from liushou_analysis.report.export import write_survey
 from liushou_analysis.statistics.scales import cronbach_alpha
 from liushou_analysis.statistics.survey import SurveyDesign
 
@@ -131,37 +132,9 @@ def reliability(data: pd.DataFrame, variables: pd.DataFrame) -> tuple[pd.DataFra
             pd.concat(items, ignore_index=True) if items else pd.DataFrame())
 
 
-def coded_for_export(clean: CleanSurvey) -> tuple[pd.DataFrame, dict[str, dict[int, str]], dict[str, str]]:
-    """The answers with each category as its number (1 = the first label) and the labels of those numbers,
-    as Stata and SPSS store them; and each variable's label."""
-    out = clean.data.copy()
-    labels: dict[str, dict[int, str]] = {}
-    for column in out.columns:
-        values = out[column]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            out[column] = pd.Series(values.cat.codes + 1, index=values.index).where(values.notna()).astype("Int64")
-            labels[column] = {i + 1: str(c) for i, c in enumerate(values.cat.categories)}
-    names = {"respondent_key": "答卷者编号（化名）", **clean.labels()}
-    return out, labels, names
-
-
 def write_exports(clean: CleanSurvey, folder: Path, formats=("parquet", "csv", "dta", "sav")) -> list[Path]:
-    """The coded survey as Parquet, CSV (UTF-8 with BOM), .dta and .sav, with its dictionary."""
-    from liushou_analysis.report.export import _write_dta, _write_sav
-
-    written = []
-    if "parquet" in formats:
-        clean.data.to_parquet(folder / "survey.parquet", index=False)
-        written.append(folder / "survey.parquet")
-    if "csv" in formats:
-        write_csv(clean.data, folder / "survey.csv")
-        written.append(folder / "survey.csv")
-    numbers, labels, names = coded_for_export(clean)
-    names = {c: str(names.get(c, c)) for c in numbers.columns}
-    if "dta" in formats:
-        written.append(_write_dta(numbers, labels, names, folder / "survey.dta"))
-    if "sav" in formats:
-        written.append(_write_sav(numbers, labels, names, folder / "survey.sav"))
+    """The coded survey as Parquet, CSV (UTF-8 with BOM), .dta and .sav, with its dictionary and missing reasons."""
+    written = write_survey(clean.data, clean.variables, folder, formats)
     write_csv(clean.variables, folder / "variables.csv")
     write_csv(clean.missing, folder / "missing.csv")
     return written

@@ -119,7 +119,8 @@ def questionnaire(county: County, pupils: pd.DataFrame) -> tuple[str, pd.DataFra
     grade = frame.grade.astype(int).map(GRADE_WORD).to_numpy()
     export = pd.DataFrame({
         "序号": np.arange(1, len(k) + 1),
-        "提交答卷时间": (start + pd.to_timedelta(7 * np.arange(1, len(k) + 1), unit="min")).strftime("%Y/%m/%d %H:%M:%S"),
+        "提交答卷时间": (start + pd.to_timedelta(7 * np.arange(1, len(k) + 1), unit="min"))
+        .strftime("%Y/%m/%d %H:%M:%S"),
         "所用时间": [f"{150 + v % 300}秒" for v in k], "来源": "微信", "来源详情": "N/A",
         "来自IP": [f"10.{v % 250}.{v % 17}.{v % 200}(本省)" for v in k],
         QUESTIONS[0]: frame.gender.map({"male": "男", "female": "女"}).to_numpy()[k], QUESTIONS[1]: grade[k],

@@ -181,9 +181,10 @@ def test_calibrated_and_replicate_designs_from_toml(files, tmp_path):
     assert main(["survey", str(files["dta"]), "--design", str(tmp_path / "cal.toml"), "--out", str(out),
                  "--min-cell", "1"]) == 0
     est = pd.read_csv(out / "estimates.csv", encoding="utf-8-sig")
-    female = est[(est.variable == "female") & (est.domain == "全部")].set_index("level").estimate
-    assert female["女"] == pytest.approx(4800 / 9800)  # calibrated exactly to the known totals
-    assert est[(est.variable == "female")].se.max() < 1e-8  # a calibrated margin has no sampling variance
+    female = est[(est.variable == "female") & (est.domain == "全部")].set_index(["statistic", "level"]).estimate
+    assert female["proportion", "女"] == pytest.approx(4800 / 9800)  # calibrated exactly to the known totals
+    assert female["total", "女"] == pytest.approx(4800)
+    assert est[(est.variable == "female")].se.max() < 1e-6  # a calibrated margin has no sampling variance
     assert (f.female.mean() != pytest.approx(4800 / 9800))
 
 
@@ -268,3 +269,30 @@ def test_export_writes_the_linked_survey_with_its_labels(county_with_survey, tmp
     assert meta.column_names_to_labels["gender"] == "你的性别"
     assert meta.variable_value_labels["carer"][3.0] == "祖父母"
     assert (tmp_path / "exp" / "survey.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_survey_writes_totals_rao_scott_tests_and_models(files, tmp_path):
+    # Independent computations written here: a category's estimated total is sum(w * [lon1 = 1]); a model
+    # of a 0/1 answer on care alone is saturated: a logistic one's intercept is the weighted log-odds among
+    # care = 1 and each coefficient the difference of weighted log-odds. The Rao-Scott test is
+    # SurveyDesign.crosstab's (checked against R in tests/test_survey.py).
+    (tmp_path / "design.toml").write_text('weight = "wt"\nstrata = "county"\npsu = "school"\ndomains = ["care"]\n',
+                                          encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["survey", str(files["dta"]), "--design", str(tmp_path / "design.toml"), "--out", str(out),
+                 "--model", "lon4 ~ C(care)"]) == 2  # four answers: not an outcome a regression can take
+    assert main(["survey", str(files["dta"]), "--design", str(tmp_path / "design.toml"), "--out", str(out),
+                 "--model", "female ~ C(care)"]) == 0
+    f = files["research"]
+    est = pd.read_csv(out / "estimates.csv", encoding="utf-8-sig")
+    total = est[(est.variable == "lon1") & (est.statistic == "total") & (est.domain == "全部")].set_index("level")
+    assert total.loc["从不", "estimate"] == pytest.approx((f.wt * (f.lon1 == 1)).sum())
+    models = pd.read_csv(out / "models.csv", encoding="utf-8-sig")
+    linear = models[models.model == "female ~ C(care)"].set_index("quantity").estimate
+    share = (f.wt * f.female).groupby(f.care).sum() / f.wt.groupby(f.care).sum()
+    logit = np.log(share / (1 - share))  # 女 (labelled 1) against 男: a logistic model, saturated: log-odds per group
+    assert linear["Intercept"] == pytest.approx(logit[1]) and linear["C(care)[T.祖辈照顾]"] == pytest.approx(logit[2] - logit[1])
+    tests = pd.read_csv(out / "tests.csv", encoding="utf-8-sig").set_index("variable")
+    assert tests.loc["lon1", "p_value"] < 0.05 < tests.loc["female", "p_value"]  # loneliness was planted by care
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "Rao-Scott" in page and "回归模型" in page

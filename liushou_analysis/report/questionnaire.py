@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from liushou_analysis.cleaning.questionnaire import CleanSurvey, scale_items
+from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.xlsxio import write_csv
 from liushou_analysis.report.disclosure import MIN_CELL, protect_margins
 from liushou_analysis.report.export import write_survey
@@ -42,9 +43,11 @@ COLUMNS = ["variable", "label", "level", "domain", "domain_level", "statistic", 
            "n", "count", "deff"]
 
 
-def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: list[str]) -> pd.DataFrame:
+def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: list[str],
+                     totals: bool = False) -> pd.DataFrame:
     """Every estimate of the survey whose dictionary is ``variables`` (before suppression), from the
-    design's data; ``count`` is the respondents behind a share."""
+    design's data; ``count`` is the respondents behind a share. With ``totals`` (a design whose weights
+    add up to a population), each category's estimated number of pupils too (statistic ``total``)."""
     frames = []
     data = design.data
     for var in variables.drop_duplicates("name").itertuples(index=False):
@@ -70,6 +73,11 @@ def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: lis
                 counts.index = counts.index.map(lambda k: tuple(map(str, k)) if isinstance(k, tuple) else str(k))
                 est["count"] = [counts.get(i, 0) for i in idx]
                 est["statistic"] = "proportion"
+                if totals and var.type != "multi":
+                    total = design.category_totals(var.name, by=domain).table
+                    total["level"] = total.quantity.str.split("=", n=1).str[1]
+                    est = pd.concat([est, total.assign(statistic="total", count=est["count"].to_numpy())],
+                                    ignore_index=True)
             else:
                 mean = design.mean(var.name, by=domain).table.assign(statistic="mean", level="")
                 median = design.quantile(var.name, probs=(0.5,), by=domain).table.assign(statistic="median",
@@ -121,6 +129,46 @@ def protect(estimates: pd.DataFrame, data: pd.DataFrame, variables: pd.DataFrame
     return out
 
 
+def crosstab_tests(variables: pd.DataFrame, design: SurveyDesign, domains: list[str]) -> pd.DataFrame:
+    """For each categorical variable and domain, the Rao-Scott second-order test of independence (R's
+    ``svychisq``): whether the answers differ between the domain's groups."""
+    rows = []
+    for var in variables.drop_duplicates("name").itertuples(index=False):
+        if var.type not in ("single", "ordinal", "multi") or var.name in domains:
+            continue
+        for domain in domains:
+            kept = design.data[[var.name, domain]].dropna()
+            if kept[var.name].nunique() < 2 or kept[domain].nunique() < 2:
+                continue
+            test = design.crosstab(var.name, domain).details["tests"].set_index("test").loc["rao_scott_second_order_F"]
+            rows.append({"variable": var.name, "label": var.label, "domain": domain, "statistic": test.statistic,
+                         "df1": test.df1, "df2": test.df2, "p_value": test.p_value, "n": len(kept),
+                         "method": "Rao-Scott second-order F"})
+    return pd.DataFrame(rows, columns=["variable", "label", "domain", "statistic", "df1", "df2", "p_value", "n",
+                                       "method"])
+
+
+def models(formulas: list[str], design: SurveyDesign) -> pd.DataFrame:
+    """Survey-weighted regressions (:meth:`SurveyDesign.glm`): logistic when the outcome is 0/1, else linear."""
+    import patsy
+
+    frames = []
+    for formula in formulas:
+        try:
+            outcome = patsy.dmatrices(formula, design.data, return_type="dataframe", NA_action="drop")[0]
+        except Exception as err:  # patsy names the term it cannot read
+            raise UserError(f"--model {formula!r}: {err}. Name variables of the survey "
+                            "(variables.csv lists them).") from None
+        two = outcome.shape[1] == 2 or set(outcome.iloc[:, 0].unique()) <= {0.0, 1.0}
+        modelled = outcome.columns[-1] if outcome.shape[1] == 2 else outcome.columns[0]
+        try:
+            fit = design.glm(formula, family="binomial" if two else "gaussian")
+        except ValueError as err:
+            raise UserError(f"--model {formula!r}: {err}.") from None
+        frames.append(fit.table.assign(model=formula, outcome=modelled))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def reliability(data: pd.DataFrame, variables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each scale's alpha with its interval, and each item's item-rest correlation."""
     scales, items = [], []
@@ -149,7 +197,7 @@ def _number(v: float) -> str:
 
 
 def page(clean: CleanSurvey, estimates: pd.DataFrame, alpha: pd.DataFrame, sentence: str, k: int,
-         figures: dict[str, str]) -> str:
+         figures: dict[str, str], tests: pd.DataFrame | None = None, fitted: pd.DataFrame | None = None) -> str:
     """The Chinese page of one survey."""
     esc = html.escape
     parts = ["<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
@@ -170,9 +218,21 @@ def page(clean: CleanSurvey, estimates: pd.DataFrame, alpha: pd.DataFrame, sente
             parts.append(f"<tr><td>{esc(str(r.label))}</td><td>{int(r.items)}</td><td>{_number(r.estimate)}</td>"
                          f"<td>{_number(r.ci_low)} – {_number(r.ci_high)}</td><td>{int(r.n)}</td></tr>")
         parts.append("</table>")
+    if fitted is not None and len(fitted):
+        parts.append("<h2>回归模型（按抽样设计计算标准误）</h2><table><tr><th>模型</th><th>变量</th><th>系数</th>"
+                     "<th>95%置信区间</th><th>p值</th><th>n</th></tr>")
+        for r in fitted.itertuples(index=False):
+            parts.append(f"<tr><td>{esc(r.model)}</td><td>{esc(str(r.quantity))}</td><td>{_number(r.estimate)}</td>"
+                         f"<td>{_number(r.ci_low)} – {_number(r.ci_high)}</td><td>{r.p_value:.3g}</td>"
+                         f"<td>{'—' if r.n < k else int(r.n)}</td></tr>")
+        parts.append("</table>")
+    tested = tests.set_index(["variable", "domain"]).p_value if tests is not None and len(tests) else {}
     for name, rows in estimates.groupby("variable", sort=False):
         label = rows.label.iloc[0]
         parts.append(f"<h2>{esc(str(label))}</h2>")
+        said = [f"{d}：p = {tested[(name, d)]:.3g}" for d in rows.domain.unique() if (name, d) in tested]
+        if said:
+            parts.append(f"<p class='note'>各组之间是否不同（Rao-Scott 检验）：{esc('；'.join(said))}</p>")
         if name in figures:
             parts.append(f"<img src='{figures[name]}' alt='{esc(str(label))}' style='max-width:100%'>")
         elif rows.statistic.iloc[0] == "proportion":
@@ -181,7 +241,8 @@ def page(clean: CleanSurvey, estimates: pd.DataFrame, alpha: pd.DataFrame, sente
         for r in rows.itertuples(index=False):
             group = ALL if r.domain == ALL else f"{r.domain}={r.domain_level}"
             fmt = _percent if r.statistic == "proportion" else _number
-            what = r.level if r.statistic == "proportion" else {"mean": "均值", "median": "中位数"}[r.statistic]
+            what = (r.level if r.statistic == "proportion" else f"{r.level}（估计人数）" if r.statistic == "total"
+                    else {"mean": "均值", "median": "中位数"}[r.statistic])
             n = "—" if pd.isna(r.n) else f"{int(r.n)}"
             parts.append(f"<tr><td>{esc(group)}</td><td>{esc(str(what))}</td><td>{fmt(r.estimate)}</td>"
                          f"<td>{fmt(r.ci_low)} – {fmt(r.ci_high)}</td><td>{n}</td></tr>")
@@ -221,11 +282,11 @@ def charts(estimates: pd.DataFrame, folder: Path) -> dict[str, str]:
 
 
 def run_survey(file: Path, out: Path, design_file: Path | None = None, codebook_file: Path | None = None,
-               min_cell: int = MIN_CELL, say=print) -> dict:
+               min_cell: int = MIN_CELL, say=print, formulas: list[str] | None = None) -> dict:
     """Read, code, estimate and publish one questionnaire into ``out`` (see the module docstring)."""
     from liushou_analysis.cleaning.pseudonym import load_key
     from liushou_analysis.cleaning.questionnaire import code_survey, load_codebook
-    from liushou_analysis.core.errors import Incomplete, UserError
+    from liushou_analysis.core.errors import Incomplete
     from liushou_analysis.core.outputs import check_target, publish_dir
     from liushou_analysis.readers.questionnaire import read_survey
     from liushou_analysis.statistics.design_file import load_design
@@ -244,9 +305,11 @@ def run_survey(file: Path, out: Path, design_file: Path | None = None, codebook_
     unknown = [d for d in info.domains if d not in clean.data.columns]
     if unknown:
         raise Incomplete(f"{design_file}: domain {unknown[0]!r} is not a variable of the survey.")
-    estimates = survey_estimates(clean.variables, design, info.domains)
+    estimates = survey_estimates(clean.variables, design, info.domains, totals=info.weighted)
     published = protect(estimates, design.data, clean.variables, info.domains, min_cell)
     alpha, items = reliability(clean.data, clean.variables)
+    tests = crosstab_tests(clean.variables, design, info.domains)
+    fitted = models(formulas or [], design)
     if Path(out).resolve() in (file.resolve(), *file.resolve().parents[:1]) or file.resolve().is_relative_to(
             Path(out).resolve()):
         raise UserError(f"--out {out}: the output folder may not hold the questionnaire file; choose another folder.")
@@ -256,10 +319,14 @@ def run_survey(file: Path, out: Path, design_file: Path | None = None, codebook_
         if len(alpha):
             write_csv(alpha, work / "reliability.csv")
             write_csv(items, work / "items.csv")
+        if len(tests):
+            write_csv(tests, work / "tests.csv")
+        if len(fitted):
+            write_csv(fitted, work / "models.csv")
         write_exports(clean, work)
         figures = charts(published, work)
-        (work / "index.html").write_text(page(clean, published, alpha, info.sentence, min_cell, figures),
-                                         encoding="utf-8")
+        (work / "index.html").write_text(page(clean, published, alpha, info.sentence, min_cell, figures, tests,
+                                              fitted), encoding="utf-8")
     say(f"{raw.file}: {len(clean.data)} respondents, {len(clean.variables)} variables ({raw.platform}); "
         f"{int(published.hidden.sum())} of {len(published)} estimates hidden as small cells; "
         f"dropped personal columns: {', '.join(raw.dropped) or 'none'}.")

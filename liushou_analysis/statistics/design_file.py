@@ -54,6 +54,7 @@ class DesignInfo:
     sentence: str
     domains: list[str] = field(default_factory=list)
     declared: bool = False
+    weighted: bool = False  # weights that add up to a population: totals are estimated too
 
 
 def _list(value) -> list:
@@ -111,7 +112,9 @@ def load_design(path: Path | str | None, data: pd.DataFrame) -> tuple[SurveyDesi
     if "calibration" in spec:
         design, said = _calibration(design, spec["calibration"], path)
         parts.append(said)
-    return design, DesignInfo("抽样设计（" + path.name + "）：" + "；".join(parts) + "。", named["domains"], True)
+    weighted = bool(named["weight"] or named["fpc"] or "calibration" in spec)
+    sentence = "抽样设计（" + path.name + "）：" + "；".join(parts) + "。"
+    return design, DesignInfo(sentence, named["domains"], True, weighted)
 
 
 def _replicates(design: SurveyDesign, spec: dict, path: Path, data: pd.DataFrame):

@@ -340,6 +340,25 @@ class SurveyDesign:
                              "deff": var / self._srs_var_of_mean(ind[:, k], inside)})
         return self._estimate(rows, by)
 
+    def category_totals(self, y: str, by=None) -> Estimate:
+        """The estimated population count of each category of ``y`` (the weighted number of respondents
+        choosing it), with its design-based SE; per domain with ``by``."""
+        values = self.data[y]
+        rows = []
+        for extra, mask in self._domains(by):
+            inside = mask & values.notna().to_numpy()
+            present = set(values[inside].unique())
+            categories = ([c for c in values.cat.categories if c in present]
+                          if isinstance(values.dtype, pd.CategoricalDtype) else sorted(present))
+            if not categories:
+                continue
+            ind = np.column_stack([(values == c).to_numpy(dtype=float) for c in categories])
+            est, cov = self._ratios(ind, None, inside)
+            for k, category in enumerate(categories):
+                rows.append(self._row(f"{y}={category}", float(est[k]), float(cov[k, k]), inside.sum(), np.nan,
+                                      self.method, extra))
+        return self._estimate(rows, by)
+
     def quantile(self, y: str, probs=(0.25, 0.5, 0.75), by=None, level: float = 0.95) -> Estimate:
         """Weighted quantiles of ``y`` with Woodruff's confidence intervals.
 
@@ -399,8 +418,12 @@ class SurveyDesign:
         used[y_frame.index.to_numpy()] = True
         x = np.zeros((len(self.data), x_frame.shape[1]))
         x[used] = x_frame.to_numpy(dtype=float)
+        if y_frame.shape[1] > 2:
+            raise ValueError(f"the outcome of {formula!r} has {y_frame.shape[1]} answers; a regression needs a "
+                             "number or an answer with two levels")
         y = np.zeros(len(self.data))
-        y[used] = y_frame.to_numpy(dtype=float)[:, 0]
+        # an answer with two levels (男/女): the second is modelled, as R's glm does with a factor
+        y[used] = y_frame.to_numpy(dtype=float)[:, -1]
         if family == "binomial" and not np.isin(y[used], (0.0, 1.0)).all():
             raise ValueError("a logistic regression needs an outcome coded 0 and 1")
 

@@ -52,7 +52,8 @@ def test_synth_writes_terms_and_truth_and_reports_progress(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "writing term 2023-2024-1" in out.stderr
     assert sorted(p.name for p in (tmp_path / "county").iterdir()) == [".liushou-output", "2023-2024-1",
-                                                                      "2023-2024-2", "README.md", "_truth"]
+                                                                      "2023-2024-2", "README.md", "_truth",
+                                                                      "questionnaire.toml"]  # the pupil questionnaire's codebook
     again = run("synth", "--out", tmp_path / "county", "--seed", "3", "--schools", "1", "--years", "1")
     assert again.returncode == 0  # replacing its own output is allowed
 

@@ -296,3 +296,19 @@ def test_survey_writes_totals_rao_scott_tests_and_models(files, tmp_path):
     assert tests.loc["lon1", "p_value"] < 0.05 < tests.loc["female", "p_value"]  # loneliness was planted by care
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "Rao-Scott" in page and "回归模型" in page
+
+
+def test_split_multi_choice_columns_in_either_platform_style(tmp_path):
+    # 问卷星 "按选项序号" with multi-choice split per option ("5(写作业)" holding 1/0, the skipped pupil "(跳过)"), and
+    # a question whose options follow its text in brackets ("6、平时谁照顾你？(可多选)(父母)"), as a UTF-8-with-BOM CSV
+    rows = [Q.WJX_META + ["1、你的性别"] + [f"5({o})" for o in Q.OPTIONS[5][:4]]
+            + ["6、平时谁照顾你？(可多选)(父母)", "6、平时谁照顾你？(可多选)(祖辈)"]]
+    for i, p in enumerate(Q.PUPILS, 1):
+        picks = ["(跳过)"] * 4 if p[4] == "(跳过)" else [str(int(o in p[4].split("┋"))) for o in Q.OPTIONS[5][:4]]
+        rows.append(Q._meta(i) + [p[0]] + picks + [str(i % 2), str(1 - i % 2)])
+    clean = code_survey(read_survey(Q.write_csv(rows, tmp_path / "split.csv", encoding="utf-8-sig")))
+    kinds = clean.variables.set_index("name")
+    assert kinds.loc[["q5_1", "q5_4", "q6_1", "q6_2"], "type"].eq("multi").all()
+    assert kinds.loc["q6_2", "label"] == "平时谁照顾你?：祖辈" and kinds.loc["q5_1", "label"].endswith("写作业")
+    assert clean.data.q5_1.tolist()[:3] == [1, 1, 0] and np.isnan(clean.data.q5_2.iloc[11])
+    assert set(clean.missing[clean.missing.variable == "q5_3"].reason) == {"skipped"}

@@ -304,7 +304,24 @@ def _add(out: _Out, name, values, label, kind, question, levels=None, ordered=Fa
                      "levels": "；".join(levels or []), "ordered": bool(ordered), "source": source})
 
 
+def _with_subs(cols: list[Column]) -> list[Column]:
+    """Several columns of one question with no sub-item marked ("5.放学后做什么？(看电视)", "5.放学后做什么？(写作业)"):
+    each column's sub-item is what follows the text all of them share."""
+    if len(cols) < 2 or any(c.sub for c in cols):
+        return cols
+    texts = [c.text for c in cols]
+    shared = 0
+    while shared < min(map(len, texts)) and len({t[shared] for t in texts}) == 1:
+        shared += 1
+    subs = [re.sub(r"^[\s:：(（\[【_\-—|]+|[\s)）\]】]+$", "", t[shared:]) for t in texts]
+    if not all(subs):
+        return cols
+    stem = re.sub(r"[\s:：(（\[【_\-—|]+$", "", texts[0][:shared])
+    return [Column(c.source, c.number, stem, sub, c.mark, c.identifies) for c, sub in zip(cols, subs, strict=True)]
+
+
 def _code_question(raw: RawSurvey, number: int, cols: list[Column], spec: VariableSpec | None, out: _Out) -> None:
+    cols = _with_subs(cols)
     first = cols[0]
     base = spec.name if spec else f"q{number}"
     text = first.text or number
@@ -316,7 +333,8 @@ def _code_question(raw: RawSurvey, number: int, cols: list[Column], spec: Variab
     columns = [_text(raw.answers[c.source]).reset_index(drop=True) for c in cols]
     if not kind:
         joined = any(s.str.contains("┋").any() for s in columns)
-        zero_one = len(cols) > 1 and all(set(s[s != ""].unique()) <= {"0", "1", "选中", "未选中"} for s in columns)
+        flags = {"0", "1", "选中", "未选中", *MISSING_WORDS}
+        zero_one = len(cols) > 1 and all(set(s[s != ""].unique()) <= flags for s in columns)
         # 腾讯问卷's split options: each column holds its own option's text where chosen, else nothing
         own_text = len(cols) > 1 and all(c.sub and set(s[s != ""].str.replace(r"[〖【].*$", "", regex=True)) <= {c.sub}
                                          for c, s in zip(cols, columns, strict=True))

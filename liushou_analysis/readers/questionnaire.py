@@ -59,7 +59,7 @@ IDENTIFIERS = {"学号": "student_no", "学生学号": "student_no", "学籍号"
                "年级": "grade", "所在年级": "grade"}
 _NUMBERED = re.compile(r"^\s*(?:[Qq]|第)?(\d{1,3})(?:题)?\s*(?:[、.．:：)）]|\s)\s*(.*)$", re.S)
 _SUB_PAREN = re.compile(r"^\s*(?:[Qq])?(\d{1,3})\s*[(（](.+)[)）]\s*$", re.S)
-_TYPE_MARK = re.compile(r"[\[【(（]\s*(多选题?|单选题?|矩阵(?:单选|多选|量表|文本|滑动条)?题?|量表题?|填空题?|排序题?|"
+_TYPE_MARK = re.compile(r"[\[【(（]\s*(可?多选题?|单选题?|矩阵(?:单选|多选|量表|文本|滑动条)?题?|量表题?|填空题?|排序题?|"
                         r"多项填空题?|简答题?|多选题，最多选\d+项)\s*[\]】)）]")
 _SUB_SEP = re.compile(r"\s*(?:[:：|_]|[—–]{1,2})\s*")
 HEADER_SEARCH_ROWS = 5

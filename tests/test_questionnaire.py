@@ -312,3 +312,54 @@ def test_split_multi_choice_columns_in_either_platform_style(tmp_path):
     assert kinds.loc["q6_2", "label"] == "平时谁照顾你?：祖辈" and kinds.loc["q5_1", "label"].endswith("写作业")
     assert clean.data.q5_1.tolist()[:3] == [1, 1, 0] and np.isnan(clean.data.q5_2.iloc[11])
     assert set(clean.missing[clean.missing.variable == "q5_3"].reason) == {"skipped"}
+
+
+def test_every_category_has_its_row_in_every_group(files, tmp_path):
+    (tmp_path / "design.toml").write_text('weight = "wt"\nstrata = "county"\npsu = "school"\ndomains = ["care"]\n',
+                                          encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["survey", str(files["dta"]), "--design", str(tmp_path / "design.toml"), "--out", str(out),
+                 "--min-cell", "1"]) == 0
+    est = pd.read_csv(out / "estimates.csv", encoding="utf-8-sig")
+    lon = est[(est.variable == "lon1") & (est.statistic == "proportion")]
+    assert lon.groupby(["domain", "domain_level"], dropna=False)["level"].size().eq(4).all()
+    assert lon[lon.domain == "全部"].level.tolist() == list(Q.LONELY_LABELS.values())  # in the scale's order
+    zero = lon[lon.estimate == 0]
+    assert len(zero) and (zero.ci_high == 0).all()  # a category nobody in a group chose: 0, not a missing row
+
+
+def test_joint_calibration_margin_and_shipped_replicate_weights(files, tmp_path):
+    # A joint margin (county x female) from a CSV of counts: each cell's weighted total is its count. Replicate
+    # weights shipped with the data (the stratified jackknife's, written into the file) give the SEs the same
+    # replicates give when liushou makes them (jkn): the same numbers by two routes.
+    from liushou_analysis.statistics.replicates import replicate
+    from liushou_analysis.statistics.survey import SurveyDesign
+
+    f = files["research"].copy()
+    d = SurveyDesign(f, weights="wt", strata="county", cluster="school")
+    rep = replicate(d, "jkn")
+    for r in range(rep.replicate_weights.shape[1]):
+        f[f"rw{r + 1}"] = rep.replicate_weights[:, r]
+    data = Q.write_dta(f, tmp_path / "with_replicates.dta")
+    pd.DataFrame({"county": [1, 1, 2, 2], "female": ["男", "女", "男", "女"], "count": [1900, 2100, 2950, 3050]}) \
+        .to_csv(tmp_path / "cells.csv", index=False, encoding="utf-8-sig")
+    columns = ", ".join(f'"rw{r + 1}"' for r in range(rep.replicate_weights.shape[1]))
+    rscales = ", ".join(repr(float(v)) for v in rep.rscales)
+    (tmp_path / "given.toml").write_text(
+        f'weight = "wt"\nstrata = "county"\npsu = "school"\n[replicates]\ncolumns = [{columns}]\nscale = 1.0\n'
+        f'rscales = [{rscales}]\n', encoding="utf-8")
+    (tmp_path / "made.toml").write_text('weight = "wt"\nstrata = "county"\npsu = "school"\n[replicates]\ntype = "jkn"\n',
+                                        encoding="utf-8")
+    (tmp_path / "joint.toml").write_text('weight = "wt"\nstrata = "county"\npsu = "school"\n[calibration]\n'
+                                         'method = "linear"\n[[calibration.joint]]\ncolumns = ["county", "female"]\n'
+                                         'file = "cells.csv"\n', encoding="utf-8")
+    results = {}
+    for name in ("given", "made", "joint"):
+        assert main(["survey", str(data), "--design", str(tmp_path / f"{name}.toml"), "--out", str(tmp_path / name),
+                     "--min-cell", "1"]) == 0
+        results[name] = pd.read_csv(tmp_path / name / "estimates.csv", encoding="utf-8-sig")
+    given, made = (results[n][results[n].variable == "lon1"].se.to_numpy() for n in ("given", "made"))
+    np.testing.assert_allclose(given, made, rtol=1e-10)
+    joint = results["joint"]
+    female = joint[(joint.variable == "female") & (joint.statistic == "total") & (joint.domain == "全部")]
+    assert female.set_index("level").estimate.to_dict() == pytest.approx({"男": 4850.0, "女": 5150.0})

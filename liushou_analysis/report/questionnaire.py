@@ -63,8 +63,12 @@ def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: lis
                 if var.type == "multi":
                     est = est[est.level.isin(["1", "1.0"])].assign(level="选中")
                     chosen = (values == 1)
+                    levels = ["选中"]
                 else:
                     chosen = None
+                    levels = ([str(c) for c in values.cat.categories] if isinstance(values.dtype, pd.CategoricalDtype)
+                              else list(est.level.astype(str).unique()))
+                est = _every_category(est, domain, levels)
                 keys = [domain] if domain else []
                 counts = (data.assign(_v=values.astype(str) if chosen is None else np.where(chosen, "选中", "未选"))
                           [values.notna()].groupby(keys + ["_v"], observed=True).size())
@@ -76,8 +80,10 @@ def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: lis
                 if totals and var.type != "multi":
                     total = design.category_totals(var.name, by=domain).table
                     total["level"] = total.quantity.str.split("=", n=1).str[1]
-                    est = pd.concat([est, total.assign(statistic="total", count=est["count"].to_numpy())],
-                                    ignore_index=True)
+                    total = _every_category(total, domain, levels).drop(columns="count", errors="ignore")
+                    total = total.merge(est[keys + ["level", "count"]].astype({"level": str}), on=keys + ["level"],
+                                        how="left")
+                    est = pd.concat([est, total.assign(statistic="total")], ignore_index=True)
             else:
                 mean = design.mean(var.name, by=domain).table.assign(statistic="mean", level="")
                 median = design.quantile(var.name, probs=(0.5,), by=domain).table.assign(statistic="median",
@@ -89,6 +95,21 @@ def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: lis
             frames.append(est.reindex(columns=COLUMNS))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     return out
+
+
+def _every_category(est: pd.DataFrame, domain: str | None, levels: list[str]) -> pd.DataFrame:
+    """One row per category (in the answer scale's order) in every group: a category nobody in a group chose
+    is a share of 0 with the group's n, not a missing row."""
+    est = est.assign(level=est.level.astype(str))
+    columns = ["n", "df", "method"]
+    groups = est[[domain, *columns]].drop_duplicates(domain) if domain else est[columns].iloc[:1]
+    grid = groups.merge(pd.DataFrame({"level": levels}), how="cross")
+    keys = ([domain] if domain else []) + ["level"]
+    full = grid.merge(est.drop(columns=["n", "df", "method"]), on=keys, how="left")
+    zero = full.estimate.isna()
+    full.loc[zero, ["estimate", "se", "ci_low", "ci_high"]] = 0.0
+    full["quantity"] = full.quantity.fillna(est.quantity.iloc[0].split("=")[0] + "=" + full.level)
+    return full
 
 
 def protect(estimates: pd.DataFrame, data: pd.DataFrame, variables: pd.DataFrame, domains: list[str],

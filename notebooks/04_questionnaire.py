@@ -25,12 +25,14 @@ lang = "zh"
 # %%
 
 import numpy as np
+import pandas as pd
 
 from liushou_analysis.indicators import care
 from liushou_analysis.report import plotting
 from liushou_analysis.report.labels import value_label
 from liushou_analysis.report.questionnaire import ALL, protect, reliability, survey_estimates
 from liushou_analysis.report.runner import Publisher, context
+from liushou_analysis.statistics import pairing
 from liushou_analysis.statistics.survey import SurveyDesign
 
 ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell, lang)
@@ -44,13 +46,16 @@ variables = variables[variables.file.isin(survey.file.unique())].drop_duplicates
 
 # %% [markdown]
 # ## 问卷调查
-# 本学期学生问卷的结果：每道选择题各选项的占比、量表得分的均值，按是否留守和由谁监护分组。答卷通过学号、学籍号或
-# 姓名与班级与学籍记录对应，对应不上的答卷只计入“全部”。标准误按抽样设计计算：以学校为层、班级为群。
+# 本学期学生问卷的结果：每道选择题各选项的占比、量表和数值题的均值与中位数，按是否留守、由谁监护和本学期成绩
+# （年级内百分位的三等分）分组。答卷通过学号、学籍号或姓名与班级与学籍记录对应；对应不上或没有相应记录的答卷归入
+# “未能对应或未知”组。标准误按抽样设计计算：以学校为层、班级为群。
 # <!-- en -->
 # ## Questionnaire
-# This term's pupil questionnaire: each option's share and each scale's mean, by left-behind status and care
-# arrangement. Answers are linked to pupils by 学号, 学籍号 or name and class; answers that cannot be linked count
-# in "all" only. Standard errors follow the design: schools as strata, classes as clusters.
+# This term's pupil questionnaire: each option's share and each scale's and number's mean and median, by
+# left-behind status, care arrangement and this term's exam standing (thirds of the within-grade percentile).
+# Answers are linked to pupils by 学号, 学籍号 or name and class; answers that cannot be linked, or whose pupil has
+# no such record, form the group "not linked or unknown". Standard errors follow the design: schools as strata,
+# classes as clusters.
 
 # %%
 frame = care.term_frame(store.table("enrolment"), store.table("households"), store.table("pupils"), ctx["term"])
@@ -59,9 +64,20 @@ pupils = frame[["pupil_key", "class_id", "either_parent", "care_arrangement"]].a
     left_behind=lambda f: f.either_parent.map({True: LEFT[0], False: LEFT[1]}),
     care_group=lambda f: f.care_arrangement.map(lambda c: value_label("care", c, ctx["lang"]), na_action="ignore"))
 data = survey.merge(pupils[["pupil_key", "class_id", "left_behind", "care_group"]], on="pupil_key", how="left")
+# the pupil's exam standing this term: the mean percentile within the grade, in thirds
+BANDS = [pub.say("后三分之一", "bottom third"), pub.say("中间三分之一", "middle third"),
+         pub.say("前三分之一", "top third")]
+if store.has("exams") and store.has("pairings"):
+    panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
+    standing = panel.loc[panel.term == ctx["term"], ["pupil", "percentile"]].rename(columns={"pupil": "pupil_key"})
+    standing = standing.groupby("pupil_key").percentile.mean()
+    data["rank_band"] = pd.cut(data.pupil_key.map(standing), [-0.01, 100 / 3, 200 / 3, 100.01], labels=BANDS)
+else:
+    data["rank_band"] = pd.NA
 # every respondent is in every grouping, so each table's groups add up to its 全部 row (the disclosure rule needs it)
 UNKNOWN = pub.say("未能对应或未知", "not linked or unknown")
-data[["left_behind", "care_group"]] = data[["left_behind", "care_group"]].fillna(UNKNOWN)
+data["rank_band"] = data.rank_band.astype(object)
+data[["left_behind", "care_group", "rank_band"]] = data[["left_behind", "care_group", "rank_band"]].fillna(UNKNOWN)
 data["psu"] = data.class_id.astype(object).where(data.class_id.notna(), data.respondent_key)
 files = survey.file.nunique()
 linked = int(survey.pupil_key.notna().sum())
@@ -70,7 +86,7 @@ pub.markdown(pub.say(
     f"（{100 * linked / max(len(survey), 1):.1f}%）。",
     f"This term has {files} questionnaire file(s) with {len(survey)} answered forms; {linked} are linked to pupils "
     f"({100 * linked / max(len(survey), 1):.1f}%)."))
-domains = ["left_behind", "care_group"]
+domains = ["left_behind", "care_group"] + (["rank_band"] if (data.rank_band != UNKNOWN).any() else [])
 design = SurveyDesign(data, strata="school", cluster="psu", lonely_psu="adjust")
 estimates = protect(survey_estimates(variables, design, domains), data, variables, domains, k)
 

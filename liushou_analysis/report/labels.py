@@ -69,7 +69,7 @@ REPORT_COLUMNS = {
 #: Values of report columns that no codebook domain holds, as a Chinese reader names them.
 REPORT_VALUES = {
     "statistic": {"mean": "均值", "median": "中位数", "proportion": "占比"},
-    "grouping": {"全部": "全部", "left_behind": "是否留守", "care_group": "监护类型"},
+    "grouping": {"全部": "全部", "left_behind": "是否留守", "care_group": "监护类型", "rank_band": "本学期成绩"},
     "group": {"paired": "结对", "unpaired": "未结对"},
     "quantity": {"naive": "简单比较", "ancova": "协方差分析", "ipw": "逆概率加权", "did": "双重差分",
                  "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位"},

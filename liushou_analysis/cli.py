@@ -172,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--design", type=Path, help="sampling design (TOML); without it, a simple random sample")
     srv.add_argument("--codebook", type=Path, help="questionnaire codebook (TOML or CSV)")
     srv.add_argument("--min-cell", type=_positive, default=10, help="smallest count shown (default 10)")
+    srv.add_argument("--interval", choices=("logit", "wilson", "beta"), default="logit",
+                     help="confidence interval of shares (default logit, as R's svyciprop)")
     srv.add_argument("--model", action="append", default=[], metavar="FORMULA",
                      help="a survey-weighted regression, e.g. 'loneliness ~ C(care) + female' (repeatable); "
                           "logistic when the outcome is 0/1")
@@ -451,7 +453,8 @@ def run_survey(args) -> None:
     from liushou_analysis.report.questionnaire import run_survey as survey
 
     needs_extra("export", ("pyreadstat",))  # reads .dta/.sav and writes the .sav export
-    survey(Path(args.file), Path(args.out), args.design, args.codebook, args.min_cell, formulas=args.model)
+    survey(Path(args.file), Path(args.out), args.design, args.codebook, args.min_cell, formulas=args.model,
+           interval=args.interval)
     print(f"Wrote {args.out}/estimates.csv and {args.out}/index.html.")
 
 

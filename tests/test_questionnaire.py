@@ -363,3 +363,16 @@ def test_joint_calibration_margin_and_shipped_replicate_weights(files, tmp_path)
     joint = results["joint"]
     female = joint[(joint.variable == "female") & (joint.statistic == "total") & (joint.domain == "全部")]
     assert female.set_index("level").estimate.to_dict() == pytest.approx({"男": 4850.0, "女": 5150.0})
+
+
+def test_wilson_intervals_on_request(files, tmp_path):
+    # Same shares, Wilson's interval (SurveyDesign.proportion, checked in tests/test_survey.py) instead of the logit
+    out = {}
+    for interval in ("logit", "wilson"):
+        assert main(["survey", str(files["dta"]), "--out", str(tmp_path / interval), "--interval", interval,
+                     "--min-cell", "1"]) == 0
+        out[interval] = pd.read_csv(tmp_path / interval / "estimates.csv", encoding="utf-8-sig")
+    np.testing.assert_allclose(out["logit"].estimate, out["wilson"].estimate)
+    shares = out["wilson"].statistic == "proportion"
+    inner = (out["wilson"].estimate > 0) & (out["wilson"].estimate < 1) & shares
+    assert (out["logit"].ci_low[inner] != out["wilson"].ci_low[inner]).all()

@@ -44,10 +44,11 @@ COLUMNS = ["variable", "label", "level", "domain", "domain_level", "statistic", 
 
 
 def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: list[str],
-                     totals: bool = False) -> pd.DataFrame:
+                     totals: bool = False, interval: str = "logit") -> pd.DataFrame:
     """Every estimate of the survey whose dictionary is ``variables`` (before suppression), from the
     design's data; ``count`` is the respondents behind a share. With ``totals`` (a design whose weights
-    add up to a population), each category's estimated number of pupils too (statistic ``total``)."""
+    add up to a population), each category's estimated number of pupils too (statistic ``total``). Shares'
+    intervals by ``interval`` (:meth:`SurveyDesign.proportion`: logit, wilson or beta)."""
     frames = []
     data = design.data
     for var in variables.drop_duplicates("name").itertuples(index=False):
@@ -55,7 +56,7 @@ def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: lis
             continue
         for domain in [None, *domains]:
             if var.type in ("single", "ordinal", "multi"):
-                est = design.proportion(var.name, by=domain).table
+                est = design.proportion(var.name, by=domain, method=interval).table
                 if est.empty:  # nobody answered (a question the questionnaire's logic skipped for all)
                     continue
                 values = data[var.name]
@@ -303,7 +304,8 @@ def charts(estimates: pd.DataFrame, folder: Path) -> dict[str, str]:
 
 
 def run_survey(file: Path, out: Path, design_file: Path | None = None, codebook_file: Path | None = None,
-               min_cell: int = MIN_CELL, say=print, formulas: list[str] | None = None) -> dict:
+               min_cell: int = MIN_CELL, say=print, formulas: list[str] | None = None,
+               interval: str = "logit") -> dict:
     """Read, code, estimate and publish one questionnaire into ``out`` (see the module docstring)."""
     from liushou_analysis.cleaning.pseudonym import load_key
     from liushou_analysis.cleaning.questionnaire import code_survey, load_codebook
@@ -326,7 +328,7 @@ def run_survey(file: Path, out: Path, design_file: Path | None = None, codebook_
     unknown = [d for d in info.domains if d not in clean.data.columns]
     if unknown:
         raise Incomplete(f"{design_file}: domain {unknown[0]!r} is not a variable of the survey.")
-    estimates = survey_estimates(clean.variables, design, info.domains, totals=info.weighted)
+    estimates = survey_estimates(clean.variables, design, info.domains, totals=info.weighted, interval=interval)
     published = protect(estimates, design.data, clean.variables, info.domains, min_cell)
     alpha, items = reliability(clean.data, clean.variables)
     tests = crosstab_tests(clean.variables, design, info.domains)

@@ -376,3 +376,17 @@ def test_wilson_intervals_on_request(files, tmp_path):
     shares = out["wilson"].statistic == "proportion"
     inner = (out["wilson"].estimate > 0) & (out["wilson"].estimate < 1) & shares
     assert (out["logit"].ci_low[inner] != out["wilson"].ci_low[inner]).all()
+
+
+def test_fill_in_blanks_and_numbers_with_units(tmp_path):
+    # 问卷星 writes a fill-in question with two blanks as "9(填空1)", "9(填空2)": two answers, not a matrix; pupils
+    # write units after numbers ("11岁", "3小时")
+    rows = [Q.WJX_META + ["1、你的性别", "9(填空1)", "9(填空2)", "10、你每天看电视大约多少小时？"]]
+    for i, p in enumerate(Q.PUPILS, 1):
+        rows.append(Q._meta(i) + [p[0], f"{i}岁" if i % 2 else "", "爷爷" if i % 3 else "奶奶", f"{i}小时"])
+    clean = code_survey(read_survey(Q.write_xlsx(rows, tmp_path / "blanks.xlsx")))
+    kinds = clean.variables.set_index("name").type
+    assert kinds["q9_1"] == "number" and kinds["q10"] == "number" and kinds["q9_2"] != "ordinal"
+    q9 = clean.data.q9_1
+    assert q9.iloc[0] == 1 and np.isnan(q9.iloc[1]) and q9.iloc[2] == 3
+    assert clean.data.q10.sum() == sum(range(1, 13))

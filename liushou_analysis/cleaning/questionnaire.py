@@ -222,8 +222,12 @@ def _plain(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
+#: Units pupils and platforms write after a number ("92分", "3小时", "12岁").
+_UNIT = re.compile(r"\s*(?:分钟|分|个?小时|岁|次|元|人|天|周|个|本|公里|km|h)$")
+
+
 def _numbers(text: pd.Series) -> pd.Series:
-    return pd.to_numeric(text.str.replace(r"分$", "", regex=True), errors="coerce")
+    return pd.to_numeric(text.str.replace(_UNIT, "", regex=True), errors="coerce")
 
 
 @dataclass
@@ -343,6 +347,12 @@ def _code_question(raw: RawSurvey, number: int, cols: list[Column], spec: Variab
                 "ordinal" if len(cols) > 1 or "量表" in first.mark else "")
     if kind == "multi":
         _code_multi(raw, number, cols, columns, spec, base, str(text), out)
+        return
+    if len(cols) > 1 and all(re.fullmatch(r"填空\d*|第?\d+空", str(c.sub or "")) for c in cols):
+        # a fill-in question with several blanks (问卷星: "9(填空1)", "9(填空2)"): each blank its own answer
+        for i, (col, values) in enumerate(zip(cols, columns, strict=True), start=1):
+            _code_single(values, f"{base}_{i}", f"{text}：{col.sub}", None, spec.type if spec and spec.type else "",
+                         number, col.source, out)
         return
     if len(cols) > 1 or kind == "ordinal":
         names = (spec.items if spec and len(spec.items) == len(cols) else

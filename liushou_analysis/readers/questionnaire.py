@@ -245,7 +245,12 @@ def _read_labelled(path: Path, rel: str, suffix: str) -> RawSurvey:
                         "'liushou_analysis[export]'.") from None
     reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
     try:
-        frame, meta = reader(str(path), apply_value_formats=False, user_missing=False)
+        try:
+            frame, meta = reader(str(path), apply_value_formats=False, user_missing=False)
+        except Exception as err:  # an old file whose text is GBK, not the UTF-8 it does not declare
+            if "encod" not in str(err).lower() and "decod" not in str(err).lower():
+                raise
+            frame, meta = reader(str(path), apply_value_formats=False, user_missing=False, encoding="GB18030")
     except Exception as err:  # pyreadstat raises its own error types for damaged or mislabelled files
         kind = "Stata" if suffix == ".dta" else "SPSS"
         raise UserError(f"{rel}: not read as a {kind} file ({err}); check it was saved by {kind} (or exported as "

@@ -32,13 +32,13 @@ import csv
 import io
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from liushou_analysis.cleaning import values as V
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.privacy import mask_text
 from liushou_analysis.readers.questionnaire import Column, RawSurvey
@@ -194,14 +194,9 @@ def _spec(key: str, q: dict, where: str) -> VariableSpec:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """Answers as normalised text (NFKC, trimmed); numbers without a trailing .0."""
-    def one(v):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return unicodedata.normalize("NFKC", str(v)).strip()
-    return values.map(one)
+    """Answers as normalised text (NFKC, trimmed; 3.0 read as 3), blank as "": the cleaning layer's
+    :func:`~liushou_analysis.cleaning.values.text`, once per distinct answer."""
+    return V.text(values.reset_index(drop=True)).fillna("").astype(object)
 
 
 def _reasons(text: pd.Series, option_numbers: bool) -> pd.Series:

@@ -390,3 +390,15 @@ def test_fill_in_blanks_and_numbers_with_units(tmp_path):
     q9 = clean.data.q9_1
     assert q9.iloc[0] == 1 and np.isnan(q9.iloc[1]) and q9.iloc[2] == 3
     assert clean.data.q10.sum() == sum(range(1, 13))
+
+
+def test_survey_and_export_run_again_into_their_own_folders(files, county_with_survey, tmp_path):
+    # a researcher reruns a command into the folder it wrote before: replaced, not refused; a folder holding
+    # anything else is never overwritten
+    for _ in range(2):
+        assert main(["survey", str(files["dta"]), "--out", str(tmp_path / "s")]) == 0
+        assert main(["export", "--data", str(county_with_survey[1]), "--out", str(tmp_path / "e")]) == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "论文.docx").write_bytes(b"draft")
+    assert main(["survey", str(files["dta"]), "--out", str(tmp_path / "mine")]) == 2
+    assert (tmp_path / "mine" / "论文.docx").read_bytes() == b"draft"

@@ -40,7 +40,9 @@ _WRITES: dict[str, tuple[str, ...]] = {
     "report": (r"index\.html", r"\d\d_[a-z_]+\.html", r"payouts\.xlsx", r"figures/[^/]+\.png",
                r"tables/[^/]+\.csv", r"tables/\d\d_[a-z_]+\.counts\.json", r"notebooks/[^/]+\.ipynb", r"fonts/[^/]+"),
     "score": (r"[a-z_]+\.csv", r"[a-z_]+\.xlsx"),
-    "export": (r"clean_tables\.xlsx", r"[a-z_]+\.dta", r"[a-z_]+\.sav"),
+    "export": (r"clean_tables\.xlsx", r"[a-z_]+\.dta", r"[a-z_]+\.sav", r"survey\.csv"),
+    "survey": (r"(estimates|reliability|items|tests|models|variables|missing|survey)\.csv",
+               r"survey\.(parquet|dta|sav)", r"index\.html", r"figures/[^/]+\.png"),
     "synth": (r".+",),  # a generated county: anything, but only with the generator's marker
 }
 

@@ -33,7 +33,6 @@ import pandas as pd
 
 from liushou_analysis.core import codebook
 from liushou_analysis.core.errors import UserError
-from liushou_analysis.core.flags import is_true
 
 #: CSV encodings tried, in order, when a file has no byte-order mark.
 CSV_ENCODINGS = ("utf-8", "gbk", "gb18030")
@@ -528,9 +527,9 @@ def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet 
     labels = labels + [""] * (width - len(labels))
     frame = pd.DataFrame([list(values[:width]) + [None] * (width - len(values)) for _, values in data],
                          columns=range(width), dtype=object)
-    frame = _truncate_long_cells(frame)
+    blank, long = _cell_flags(frame)
+    frame = _truncate_long_cells(frame, long)
     frame["source_row"] = [number for number, _ in data]
-    blank = _blank_mask(frame.drop(columns="source_row"))
     empty_row = blank.all(axis=1).to_numpy()
     footer = _footer_rows(frame.drop(columns="source_row"), blank)
     frame = frame[~empty_row & ~footer].reset_index(drop=True)
@@ -563,16 +562,21 @@ def _footer_rows(frame: pd.DataFrame, blank: pd.DataFrame) -> np.ndarray:
     return footer
 
 
-def _blank_mask(frame: pd.DataFrame) -> pd.DataFrame:
-    """True where a cell is empty or only whitespace. Column by column with
-    pandas strings: memory follows the text, not the sheet times its longest
+def _cell_flags(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Which cells are empty or only whitespace, and which are longer than :data:`MAX_CELL` characters.
+
+    The whole sheet is turned into pandas strings in one call (column after column in one array), so the cost
+    follows the cells, not the number of columns, and memory follows the text, not the sheet times its longest
     cell (a fixed-width array would)."""
-    out = {}
-    for j in range(frame.shape[1]):
-        col = frame.iloc[:, j]
-        text = col.astype("string").str.strip()
-        out[j] = (col.isna() | text.eq("").fillna(True)).to_numpy(dtype=bool)
-    return pd.DataFrame(out, index=frame.index).set_axis(frame.columns, axis=1)
+    n, width = frame.shape
+    if n == 0 or width == 0:
+        return pd.DataFrame(np.ones((n, width), dtype=bool), index=frame.index, columns=frame.columns), \
+            np.zeros((n, width), dtype=bool)
+    flat = pd.Series(frame.to_numpy(dtype=object).ravel(order="F"))
+    text = flat.astype("string")
+    blank = (flat.isna() | text.str.strip().eq("").fillna(True)).to_numpy(dtype=bool).reshape(width, n).T
+    long = (text.str.len() > MAX_CELL).fillna(False).to_numpy(dtype=bool).reshape(width, n).T
+    return pd.DataFrame(blank, index=frame.index, columns=frame.columns), long
 
 
 #: The longest cell kept in full. Longer text (a pasted essay, a corrupted
@@ -583,12 +587,10 @@ MAX_CELL = 2000
 TRUNCATED = "[已截断]"
 
 
-def _truncate_long_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cells longer than :data:`MAX_CELL` characters, cut and marked."""
-    for j in range(frame.shape[1]):
+def _truncate_long_cells(frame: pd.DataFrame, long: np.ndarray) -> pd.DataFrame:
+    """Cells longer than :data:`MAX_CELL` characters (``long``), cut and marked."""
+    for j in np.flatnonzero(long.any(axis=0)):  # only the rare columns that hold such a cell
         col = frame.iloc[:, j]
         text = col.astype("string")
-        long = text.str.len() > MAX_CELL
-        if is_true(long).any():
-            frame.iloc[:, j] = col.where(~is_true(long), text.str.slice(0, MAX_CELL) + TRUNCATED)
+        frame.iloc[:, j] = col.where(~long[:, j], text.str.slice(0, MAX_CELL) + TRUNCATED)
     return frame

@@ -243,7 +243,9 @@ def run_clean(args) -> None:
 
     out = args.out or config.clean_dir(args.data.name)
     start = time.perf_counter()
-    manifest = clean_dataset(args.data, out, progress=_progress, strict=args.strict)
+    from liushou_analysis.core.progress import Progress
+
+    manifest = clean_dataset(args.data, out, progress=Progress(), strict=args.strict)
     print(clean_summary(manifest, args.data, out, time.perf_counter() - start))
     if manifest["incomplete"] and not args.allow_incomplete:
         raise Incomplete(f"the clean tables in {out} are incomplete ({len(manifest['incomplete'])} problem(s) listed "
@@ -256,10 +258,11 @@ def clean_summary(manifest: dict, raw: Path, out: Path, seconds: float) -> str:
     lines = [f"Cleaned {raw} ({len(manifest['terms'])} terms, {len(manifest['files'])} files used) into {out} "
              f"in {seconds:.1f} s. Pseudonymous keys made with {manifest['pseudonym_key']}."]
     link = manifest.get("linkage", {})
-    lines.append(f"{'table':<12}{'read':>9}{'kept':>9}{'quarantined':>13}{'linked to a pupil':>19}")
+    wide = max([len("table"), *map(len, manifest["totals"])]) + 2  # counts of a province still line up
+    lines.append(f"{'table':<{wide}}{'read':>13}{'kept':>13}{'quarantined':>13}{'linked to a pupil':>19}")
     for table, t in manifest["totals"].items():
         rate = link.get(table, {}).get("link_rate_pct")
-        lines.append(f"{table:<12}{t['rows_read']:>9,}{t['rows_kept']:>9,}{t['rows_quarantined']:>13,}"
+        lines.append(f"{table:<{wide}}{t['rows_read']:>13,}{t['rows_kept']:>13,}{t['rows_quarantined']:>13,}"
                      f"{'' if rate is None else f'{rate:.1f}%':>19}")
     schools: dict[tuple[str, str], list[str]] = {}
     for f in manifest["files"]:
@@ -397,8 +400,10 @@ def run_report(args) -> None:
 
     if args.term:
         Term.parse(args.term)
+    from liushou_analysis.core.progress import Progress
+
     index = report(args.data, term=args.term, clean_dir=args.clean, out_dir=args.out,
-                   min_cell=args.min_cell or MIN_CELL, progress=_progress, allow_incomplete=args.allow_incomplete,
+                   min_cell=args.min_cell or MIN_CELL, progress=Progress(), allow_incomplete=args.allow_incomplete,
                    lang=args.lang)
     print(f"Open {index} in a browser.")
 

@@ -62,3 +62,39 @@ def test_inventory_writes_csv(tmp_path, sample_dir):
     out = run("inventory", sample_dir, "--out", tmp_path / "inv.csv")
     assert out.returncode == 0 and (tmp_path / "inv.csv").exists()
     assert "4 terms" in out.stdout
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
+    import io
+
+    from liushou_analysis.core.progress import Progress
+
+    log = io.StringIO()
+    p = Progress(log, tty=False)
+    for i in range(1, 4):
+        p.step(i, 3, f"file{i}.xlsx")
+    p("done")
+    assert log.getvalue().splitlines() == ["  [1/3] file1.xlsx", "  [2/3] file2.xlsx", "  [3/3] file3.xlsx", "  done"]
+    screen = io.StringIO()
+    bar = Progress(screen, tty=True)
+    bar.step(1, 2_000_000, "a.xlsx")
+    bar("a message closes the bar first")
+    text = screen.getvalue()
+    assert text.startswith("\r  [") and "1/2,000,000  a.xlsx" in text
+    assert text.endswith("\n  a message closes the bar first\n")
+
+
+def test_clean_summary_lines_up_counts_of_a_province():
+    from liushou_analysis.cli import clean_summary
+
+    totals = {"exams": {"rows_read": 21_034_567, "rows_kept": 20_998_001, "rows_quarantined": 36_566},
+              "survey_variables": {"rows_read": 1_234, "rows_kept": 1_234, "rows_quarantined": 0}}
+    manifest = {"terms": ["2024-2025-1"], "files": [], "pseudonym_key": "a key", "totals": totals,
+                "linkage": {"exams": {"link_rate_pct": 99.9}}, "quarantine": {"rows": 0}, "field_issues": {"fields": 0},
+                "files_skipped": [], "files_not_used": [], "incomplete": [], "analyses_without_data": []}
+    lines = clean_summary(manifest, Path("raw"), Path("clean"), 1.0).splitlines()
+    header, exams, small = lines[1], lines[2], lines[3]
+    assert "21,034,567" in exams and "20,998,001" in exams
+    for word, number in (("read", "21,034,567"), ("kept", "20,998,001"), ("quarantined", "36,566")):
+        assert header.index(word) + len(word) == exams.index(number) + len(number)  # right-aligned under its header
+    assert small.startswith("survey_variables") and exams.index("21,034,567") > len("survey_variables")

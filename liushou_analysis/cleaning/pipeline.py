@@ -127,8 +127,11 @@ def _columns(sheet, rel: str, aliases: dict[str, str] | None = None) -> tuple[di
 def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = False) -> dict:
     """Clean a raw dataset folder into ``out_dir``; return the manifest.
 
-    ``strict`` stops at the first file that cannot be used, instead of
-    listing it under ``files_not_used``.
+    ``progress`` is told what is happening (a callable taking a message);
+    when it also has a ``step(done, total, what)`` method (a
+    :class:`~liushou_analysis.core.progress.Progress`), it is told each
+    file as it is read. ``strict`` stops at the first file that cannot be
+    used, instead of listing it under ``files_not_used``.
     """
     raw_dir = Path(raw_dir)
     check_target(Path(out_dir), "clean", raw_dirs=(raw_dir,))  # before the work, so a wrong --out fails at once
@@ -191,12 +194,19 @@ def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say,
     that is no school form but a questionnaire goes to ``surveys`` (raw
     survey, term, checksum) when a list is given (:mod:`.surveys`)."""
     found = []
-    for term, folder in folders.items():
-        paths, litter = data_files(folder)
+    listed = {term: data_files(folder) for term, folder in folders.items()}
+    total = sum(len(paths) for paths, _ in listed.values())
+    step = getattr(say, "step", None)
+    done = 0
+    for term, (paths, litter) in listed.items():
         for path, reason in litter:
             unused.skip(path.relative_to(raw_dir).as_posix(), reason, term)
-        say(f"reading {len(paths)} files of term {term}")
+        if step is None:
+            say(f"reading {len(paths)} files of term {term}")
         for path in paths:
+            done += 1
+            if step is not None:
+                step(done, total, path.relative_to(raw_dir).as_posix())
             try:
                 raw = read_raw_file(path, raw_dir)
             except UserError as err:
@@ -350,6 +360,10 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
         for entry in survey_entries:
             for note in entry["notes"]:
                 say(f"{entry['raw'].file}: {note}")
+        kept = surveyed["survey"]
+        linked = kept.pupil_key.notna()
+        linkage["survey"] = {"rows": int(len(kept)), "linked": int(linked.sum()),
+                             "link_rate_pct": round(100 * float(linked.mean()), 1) if len(kept) else None}
         quarantine.append(survey_q)
         counts.update(survey_counts)
         tables["survey"] = surveyed["survey"]

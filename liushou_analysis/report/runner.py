@@ -577,7 +577,8 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
     reason = stale_reason(raw_dir, clean_dir)
     if reason:
         say(f"Cleaning {raw_dir} into {clean_dir} ({reason})...")
-        clean_dataset(raw_dir, clean_dir, progress=lambda m: say(f"  {m}"))
+        # a Progress shows each file it reads (a bar on a terminal); any other callable gets the messages
+        clean_dataset(raw_dir, clean_dir, progress=say if hasattr(say, "step") else (lambda m: say(f"  {m}")))
     else:
         say(f"Clean tables in {clean_dir} are up to date.")
     store = CleanStore(clean_dir)

@@ -19,6 +19,7 @@ import pytest
 from liushou_analysis.cleaning.pipeline import clean_dataset
 from liushou_analysis.cleaning.pseudonym import DEMO_KEY, pseudonyms
 from liushou_analysis.core import config
+from liushou_analysis.core.errors import UserError
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +260,50 @@ def test_schemas_check_column_types():
         schemas.validate("classes", table.astype({"grade": "float64"}))
     with pytest.raises(pandera.errors.SchemaErrors):
         schemas.validate("classes", table.assign(school=pd.Series([701], dtype=object)))
+
+
+def test_a_rerun_reads_only_the_files_that_changed(tmp_path, monkeypatch):
+    """Issue 26, item 3: after a term's files are added, clean reads only those and takes the others from the
+    read cache (liushou_analysis/cleaning/readcache.py, in a folder the user names); the clean tables and
+    manifest are the same bytes as a clean from scratch, new settings make every file be read again, and the
+    cache may not be put where raw cells must never go."""
+    import shutil
+
+    from liushou_analysis.synth.generate import synthesize
+
+    monkeypatch.setenv("LIUSHOU_KEY", "rerun-test-key-0123456789abcdef")
+    full = tmp_path / "full"
+    synthesize(full, seed=5, n_schools=2, n_years=1)
+    terms = sorted(p.name for p in full.iterdir() if p.name[:4].isdigit())
+    raw = tmp_path / "raw" / "county"
+    raw.mkdir(parents=True)
+    shutil.copytree(full / terms[0], raw / terms[0])
+    said: list[str] = []
+    cache = tmp_path / "read_cache"  # named by the user: it holds raw cells, so never in data_clean or a report
+    clean_dataset(raw, tmp_path / "clean", progress=said.append, read_cache=cache)
+    from liushou_analysis.cleaning.pipeline import data_files
+
+    first_term = len(data_files(raw / terms[0])[0])
+    shutil.copytree(full / terms[1], raw / terms[1])
+    said.clear()
+    clean_dataset(raw, tmp_path / "clean", progress=said.append, read_cache=cache)
+    second_term = len(data_files(raw / terms[1])[0])
+    assert f"{first_term:,} files unchanged since the last clean were taken from its cache; {second_term:,} read" in said
+    assert len(list(cache.glob("*.pickle"))) == first_term + second_term
+    assert not any(raw.rglob("*.pickle"))  # the raw folders are not changed
+    clean_dataset(raw, tmp_path / "scratch")  # no cache: a clean from scratch
+    written = sorted(p.relative_to(tmp_path / "scratch") for p in (tmp_path / "scratch").rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(tmp_path / "clean") for p in (tmp_path / "clean").rglob("*") if p.is_file())
+    for rel in written:
+        assert (tmp_path / "scratch" / rel).read_bytes() == (tmp_path / "clean" / rel).read_bytes(), rel
+    # one file changed, and a new liushou.toml: read again
+    book = sorted((raw / terms[1]).glob("*.xlsx"))[0]
+    book.write_bytes(book.read_bytes())  # same bytes: still a hit
+    (raw / "liushou.toml").write_text("[headers]\n'学生学号' = 'student_no'\n", encoding="utf-8")
+    said.clear()
+    clean_dataset(raw, tmp_path / "clean", progress=said.append, read_cache=cache)
+    assert not any("taken from its cache" in s for s in said)  # new settings: every file read again
+    assert len(list(cache.glob("*.pickle"))) == first_term + second_term  # the outdated entries were dropped
+    for wrong in (tmp_path / "clean" / "cache", raw / "cache"):
+        with pytest.raises(UserError, match="names included, so it may not be inside"):
+            clean_dataset(raw, tmp_path / "clean", read_cache=wrong)

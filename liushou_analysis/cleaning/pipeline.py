@@ -47,10 +47,11 @@ from liushou_analysis.cleaning import values as V
 from liushou_analysis.cleaning.fields import field_of
 from liushou_analysis.cleaning.identity import evidence_of, link_pupils, resolve_schools
 from liushou_analysis.cleaning.pseudonym import is_synthetic, load_key, pseudonyms
+from liushou_analysis.cleaning.readcache import ReadCache
 from liushou_analysis.cleaning.settings import load_settings
 from liushou_analysis.cleaning.surveys import dataset_codebook, link_rows, read_questionnaire, survey_tables
 from liushou_analysis.cleaning.tables import CLEANERS, NAME_FIELDS, SheetInput, SheetJob, clean_scores
-from liushou_analysis.core import codebook
+from liushou_analysis.core import codebook, config
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.outputs import check_target, publish_dir
 from liushou_analysis.core.privacy import mask_text
@@ -124,20 +125,36 @@ def _columns(sheet, rel: str, aliases: dict[str, str] | None = None) -> tuple[di
     return columns, unknown
 
 
-def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = False) -> dict:
+def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = False,
+                  read_cache: Path | None = None) -> dict:
     """Clean a raw dataset folder into ``out_dir``; return the manifest.
 
     ``progress`` is told what is happening (a callable taking a message);
     when it also has a ``step(done, total, what)`` method (a
     :class:`~liushou_analysis.core.progress.Progress`), it is told each
     file as it is read. ``strict`` stops at the first file that cannot be
-    used, instead of listing it under ``files_not_used``.
+    used, instead of listing it under ``files_not_used``. ``read_cache`` names a
+    folder that keeps what each file held (:mod:`.readcache`), so the next
+    clean reads only the files that changed.
     """
     raw_dir = Path(raw_dir)
     check_target(Path(out_dir), "clean", raw_dirs=(raw_dir,))  # before the work, so a wrong --out fails at once
+    if read_cache:
+        _check_read_cache(Path(read_cache), raw_dir, Path(out_dir))
     settings = load_settings(raw_dir)
     with codebook.extended(settings.codebook_rows):
-        return _clean(raw_dir, Path(out_dir), progress or (lambda msg: None), strict, settings)
+        return _clean(raw_dir, Path(out_dir), progress or (lambda msg: None), strict, settings, read_cache)
+
+
+def _check_read_cache(folder: Path, raw_dir: Path, out_dir: Path) -> None:
+    """The read cache holds raw cells (names included): not in the clean tables' folder or a report, and not
+    inside the raw folders, which no command changes."""
+    here = folder.resolve()
+    for place, what in ((out_dir.resolve(), "the clean tables' folder"), (raw_dir.resolve(), "the raw dataset"),
+                        (config.DATA_CLEAN.resolve(), "data_clean/"), (config.REPORTS.resolve(), "reports/")):
+        if here == place or place in here.parents:
+            raise UserError(f"--read-cache {folder}: it keeps the raw files' cells, names included, so it may not "
+                            f"be inside {what}; name a folder kept with the raw data's own protection.")
 
 
 def key_directory(raw_dir: Path, progress=None) -> pd.DataFrame:
@@ -187,12 +204,14 @@ class _Unused:
 
 
 def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say,
-                surveys: list | None = None) -> list[tuple]:
+                surveys: list | None = None, cache: ReadCache | None = None) -> list[tuple]:
     """Read every data file of every term and recognise the form of each
     sheet: (raw file, term, [(sheet, columns, form)], unknown columns,
     sentences for sheets not recognised) per file that can be used. A file
     that is no school form but a questionnaire goes to ``surveys`` (raw
-    survey, term, checksum) when a list is given (:mod:`.surveys`)."""
+    survey, term, checksum) when a list is given (:mod:`.surveys`). With a
+    ``cache`` (:mod:`.readcache`), a file read by the previous clean is not
+    read again."""
     found = []
     listed = {term: data_files(folder) for term, folder in folders.items()}
     total = sum(len(paths) for paths, _ in listed.values())
@@ -205,52 +224,58 @@ def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say,
             say(f"reading {len(paths)} files of term {term}")
         for path in paths:
             done += 1
+            rel = path.relative_to(raw_dir).as_posix()
             if step is not None:
-                step(done, total, path.relative_to(raw_dir).as_posix())
-            try:
-                raw = read_raw_file(path, raw_dir)
-            except UserError as err:
-                if not _questionnaire(path, raw_dir, term, surveys):
-                    unused.refuse(path.relative_to(raw_dir).as_posix(), file_sha256(path), str(err), term)
-                continue
-            sheets, unknown, unrecognised = [], [], []
-            try:
-                for sheet in raw.sheets:
-                    columns, unknown_here = _columns(sheet, raw.file)
-                    form = recognise(set(columns))
-                    if form is None:
-                        where = f", sheet '{sheet.sheet}'" if sheet.sheet else ""
-                        unrecognised.append(
-                            f"{raw.file}{where}: cannot tell which table this is from its columns "
-                            f"({', '.join(sheet.labels[:8])}); check the header, or add its labels under [headers] "
-                            f"in {settings.where}.")
-                        continue
-                    if form.aliases:
-                        columns, unknown_here = _columns(sheet, raw.file, form.aliases)
-                    unknown += [u for u in unknown_here if u not in unknown]
-                    sheets.append((sheet, columns, form))
-            except UserError as err:
-                unused.refuse(raw.file, raw.sha256, str(err), term)
-                continue
-            if not sheets:
-                if not _questionnaire(path, raw_dir, term, surveys):
-                    unused.refuse(raw.file, raw.sha256, unrecognised[0], term)
-                continue
-            if unrecognised and unused.strict:
-                raise UserError(unrecognised[0])
-            found.append((raw, term, sheets, unknown, unrecognised))
+                step(done, total, rel)
+
+            def read(path=path):
+                return _read_file(path, raw_dir, settings, surveys is not None)
+            outcome = cache.read(path, rel, read) if cache is not None else read()
+            if outcome[0] == "survey":
+                surveys.append((outcome[1], term, outcome[2]))
+            elif outcome[0] == "refused":
+                unused.refuse(rel, outcome[1], outcome[2], term)
+            else:
+                _, raw, sheets, unknown, unrecognised = outcome
+                if unrecognised and unused.strict:
+                    raise UserError(unrecognised[0])
+                found.append((raw, term, sheets, unknown, unrecognised))
+    if cache is not None and cache.hits:
+        say(f"{cache.hits:,} files unchanged since the last clean were taken from its cache; {cache.misses:,} read")
     return found
 
 
-def _questionnaire(path: Path, raw_dir: Path, term, surveys: list | None) -> bool:
-    """Keep the file as a questionnaire of ``term`` if it is one (and questionnaires are wanted)."""
-    if surveys is None:
-        return False
-    raw = read_questionnaire(path, raw_dir)
-    if raw is None:
-        return False
-    surveys.append((raw, term, file_sha256(path)))
-    return True
+def _read_file(path: Path, raw_dir: Path, settings, surveys: bool) -> tuple:
+    """What one file holds: ``("form", raw file, [(sheet, columns, form)], unknown columns, sentences for
+    sheets not recognised)``, ``("survey", questionnaire, checksum)`` (only when ``surveys``) or
+    ``("refused", checksum, why)``. It depends on the file, the settings and the code only, so it can be cached."""
+    try:
+        raw = read_raw_file(path, raw_dir)
+    except UserError as err:
+        survey = read_questionnaire(path, raw_dir) if surveys else None
+        return ("survey", survey, file_sha256(path)) if survey else ("refused", file_sha256(path), str(err))
+    sheets, unknown, unrecognised = [], [], []
+    try:
+        for sheet in raw.sheets:
+            columns, unknown_here = _columns(sheet, raw.file)
+            form = recognise(set(columns))
+            if form is None:
+                where = f", sheet '{sheet.sheet}'" if sheet.sheet else ""
+                unrecognised.append(
+                    f"{raw.file}{where}: cannot tell which table this is from its columns "
+                    f"({', '.join(sheet.labels[:8])}); check the header, or add its labels under [headers] "
+                    f"in {settings.where}.")
+                continue
+            if form.aliases:
+                columns, unknown_here = _columns(sheet, raw.file, form.aliases)
+            unknown += [u for u in unknown_here if u not in unknown]
+            sheets.append((sheet, columns, form))
+    except UserError as err:
+        return ("refused", raw.sha256, str(err))
+    if not sheets:
+        survey = read_questionnaire(path, raw_dir) if surveys else None
+        return ("survey", survey, raw.sha256) if survey else ("refused", raw.sha256, unrecognised[0])
+    return ("form", raw, sheets, unknown, unrecognised)
 
 
 def _plan(found: list[tuple], settings, unused: _Unused):
@@ -322,13 +347,16 @@ def _clean_tables(inputs: dict, counts, settings, say):
     return parts, quarantine, issues, names
 
 
-def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
+def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings, read_cache: Path | None = None) -> dict:
     folders = term_folders(raw_dir)
     terms = list(folders)
     key, key_source = load_key(raw_dir)
     unused = _Unused(strict, say)
     surveys: list[tuple] = []
-    found = _read_forms(raw_dir, folders, settings, unused, say, surveys)
+    cache = ReadCache(read_cache, raw_dir, extra=f"strict={strict}") if read_cache else None
+    if cache is not None and not cache.writable:
+        say(f"{read_cache} cannot be written to, so every file is read again next time (no read cache).")
+    found = _read_forms(raw_dir, folders, settings, unused, say, surveys, cache)
     say("resolving schools")
     inputs, counts, manifest_files, unresolved_rows = _plan(found, settings, unused)
     say("cleaning")
@@ -403,6 +431,8 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings) -> dict:
         manifest = _manifest(raw_dir, settings, key_source, terms, finished, q, field_issues, linkage, totals,
                              manifest_files, unused, incomplete, without, CleanStore.checksums(work))
         CleanStore.write_manifest(work, manifest)
+    if cache is not None:
+        cache.prune()
     return manifest
 
 

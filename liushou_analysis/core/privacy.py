@@ -41,6 +41,8 @@ def mask_text(values: pd.Series, names: Iterable[str] = ()) -> pd.Series:
     >>> mask_text(pd.Series(["430102200901011234", "电话13800001111", "张小明", "广东东莞"]), {"张小明"}).tolist()
     ['<证件号已隐去>', '电话<电话已隐去>', '<姓名已隐去>', '广东东莞']
     """
+    if not values.notna().any():  # an empty free-text column: nothing to mask, and no name set to build
+        return values.astype(object)
     text = values.astype("string")
     out = text.str.replace(ID_NUMBER, ID_MASK, regex=True).str.replace(PHONE, PHONE_MASK, regex=True)
     known = {n.strip() for n in names if isinstance(n, str) and 2 <= len(n.strip()) <= 4}

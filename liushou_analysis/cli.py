@@ -47,6 +47,8 @@ examples:
       list a dataset's terms and files
   liushou report --data data_raw/sample --term 2024-2025-2
       the term's report: reports/sample/2024-2025-2/index.html
+  liushou survey 问卷.xlsx --codebook codebook.toml --design design.toml --out results/survey
+      a questionnaire (问卷星, 腾讯问卷, .dta, .sav): estimates.csv, the coded data and a Chinese page
 
 Run 'liushou <command> --help' for a command's options.
 """

@@ -50,7 +50,11 @@ def _per_distinct(cells: pd.Series, one) -> pd.Series:
         out = np.empty(len(values), dtype=object)
         out[:] = [one(None)] * len(values) if len(values) else []
         return pd.Series(out, index=cells.index, dtype=object)
-    kinds = np.fromiter((type(v).__name__ for v in values), dtype=object, count=len(values))
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "floating"):
+        # one kind of value (text, or floats) besides missing ones: no type to tell apart, so no per-cell check
+        kinds = np.full(len(values), "one", dtype=object)
+    else:
+        kinds = np.fromiter((type(v).__name__ for v in values), dtype=object, count=len(values))
     # factorize within each type, so 1, 1.0 and True (equal as Python values) stay apart
     out = np.empty(len(values), dtype=object)
     for kind in pd.unique(kinds):

@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--out", type=Path, help="output folder (default: data_clean/<dataset name>)")
     clean.add_argument("--strict", action="store_true",
                        help="stop at the first file that cannot be used, instead of listing it under 'files not used'")
+    clean.add_argument("--workers", type=_positive, default=1, metavar="N",
+                       help="read the files with N processes at once (the clean tables are the same)")
     clean.add_argument("--read-cache", type=Path, metavar="DIR",
                        help="keep what each file held in DIR, so the next clean reads only the files that changed; "
                             "DIR holds the raw cells (names included): keep it with the raw data's protection, "
@@ -251,7 +253,8 @@ def run_clean(args) -> None:
     start = time.perf_counter()
     from liushou_analysis.core.progress import Progress
 
-    manifest = clean_dataset(args.data, out, progress=Progress(), strict=args.strict, read_cache=args.read_cache)
+    manifest = clean_dataset(args.data, out, progress=Progress(), strict=args.strict, read_cache=args.read_cache,
+                             workers=args.workers)
     print(clean_summary(manifest, args.data, out, time.perf_counter() - start))
     if manifest["incomplete"] and not args.allow_incomplete:
         raise Incomplete(f"the clean tables in {out} are incomplete ({len(manifest['incomplete'])} problem(s) listed "

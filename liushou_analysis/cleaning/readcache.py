@@ -67,8 +67,8 @@ class ReadCache:
         except OSError:
             self.writable = False
 
-    def read(self, path: Path, rel: str, compute):
-        """``compute()`` for this file, or what it returned last time for the same bytes, path and code."""
+    def lookup(self, path: Path, rel: str):
+        """The file's key, and what reading it gave last time (None when it must be read)."""
         data = Path(path).read_bytes()
         key = hashlib.sha256(f"{self.salt}|{rel}|".encode() + hashlib.sha256(data).digest()).hexdigest()
         entry = self.folder / f"{key}{SUFFIX}"
@@ -78,16 +78,26 @@ class ReadCache:
                 with entry.open("rb") as fh:
                     outcome = pickle.load(fh)
                 self.hits += 1
-                return outcome
+                return key, outcome
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
                 pass  # a damaged or outdated entry: read the file again
-        outcome = compute()
+        return key, None
+
+    def store(self, key: str, outcome) -> None:
+        """Keep what reading a file gave, under its key."""
         self.misses += 1
         if self.writable:
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.folder)
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(outcome, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, entry)  # whole entries only, even if the clean is interrupted
+            os.replace(tmp, self.folder / f"{key}{SUFFIX}")  # whole entries only, even if the clean is interrupted
+
+    def read(self, path: Path, rel: str, compute):
+        """``compute()`` for this file, or what it returned last time for the same bytes, path and code."""
+        key, outcome = self.lookup(path, rel)
+        if outcome is None:
+            outcome = compute()
+            self.store(key, outcome)
         return outcome
 
     def prune(self) -> None:

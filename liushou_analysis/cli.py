@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="language of the tables' headers and categories on the pages (default zh, Chinese)")
     rep.add_argument("--min-cell", type=_positive, default=None,
                      help="smallest count of pupils a published cell may show (default 10, or $LIUSHOU_MIN_CELL)")
+    rep.add_argument("--workers", type=_positive, default=1, metavar="N",
+                     help="when it cleans: read the files with N processes at once")
+    rep.add_argument("--read-cache", type=Path, metavar="DIR",
+                     help="when it cleans: keep what each file held in DIR (see liushou clean --help)")
 
     inv = sub.add_parser(
         "inventory", help="list a raw dataset's terms and files",
@@ -413,7 +417,7 @@ def run_report(args) -> None:
 
     index = report(args.data, term=args.term, clean_dir=args.clean, out_dir=args.out,
                    min_cell=args.min_cell or MIN_CELL, progress=Progress(), allow_incomplete=args.allow_incomplete,
-                   lang=args.lang)
+                   lang=args.lang, read_cache=args.read_cache, workers=args.workers)
     print(f"Open {index} in a browser.")
 
 

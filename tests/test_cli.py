@@ -98,3 +98,13 @@ def test_clean_summary_lines_up_counts_of_a_province():
     for word, number in (("read", "21,034,567"), ("kept", "20,998,001"), ("quarantined", "36,566")):
         assert header.index(word) + len(word) == exams.index(number) + len(number)  # right-aligned under its header
     assert small.startswith("survey_variables") and exams.index("21,034,567") > len("survey_variables")
+
+
+def test_clean_and_report_take_workers_and_a_read_cache():
+    from liushou_analysis.cli import build_parser
+
+    parser = build_parser()
+    for command in (["clean", "raw"], ["report", "--data", "raw"]):
+        args = parser.parse_args([*command, "--workers", "2", "--read-cache", "/secure/cache"])
+        assert args.workers == 2 and str(args.read_cache) == "/secure/cache"
+        assert parser.parse_args(command).workers == 1 and parser.parse_args(command).read_cache is None

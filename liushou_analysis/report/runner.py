@@ -559,7 +559,8 @@ def write_index(out_dir: Path, dataset: str, term: str, pages: list[tuple[str, s
 
 def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = None, out_dir: Path | None = None,
                notebooks: Path = config.NOTEBOOKS, min_cell: int = MIN_CELL, progress=None,
-               allow_incomplete: bool = False, lang: str = "zh") -> Path:
+               allow_incomplete: bool = False, lang: str = "zh", read_cache: Path | None = None,
+               workers: int = 1) -> Path:
     """Run the term report; returns the path of its ``index.html``. Stops
     (:class:`~.errors.Incomplete`) when the clean tables are incomplete,
     unless ``allow_incomplete``."""
@@ -578,7 +579,8 @@ def run_report(raw_dir: Path, term: str | None = None, clean_dir: Path | None = 
     if reason:
         say(f"Cleaning {raw_dir} into {clean_dir} ({reason})...")
         # a Progress shows each file it reads (a bar on a terminal); any other callable gets the messages
-        clean_dataset(raw_dir, clean_dir, progress=say if hasattr(say, "step") else (lambda m: say(f"  {m}")))
+        clean_dataset(raw_dir, clean_dir, progress=say if hasattr(say, "step") else (lambda m: say(f"  {m}")),
+                      read_cache=read_cache, workers=workers)
     else:
         say(f"Clean tables in {clean_dir} are up to date.")
     store = CleanStore(clean_dir)

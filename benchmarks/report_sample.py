@@ -28,7 +28,7 @@ def main() -> int:
         print(proc.stderr)
         return proc.returncode
     ok = seconds < TARGET_SECONDS
-    print(f"report sample (clean + 4 notebooks + HTML): {seconds:.1f} s (target < {TARGET_SECONDS} s), "
+    print(f"report sample (clean + the notebooks + HTML): {seconds:.1f} s (target < {TARGET_SECONDS} s), "
           f"peak memory {peak_gib:.2f} GiB")
     record("report_sample", seconds, peak_gib, ok, schools=6, years=2)
     return 0 if ok else 1

@@ -24,13 +24,12 @@ lang = "zh"
 
 # %%
 
-import numpy as np
 import pandas as pd
 
 from liushou_analysis.indicators import care
 from liushou_analysis.report import plotting
 from liushou_analysis.report.labels import value_label
-from liushou_analysis.report.questionnaire import ALL, protect, reliability, survey_estimates
+from liushou_analysis.report.questionnaire import ALL, protect, reliability, share_bars, survey_estimates
 from liushou_analysis.report.runner import Publisher, context
 from liushou_analysis.statistics import pairing
 from liushou_analysis.statistics.survey import SurveyDesign
@@ -110,12 +109,7 @@ first = whole.variable.iloc[0] if len(whole) else None
 fig, ax = plotting.new_figure(7.5, 0.4 * max(len(whole[whole.variable == first]), 1) + 1.4)
 if first is not None:
     rows = whole[whole.variable == first]
-    y = np.arange(len(rows))
-    ax.barh(y, 100 * rows.estimate, xerr=100 * np.vstack([rows.estimate - rows.ci_low, rows.ci_high - rows.estimate]),
-            color="#4c78a8", capsize=3)
-    ax.set_yticks(y, rows.level.astype(str))
-    ax.invert_yaxis()
-    ax.set_xlabel(pub.say("占比（%）", "share (%)"))
+    share_bars(ax, rows, pub.say("占比（%）", "share (%)"))
     ax.set_title(str(rows.label.iloc[0]))
 pub.figure(fig, "first_question", empty=None if first is not None else pub.say(
     "每个选项的人数都太少，不作图", "every option has too few pupils to draw"))

@@ -273,6 +273,17 @@ def page(clean: CleanSurvey, estimates: pd.DataFrame, alpha: pd.DataFrame, sente
     return "\n".join(parts)
 
 
+def share_bars(ax, rows: pd.DataFrame, xlabel: str) -> None:
+    """One question's shares (``level``, ``estimate``, ``ci_low``, ``ci_high``) as horizontal bars in percent
+    with their 95% intervals, the first option on top: the command's page and the report page draw the same."""
+    y = np.arange(len(rows))
+    err = np.vstack([rows.estimate - rows.ci_low, rows.ci_high - rows.estimate]) * 100
+    ax.barh(y, rows.estimate * 100, xerr=err, color="#4c78a8", capsize=3)
+    ax.set_yticks(y, rows.level.astype(str))
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+
+
 def charts(estimates: pd.DataFrame, folder: Path) -> dict[str, str]:
     """A bar chart (with CIs) of each categorical variable's shares in the whole sample, from the protected
     estimates; none where every share is hidden."""
@@ -289,12 +300,7 @@ def charts(estimates: pd.DataFrame, folder: Path) -> dict[str, str]:
         if rows.empty:
             continue
         fig, ax = new_figure(6.5, 0.45 * len(rows) + 1.2)
-        y = np.arange(len(rows))
-        err = np.vstack([rows.estimate - rows.ci_low, rows.ci_high - rows.estimate]) * 100
-        ax.barh(y, rows.estimate * 100, xerr=err, color="#4c78a8", capsize=3)
-        ax.set_yticks(y, rows.level.astype(str))
-        ax.invert_yaxis()
-        ax.set_xlabel("占比（%）")
+        share_bars(ax, rows, "占比（%）")
         fig.tight_layout()
         path = folder / "figures" / f"{name}.png"
         fig.savefig(path, dpi=100, metadata={"Software": None})

@@ -50,17 +50,17 @@ def calibration_matrix(data: pd.DataFrame, totals: dict) -> tuple[np.ndarray, np
                 raise UserError(f"calibration: {'+'.join(names)} is blank in {blank} rows; a calibration variable "
                                 "must be known for every respondent.")
             known = {(tuple(k) if isinstance(k, list) else k): float(v) for k, v in value.items()}
-            seen = pd.unique(cells)
-            unknown = [c for c in seen if c not in known]
+            seen = set(pd.unique(cells))
+            unknown = [c for c in pd.unique(cells) if c not in known]
             if unknown:
                 raise UserError(f"calibration: {'+'.join(names)} = {unknown[0]!r} is in the data but has no population "
                                 "count; give a count for every level.")
-            empty = [k for k, v in known.items() if v > 0 and k not in set(seen)]
+            empty = [k for k, v in known.items() if v > 0 and k not in seen]
             if empty:
                 raise UserError(f"calibration: no respondent has {'+'.join(names)} = {empty[0]!r}, whose population "
                                 "count is above 0; merge that level with a neighbour before calibrating.")
             for level, count in known.items():
-                if level in set(seen):
+                if level in seen:
                     columns.append((cells == level).to_numpy(dtype=float))
                     target.append(count)
         else:

@@ -61,6 +61,17 @@ def proportion_interval(p: float, var: float, df: int, n: int, method: str = "lo
             float(stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))))
 
 
+def _indicators(values: pd.Series, inside: np.ndarray) -> tuple[list, np.ndarray]:
+    """The categories of ``values`` answered in the rows ``inside`` (a categorical's own order, else sorted)
+    and one 0/1 column per category."""
+    present = set(values[inside].unique())
+    categories = ([c for c in values.cat.categories if c in present]
+                  if isinstance(values.dtype, pd.CategoricalDtype) else sorted(present))
+    ind = (np.column_stack([(values == c).to_numpy(dtype=float) for c in categories]) if categories
+           else np.zeros((len(values), 0)))
+    return categories, ind
+
+
 def _as_list(value) -> list:
     if value is None:
         return []
@@ -325,12 +336,9 @@ class SurveyDesign:
         rows = []
         for extra, mask in self._domains(by):
             inside = mask & values.notna().to_numpy()
-            present = set(values[inside].unique())
-            categories = ([c for c in values.cat.categories if c in present]  # a category's own order
-                          if isinstance(values.dtype, pd.CategoricalDtype) else sorted(present))
+            categories, ind = _indicators(values, inside)
             if not categories:
                 continue
-            ind = np.column_stack([(values == c).to_numpy(dtype=float) for c in categories])
             est, cov = self._ratios(ind, np.ones(len(values)), inside)  # every category in one pass
             for k, category in enumerate(categories):
                 p, var = float(est[k]), float(cov[k, k])
@@ -347,12 +355,9 @@ class SurveyDesign:
         rows = []
         for extra, mask in self._domains(by):
             inside = mask & values.notna().to_numpy()
-            present = set(values[inside].unique())
-            categories = ([c for c in values.cat.categories if c in present]
-                          if isinstance(values.dtype, pd.CategoricalDtype) else sorted(present))
+            categories, ind = _indicators(values, inside)
             if not categories:
                 continue
-            ind = np.column_stack([(values == c).to_numpy(dtype=float) for c in categories])
             est, cov = self._ratios(ind, None, inside)
             for k, category in enumerate(categories):
                 rows.append(self._row(f"{y}={category}", float(est[k]), float(cov[k, k]), inside.sum(), np.nan,

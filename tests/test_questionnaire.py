@@ -402,3 +402,37 @@ def test_survey_and_export_run_again_into_their_own_folders(files, county_with_s
     (tmp_path / "mine" / "论文.docx").write_bytes(b"draft")
     assert main(["survey", str(files["dta"]), "--out", str(tmp_path / "mine")]) == 2
     assert (tmp_path / "mine" / "论文.docx").read_bytes() == b"draft"
+
+
+def test_html_saved_as_xls_in_gbk_with_grade_and_class_apart_links_by_name(tmp_path):
+    # A school's own online-form system exported the answers as an HTML table saved as .xls (GBK), with 年级 and
+    # 班级 as separate questions ("七年级", "1班") and no 学号: the pupils link by name and class to the roster.
+    from liushou_analysis.cleaning.pipeline import clean_dataset
+    from liushou_analysis.store import CleanStore
+
+    from . import schoolfiles as sf
+    from . import smallcounty as sc
+
+    raw = sc.build(tmp_path / "raw" / "qingshi")
+    people = [p for p in sc.pupils() if p["grade"] == 7][:12]
+    grade_word = {7: "七年级", 8: "八年级"}
+    header = ["序号", "提交答卷时间", "1、你的性别", "2、你的年级", "3、你的班级", "4、你的姓名", "5、现在主要是谁在照顾你？"]
+    rows = [[i, "2025/5/6 10:00:00", p["gender"], grade_word[p["grade"]], f"{p['klass']}班", p["name"],
+             Q.PUPILS[i - 1][3]] for i, p in enumerate(people, start=1)]
+    sf.html_as_xls(raw / sc.TERMS[1] / f"{sc.SCHOOL}学生问卷.xls", header, rows, titles=["学生生活情况调查"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIUSHOU_KEY", "html-survey-test-key-0123456789")
+        clean_dataset(raw, tmp_path / "clean")
+    store = CleanStore(tmp_path / "clean")
+    survey = store.table("survey")
+    assert len(survey) == 12 and survey.pupil_key.notna().all()  # every sheet linked by name, grade and class
+    grades = store.table("enrolment", terms=sc.TERMS[1]).set_index("pupil_key").grade.reindex(survey.pupil_key)
+    assert grades.eq(7).all()
+    assert not survey.astype(str).apply(lambda c: c.str.contains(people[0]["name"])).any().any()
+
+
+def test_survey_with_no_answer_exits_non_zero(tmp_path, capsys):
+    rows = [Q.WJX_META + ["1、你的性别", "2、你的年级"]] + [Q._meta(i) + ["(空)", "(空)"] for i in range(1, 4)]
+    path = Q.write_csv(rows, tmp_path / "空问卷.csv", encoding="gbk")
+    assert main(["survey", str(path), "--out", str(tmp_path / "out")]) == 3
+    assert "no respondent answered any question" in capsys.readouterr().err

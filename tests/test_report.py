@@ -52,20 +52,23 @@ HOSTILE_FILE = "<img src=x onerror=alert(3)>.xlsx"
 
 
 def _make_hostile(raw: Path) -> None:
-    """One school renamed to HOSTILE_SCHOOL through liushou.toml, a hostile unknown column in one workbook,
-    and an unusable file with a hostile name."""
+    """One school renamed to HOSTILE_SCHOOL through liushou.toml, a hostile unknown column in one school
+    workbook and in the questionnaire, and an unusable file with a hostile name."""
     import openpyxl
 
     terms = sorted(p for p in raw.iterdir() if p.name[:4].isdigit())
     school = sorted(terms[0].glob("*_*.xlsx"))[0].name.split("_")[0]  # a school named by its files' prefix
     term = terms[-1]  # the report's term: its data-quality page lists unknown columns and unusable files
-    book = sorted(term.rglob("*.xlsx"))[0]
+    books = sorted(term.rglob("*.xlsx"))
+    form = next(b for b in books if "问卷" not in b.name)
+    survey = next(b for b in books if "问卷" in b.name)
     (raw / "liushou.toml").write_text(f"[school_aliases]\n'{HOSTILE_SCHOOL}' = ['{school}']\n", encoding="utf-8")
-    wb = openpyxl.load_workbook(book)
-    ws = wb.worksheets[0]
-    header = next(r for r in range(1, 6) if sum(c.value is not None for c in ws[r]) >= 3)
-    ws.cell(header, ws.max_column + 1, HOSTILE_COLUMN)
-    wb.save(book)
+    for book in (form, survey):
+        wb = openpyxl.load_workbook(book)
+        ws = wb.worksheets[0]
+        header = next(r for r in range(1, 6) if sum(c.value is not None for c in ws[r]) >= 3)
+        ws.cell(header, ws.max_column + 1, HOSTILE_COLUMN)
+        wb.save(book)
     (term / HOSTILE_FILE).write_bytes(b"PK\x03\x04 not really a workbook")
 
 
@@ -416,6 +419,21 @@ def test_hostile_names_show_as_text_and_never_run(small_county_report):
         browser.close()
     assert not dialogs, f"script ran: {dialogs[:3]}"
     assert shown == {HOSTILE_SCHOOL, HOSTILE_COLUMN, HOSTILE_FILE}, shown
+
+
+def test_unknown_columns_of_forms_and_questionnaires_are_listed_escaped(small_county_report):
+    """The hostile column added to a school workbook and to the questionnaire is listed for both files in the
+    manifest, and the data-quality page carries it escaped (the browser test above sees it as text where
+    Chromium is installed). Reference: the files as _make_hostile wrote them."""
+    import html
+    import json
+
+    out, _ = small_county_report
+    manifest = json.loads((out.parent / "clean" / "manifest.json").read_text(encoding="utf-8"))
+    listed = [f for f in manifest["files"] if HOSTILE_COLUMN in f["unknown_columns"]]
+    assert {f["format"] == "questionnaire" for f in listed} == {True, False}, [f["file"] for f in listed]
+    page = (out / "00_data_quality.html").read_text(encoding="utf-8")
+    assert HOSTILE_COLUMN not in page and html.escape(HOSTILE_COLUMN) in page
 
 
 def test_no_output_cell_is_a_formula(small_county_report):

@@ -432,7 +432,8 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings, read_cache
                 "linked_to_pupils": int(pd.notna(entry["pupil_key"]).sum()),
                 "personal_columns_dropped": list(raw.dropped), "notes": entry["notes"], "sheets": [],
                 "sheets_without_a_table": [],
-                "sheets_not_recognised": [], "empty_rows_dropped": 0, "footer_rows_dropped": 0, "unknown_columns": []})
+                "sheets_not_recognised": [], "empty_rows_dropped": 0, "footer_rows_dropped": 0,
+                "unknown_columns": raw.unknown})
     q = _finish_quarantine(pd.concat([x for x in quarantine if len(x)] or [pd.DataFrame()], ignore_index=True),
                            names)
     field_issues = _finish_quarantine(pd.concat([x for x in issues if len(x)] or [pd.DataFrame()],

@@ -44,8 +44,10 @@ PLATFORM_COLUMNS = {
     "腾讯问卷": {"编号", "开始答题时间", "结束答题时间", "答题时长", "地理位置国家和地区", "地理位置省",
              "地理位置市", "自定义字段", "用户ID", "回答者ID", "提交时间", "答题时间"},
 }
-#: Header words that mark a personal column, dropped when the file is read.
-PERSONAL = re.compile(r"(?:ip|IP|姓名|名字|电话|手机|身份证|证件号|微信|QQ|qq|邮箱|e-?mail|Email|住址|地址|地理位置|"
+#: Header words that mark a personal column, dropped when the file is read ("IP" as a word of its own, so
+#: that "script" or "description" is not taken for an IP address).
+PERSONAL = re.compile(r"(?:(?<![A-Za-z])(?:ip|IP|Ip)(?:[ _-]?(?:address|addr|地址))?(?![A-Za-z])|"
+                      r"姓名|名字|电话|手机|身份证|证件号|微信|QQ|qq|邮箱|e-?mail|Email|住址|地址|地理位置|"
                       r"来源详情|openid|OpenID|昵称|用户名)")
 #: A numbered question that asks for personal data ("你的手机号", "请填写家庭住址"), not one that mentions it
 #: ("你每周用几个小时手机？").
@@ -92,6 +94,13 @@ class RawSurvey:
     value_labels: dict[str, dict] = field(default_factory=dict)  # .dta/.sav: column -> {value: label}
     variable_labels: dict[str, str] = field(default_factory=dict)
     source_rows: np.ndarray | None = None  # row (or line) number of each respondent in the file
+
+    @property
+    def unknown(self) -> list[str]:
+        """Columns read but not used: neither a numbered question, a platform's column nor a linkage field
+        (a 备注 someone added). The data-quality page lists them, as it lists a school form's."""
+        platform = set().union(*PLATFORM_COLUMNS.values())
+        return [c for c in self.meta if normalise_label(c) not in platform]
 
 
 def parse_header(label: str) -> Column:

@@ -44,12 +44,66 @@ def test_null_replays_reproduce_what_unpaired_pupils_earned(inputs):
                                                     "pupil_id": unpaired, "school_year": year}))
     frame_u = frame.assign(paired=~frame.paired)  # replays for the unpaired, fitted on the paired
     # The re-test regression must come from pupils without an effect: keep it on the unpaired.
-    end = audit.simulate_end(frame, 200, seed=1)
-    pts = audit._replayed_points(frame_u, end, as_paired, scoring.RewardRules())
-    expected = ((pts.points_rise + pts.points_top5).groupby(pts.pupil_id).mean()).sum()
+    r = audit._replay(frame_u, as_paired, scoring.RewardRules(), audit._end_chunks(frame, 200, seed=1))
+    expected = r.rank_points.sum()
     actual, _ = scoring.pupil_points(inputs["scores"], as_paired["pairings"], inputs["conduct"])
     actual = actual[actual.pupil_id.isin(unpaired)]
     assert expected == pytest.approx((actual.points_rise + actual.points_top5).sum(), rel=0.05)
+
+
+def _stacked_points(frame, end, inputs, rules):
+    """Second implementation of the replays: every replay stacked as a school year of its own (class and pupil
+    codes offset per replay) and run through the whole engine, scoring.pupil_points, at once. Memory grows
+    with the replays, so it is kept here, as the reference, for a few replays."""
+    reps, n = end.shape[1], len(frame)
+    rep = np.repeat(np.arange(reps), n)
+
+    def per_replay(column):
+        codes, uniques = pd.factorize(frame[column])
+        return rep * max(len(uniques), 1) + np.tile(codes, reps)
+
+    ids = rep * n + np.tile(np.arange(n), reps)
+    scores = pd.concat([
+        pd.DataFrame({"pupil_id": ids, "class_id": per_replay("class_id_base"), "school_year": 1, "semester": 1,
+                      "total_score": np.tile(frame.base_score.to_numpy(), reps)}),
+        pd.DataFrame({"pupil_id": ids, "class_id": per_replay("class_id"), "school_year": 1, "semester": 2,
+                      "total_score": end.T.ravel()})], ignore_index=True)
+    pairings = pd.DataFrame({"pupil_id": ids[np.tile(frame.paired.to_numpy(), reps)], "school_year": 1})
+    co = inputs["conduct"]
+    co = co[co.school_year == frame.school_year.iloc[0]].drop_duplicates("pupil_id").set_index("pupil_id")
+    pupil = np.tile(frame.pupil_id.to_numpy(), reps)
+    conduct = pd.DataFrame({"pupil_id": ids, "school_year": 1,
+                            "serious_violation": co.serious_violation.reindex(pupil).to_numpy(),
+                            "three_good": co.three_good.reindex(pupil).to_numpy()})
+    counted = scoring.counted_pupils(frame[["pupil_id", "school_year"]], inputs["pupils"], rules).counted
+    status = pd.DataFrame({"pupil_id": ids, "school_year": 1,
+                           **{c: pd.array(np.tile(counted.to_numpy(), reps), dtype="boolean")
+                              for c in scoring.STATUS_COLUMNS}})
+    points, _ = scoring.pupil_points(scores, pairings, conduct, rules, pupils=status, audit=False)
+    points["pupil"] = points.pupil_id.to_numpy() % n
+    return points.groupby("pupil")[["points_rise", "points_top5", "points_paid"]].mean().reindex(range(n))
+
+
+@pytest.mark.parametrize("rules", [scoring.RewardRules(),
+                                   scoring.RewardRules(fall_in_rank="negative", top_rule="end", tie_method="dense",
+                                                       top_adds_to_rise=False, assessed_pupils="all_paired")])
+def test_replays_in_chunks_equal_the_whole_engine_on_every_replay(inputs, rules):
+    """Reference: a second implementation (_stacked_points: the whole engine on all replays stacked). The
+    chunked replays give the same points per pupil under the plan's rules and under switched choices, the same
+    whether made one replay at a time or all at once, and the same pay-for-percentile percentiles."""
+    frame = audit.year_frame(inputs, 2, rules)
+    reps = 6
+    end = audit.simulate_end(frame, reps, seed=4, effect=0.1)
+    ref = _stacked_points(frame, end, inputs, rules)
+    paired = frame.paired.to_numpy()
+    for chunk in (1, 4, None):
+        r = audit._replay(frame, inputs, rules, audit._end_chunks(frame, reps, 4, 0.1, chunk))
+        assert r.reps == reps
+        np.testing.assert_allclose(r.rank_points[paired], (ref.points_rise + ref.points_top5)[paired], atol=1e-9)
+        np.testing.assert_allclose(r.paid_points[paired], ref.points_paid[paired], atol=1e-9)
+        assert (r.rank_points[~paired] == 0).all()
+        np.testing.assert_allclose(r.percentile, audit.pay_for_percentile(frame, end, 1.0).mean(axis=1))
+    assert ref.points_rise[paired].abs().sum() > 0 and ref.points_top5[paired].sum() > 0  # not a vacuous match
 
 
 def test_chance_pays_the_weak_and_big_classes_but_not_pay_for_percentile(inputs):

@@ -392,6 +392,31 @@ POINT_COLUMNS = ["pupil_id", "school_year", "grade", "scheme_year", "class_id", 
                  "counted", "points_paid", "flags"]
 
 
+def rank_clauses(base_rank: np.ndarray, end_rank: np.ndarray, rules: RewardRules) -> tuple[np.ndarray, np.ndarray]:
+    """Points of the two rank clauses for class ranks at the baseline and at the end, arrays of any shape (one
+    pupil each, or pupils by replays in the audit): 每上升1个名次加10分 (``points_per_place`` a place risen;
+    a fall counts 0 or, with ``fall_in_rank = "negative"``, against) and 保持在班级前5名的加10分 (``top_points``
+    when in the top ``top_n`` at both exams, or at the end only with ``top_rule = "end"``). A missing rank (NaN)
+    gives 0 for both.
+
+    >>> rank_clauses(np.array([10.0, 3, 2, np.nan]), np.array([4.0, 6, 1, 1]), RewardRules())
+    (array([60.,  0., 10.,  0.]), array([ 0.,  0., 10.,  0.]))
+    """
+    risen = np.nan_to_num(base_rank - end_rank)
+    rise = rules.points_per_place * np.clip(risen, 0, None)
+    if rules.fall_in_rank == "negative":
+        rise = rise + rules.points_per_place * np.clip(risen, None, 0)
+    with np.errstate(invalid="ignore"):
+        in_top = end_rank <= rules.top_n
+        if rules.top_rule == "both":
+            in_top &= base_rank <= rules.top_n
+    top = np.where(in_top, float(rules.top_points), 0.0)
+    if not rules.top_adds_to_rise:
+        rise = np.where(top == 0, rise, 0.0)
+    ranked = ~np.isnan(base_rank) & ~np.isnan(end_rank)
+    return np.where(ranked, rise, 0.0) + 0.0, np.where(ranked, top, 0.0)
+
+
 def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataFrame,
                  rules: RewardRules = RewardRules(), pupils: pd.DataFrame | None = None, audit: bool = True
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -433,18 +458,7 @@ def pupil_points(scores: pd.DataFrame, pairings: pd.DataFrame, conduct: pd.DataF
     missed_base = d.base_rank.isna() & ~excluded
     missed_end = d.end_rank.isna()
     d["places_risen"] = d.base_rank - d.end_rank
-    risen = d.places_risen.fillna(0)
-    rise = rules.points_per_place * risen.clip(lower=0)
-    if rules.fall_in_rank == "negative":
-        rise = rise + rules.points_per_place * risen.clip(upper=0)
-    in_top_end = d.end_rank <= rules.top_n
-    in_top = in_top_end & (d.base_rank <= rules.top_n) if rules.top_rule == "both" else in_top_end
-    top = np.where(is_true(in_top), rules.top_points, 0.0)
-    if not rules.top_adds_to_rise:
-        rise = rise.where(top == 0, 0.0)
-    ranked = d.base_rank.notna() & d.end_rank.notna()
-    d["points_rise"] = rise.where(ranked, 0.0)
-    d["points_top5"] = pd.Series(top, index=d.index).where(ranked, 0.0)
+    d["points_rise"], d["points_top5"] = rank_clauses(d.base_rank.to_numpy(float), d.end_rank.to_numpy(float), rules)
     c = conduct.drop_duplicates(["pupil_id", "school_year"]).set_index(["pupil_id", "school_year"])
     key = pd.MultiIndex.from_frame(d[["pupil_id", "school_year"]])
     violation = c.serious_violation.reindex(key).to_numpy()

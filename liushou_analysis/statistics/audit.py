@@ -30,7 +30,7 @@ compared within their grade, not only their class.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -84,18 +84,43 @@ def year_frame(inputs: dict[str, pd.DataFrame], school_year: int, rules: RewardR
     return d
 
 
-def simulate_end(frame: pd.DataFrame, reps: int, seed: int, effect=0.0) -> np.ndarray:
-    """End normal scores of every pupil in ``reps`` replays with no effect
-    (plus ``effect`` SD for paired pupils): ``a + b z + s e`` from the
-    re-test regression of the unpaired pupils. Shape (pupils, reps)."""
+#: Replays are made this many pupil-replay values at a time, so memory holds one chunk whatever the number of
+#: replays (about 100 MB of working columns at this size).
+CHUNK_VALUES = 2_000_000
+
+
+def _end_chunks(frame: pd.DataFrame, reps: int, seed: int, effect=0.0, chunk: int | None = None):
+    """End normal scores of every pupil in ``reps`` replays with no effect (plus ``effect`` SD for paired
+    pupils): ``a + b z + s e`` from the re-test regression of the unpaired pupils, yielded as arrays of shape
+    (replays in the chunk, pupils). The draws are made replay after replay from one generator, so the values
+    do not depend on the chunk size."""
     unpaired = frame[~frame.paired]
     fit = retest_regression(unpaired.base_percentile, unpaired.end_percentile)
     (a, b), s2 = fit.table.estimate, fit.details["residual_variance"]
     z = stats.norm.ppf(frame.base_percentile.to_numpy() / 100)
-    rng = np.random.default_rng(seed)
-    e = rng.standard_normal((len(frame), reps))
     lift = np.where(frame.paired.to_numpy(), np.broadcast_to(np.asarray(effect, dtype=float), len(frame)), 0.0)
-    return (a + b * z + lift)[:, None] + np.sqrt(s2) * e
+    mean = a + b * z + lift
+    rng = np.random.default_rng(seed)
+    step = chunk or max(1, CHUNK_VALUES // max(len(frame), 1))
+    for first in range(0, reps, step):
+        yield mean + np.sqrt(s2) * rng.standard_normal((min(step, reps - first), len(frame)))
+
+
+def simulate_end(frame: pd.DataFrame, reps: int, seed: int, effect=0.0) -> np.ndarray:
+    """All replays of :func:`_end_chunks` at once, shape (pupils, reps): for small studies and tests."""
+    return np.vstack(list(_end_chunks(frame, reps, seed, effect))).T
+
+
+@dataclass
+class Replays:
+    """Means over the replays, one value per pupil of the year frame (in its row order). Points are the plan's
+    part one as :func:`scoring.pupil_points` gives them; the pupils who are not paired have no points (0)."""
+
+    reps: int
+    rank_points: np.ndarray  # rise + top-5 points, whether the pupil counts or not
+    paid_points: np.ndarray  # every clause where the pupil counts (points_paid), else 0
+    counted: np.ndarray  # whether the pupil counts (the same in every replay)
+    percentile: np.ndarray  # pay for percentile: the league percentile of the end score (pay_for_percentile)
 
 
 #: The replays last made, keyed by their content: null_payout and compare_rules replay the same no-effect exams
@@ -104,60 +129,79 @@ def simulate_end(frame: pd.DataFrame, reps: int, seed: int, effect=0.0) -> np.nd
 _LAST_REPLAYS: dict = {}
 
 
-def _replays(frame: pd.DataFrame, inputs, rules: RewardRules, reps: int, seed: int, effect) -> tuple:
-    """The replayed end scores (:func:`simulate_end`) and the plan's points in every replay
-    (:func:`_replayed_points`), made once for the same inputs; the points are a copy the caller may change."""
+def replay(frame: pd.DataFrame, inputs, rules: RewardRules, reps: int, seed: int, effect=0.0,
+           chunk: int | None = None) -> Replays:
+    """The plan's points and the pay-for-percentile percentile of every pupil, averaged over ``reps`` replays
+    of the end exam (:func:`_end_chunks`), a chunk of replays at a time, made once for the same inputs.
+
+    What does not change between replays is computed once by the plan's own engine: each paired pupil's
+    baseline rank, conduct and three-good points and whether they count (:func:`scoring.pupil_points` on the
+    year with its actual end scores). Each replay then ranks the end scores within the end classes
+    (:func:`scoring.exam_ranks`, the plan's tie rule) and applies the two rank clauses
+    (:func:`scoring.rank_clauses`). The test checks this against the whole engine run on every replay."""
     digest = hashlib.sha256(repr((rules, reps, seed, np.asarray(effect, dtype=float).tolist())).encode())
     for table in [frame, *(inputs[k] for k in sorted(inputs) if inputs[k] is not None)]:
         digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
         digest.update(repr(list(table.columns)).encode())
     key = digest.hexdigest()
     if key not in _LAST_REPLAYS:
-        end = simulate_end(frame, reps, seed, effect)
         _LAST_REPLAYS.clear()
-        _LAST_REPLAYS[key] = (end, _replayed_points(frame, end, inputs, rules))
-    end, pts = _LAST_REPLAYS[key]
-    return end, pts.copy()
+        _LAST_REPLAYS[key] = _replay(frame, inputs, rules, _end_chunks(frame, reps, seed, effect, chunk))
+    return _LAST_REPLAYS[key]
 
 
-def _replayed_points(frame: pd.DataFrame, end: np.ndarray, inputs, rules: RewardRules) -> pd.DataFrame:
-    """The plan's part-one points of the paired pupils in every replay (one
-    call of scoring.pupil_points on all replays stacked)."""
-    reps, n = end.shape[1], len(frame)
-    rep = np.repeat(np.arange(reps), n)
-
-    def per_replay(column: str) -> np.ndarray:  # integer codes offset per replay, so replays never meet
-        codes, uniques = pd.factorize(frame[column])
-        return rep * max(len(uniques), 1) + np.tile(codes, reps)
-
-    pupil = np.tile(frame.pupil_id.to_numpy(), reps)
-    ids = rep * n + np.tile(np.arange(n), reps)
-    klass, base_class = per_replay("class_id"), per_replay("class_id_base")
-    scores = pd.concat([
-        pd.DataFrame({"pupil_id": ids, "class_id": base_class, "school_year": 1, "semester": 1,
-                      "total_score": np.tile(frame.base_score.to_numpy(), reps)}),
-        pd.DataFrame({"pupil_id": ids, "class_id": klass, "school_year": 1, "semester": 2,
-                      "total_score": end.T.ravel()}),
-    ], ignore_index=True)
-    paired = frame.paired.to_numpy()
-    pairings = pd.DataFrame({"pupil_id": ids[np.tile(paired, reps)], "school_year": 1})
-    year = frame.school_year.iloc[0]
+def _fixed_points(frame: pd.DataFrame, inputs, rules: RewardRules) -> pd.DataFrame:
+    """The paired pupils' part one with their actual end scores, ranked among the frame's pupils (as in every
+    replay), in the frame's row order: baseline rank, conduct and three-good points, counted."""
+    n = len(frame)
+    ids = np.arange(n)
+    scores = pd.DataFrame({"pupil_id": np.concatenate([ids, ids]), "school_year": 1,
+                           "semester": np.repeat([1, 2], n),
+                           "class_id": np.concatenate([pd.factorize(frame.class_id_base)[0],
+                                                       pd.factorize(frame.class_id)[0]]),
+                           "total_score": np.concatenate([frame.base_score, frame.end_score])})
+    pairings = pd.DataFrame({"pupil_id": ids[frame.paired.to_numpy()], "school_year": 1})
     co = inputs["conduct"]
-    co = co[co.school_year == year].drop_duplicates("pupil_id").set_index("pupil_id")
+    co = co[co.school_year == frame.school_year.iloc[0]].drop_duplicates("pupil_id").set_index("pupil_id")
     conduct = pd.DataFrame({"pupil_id": ids, "school_year": 1,
-                            "serious_violation": co.serious_violation.reindex(pupil).to_numpy(),
-                            "three_good": co.three_good.reindex(pupil).to_numpy()})
+                            "serious_violation": co.serious_violation.reindex(frame.pupil_id).to_numpy(),
+                            "three_good": co.three_good.reindex(frame.pupil_id).to_numpy()})
     status = inputs.get("pupils")
     if status is not None:
-        status = scoring.counted_pupils(frame[["pupil_id", "school_year"]], status, rules)
+        counted = scoring.counted_pupils(frame[["pupil_id", "school_year"]], status, rules).counted.to_numpy()
         status = pd.DataFrame({"pupil_id": ids, "school_year": 1,
-                               **{c: pd.array(np.tile(status.counted.to_numpy(), reps), dtype="boolean")
-                                  for c in scoring.STATUS_COLUMNS}})
+                               **{c: pd.array(counted, dtype="boolean") for c in scoring.STATUS_COLUMNS}})
     points, _ = scoring.pupil_points(scores, pairings, conduct, rules, pupils=status, audit=False)
-    index = points.pupil_id.to_numpy(dtype=np.int64)
-    points["rep"] = index // n
-    points["pupil_id"] = frame.pupil_id.to_numpy()[index % n]
-    return points
+    return points.set_index("pupil_id").reindex(ids)
+
+
+def _replay(frame: pd.DataFrame, inputs, rules: RewardRules, chunks) -> Replays:
+    """:func:`replay` on the end scores ``chunks`` yields (arrays of replays by pupils)."""
+    n, reps = len(frame), 0
+    fixed = _fixed_points(frame, inputs, rules)
+    paired = frame.paired.to_numpy()
+    base_rank = fixed.base_rank.to_numpy(float)
+    counted = fixed.counted.fillna(False).to_numpy(bool)
+    other = (fixed.points_conduct + fixed.points_three_good).fillna(0).to_numpy(float)
+    klass, n_classes = pd.factorize(frame.class_id)
+    n_classes = max(len(n_classes), 1)
+    rank_sum, paid_sum, pct_sum = np.zeros(n), np.zeros(n), np.zeros(n)
+    for end in chunks:
+        c = end.shape[0]
+        reps += c
+        rep = np.repeat(np.arange(c), n)
+        ranked = scoring.exam_ranks(pd.DataFrame({
+            "pupil_id": np.tile(np.arange(n), c), "class_id": rep * n_classes + np.tile(klass, c),
+            "school_year": 1, "semester": 2, "total_score": end.ravel()}), rules)
+        end_rank = ranked["rank"].to_numpy(float).reshape(c, n)
+        rise, top = scoring.rank_clauses(base_rank, end_rank, rules)
+        points = np.where(paired, rise + top, 0.0)
+        rank_sum += points.sum(axis=0)
+        paid_sum += np.where(counted, points + other, 0.0).sum(axis=0)
+        pct_sum += pay_for_percentile(frame, end.T, 1.0).sum(axis=1)
+    reps = max(reps, 1)
+    return Replays(reps, rank_sum / reps, np.where(paired, paid_sum / reps, 0.0), counted & paired,
+                   pct_sum / reps)
 
 
 def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: RewardRules = RewardRules(),
@@ -177,10 +221,9 @@ def null_payout(inputs: dict[str, pd.DataFrame], school_year: int, rules: Reward
     alone would pay (expected under the null / actual).
     """
     frame = year_frame(inputs, school_year, rules)
-    end, pts = _replays(frame, inputs, rules, reps, seed, effect)
-    pts["rank_yuan"] = (pts.points_rise + pts.points_top5).where(pts.counted, 0.0) * rules.yuan_per_point
-    pts["yuan"] = pts.points_paid * rules.yuan_per_point
-    expected = pts.groupby("pupil_id")[["rank_yuan", "yuan"]].mean()
+    r = replay(frame, inputs, rules, reps, seed, effect)
+    expected = pd.DataFrame({"rank_yuan": np.where(r.counted, r.rank_points, 0.0) * rules.yuan_per_point,
+                             "yuan": r.paid_points * rules.yuan_per_point}, index=frame.pupil_id.to_numpy())
     actual, _ = scoring.pupil_points(inputs["scores"], inputs["pairings"], inputs["conduct"], rules,
                                      pupils=inputs.get("pupils"))
     actual = actual[actual.school_year == school_year].set_index("pupil_id")
@@ -257,16 +300,14 @@ def compare_rules(inputs: dict[str, pd.DataFrame], school_year: int, effect: flo
     band = pd.cut(frame.base_percentile, BASE_BANDS, labels=BASE_LABELS, include_lowest=True)
     rows = []
     price = None
+    paired = frame.paired.to_numpy()
     for scenario, eff in (("no effect", 0.0), (f"effect {effect:g} SD", effect)):
-        end, pts = _replays(frame, inputs, rules, reps, seed, eff)
-        plan = ((pts.points_rise + pts.points_top5) * rules.yuan_per_point).groupby(pts.pupil_id).mean()
+        r = replay(frame, inputs, rules, reps, seed, eff)
+        plan = r.rank_points[paired] * rules.yuan_per_point
         if price is None:
             price = plan.mean() / 50
-        p4p = pd.Series(pd.DataFrame(pay_for_percentile(frame, end, price)).mean(axis=1).to_numpy(),
-                        index=frame.pupil_id)
-        paired = frame.paired.to_numpy()
-        d = pd.DataFrame({"band": band[paired].to_numpy(), "plan": plan.reindex(frame.pupil_id[paired]).to_numpy(),
-                          "pay_for_percentile": p4p[paired].to_numpy()})
+        d = pd.DataFrame({"band": band[paired].to_numpy(), "plan": plan,
+                          "pay_for_percentile": price * r.percentile[paired]})
         for rule in ("plan", "pay_for_percentile"):
             g = d.groupby("band", observed=False)[rule].agg(["mean", "size"])
             rows.append(pd.DataFrame({"scenario": scenario, "rule": rule, "base_band": g.index.astype(str),

@@ -58,6 +58,7 @@ wheel-check: $(STAMP) ## Build the wheel, install it in a fresh venv, and make a
 bench: $(STAMP) ## Run the benchmarks (speed and memory targets)
 	$(BIN)/python benchmarks/clean_sample.py
 	$(BIN)/python benchmarks/rank_million.py
+	$(BIN)/python benchmarks/audit_replays.py --copies 20
 	$(BIN)/python benchmarks/synth_scale.py
 	$(BIN)/python benchmarks/report_sample.py
 	$(BIN)/python benchmarks/long_cell.py

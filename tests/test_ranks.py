@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liushou_analysis.indicators.ranks import class_rank, percentile_rank, rank_change
+from liushou_analysis.indicators.ranks import class_rank, group_ranks, percentile_rank, rank_change
 
 
 def test_class_rank_methods_by_hand():
@@ -117,6 +117,44 @@ def test_percentile_rank_matches_a_direct_count_on_random_data():
         ref = d.s[(d.g == d.g[i]) & d.ref]
         expect = 100 * ((ref < d.s[i]).mean() + 0.5 * (ref == d.s[i]).mean())
         assert got[i] == pytest.approx(expect)
+
+
+def test_percentile_against_other_classes_matches_the_sorted_search_and_a_direct_count():
+    """Two implementations of the league percentile (the audit's pay for percentile): the rank difference
+    (no reference column) against the sorted search (a reference column of all True forces it), with ties,
+    missing scores and a class alone in its league; and a direct count at every tenth row."""
+    rng = np.random.default_rng(5)
+    d = pd.DataFrame({"g": rng.integers(0, 6, 400), "cls": rng.integers(0, 4, 400),
+                      "s": rng.integers(0, 25, 400).astype(float), "all": True})
+    d.loc[rng.random(400) < 0.05, "s"] = np.nan
+    d.loc[d.g == 5, "cls"] = 0  # one class alone: no other class to compare with
+    fast = percentile_rank(d, "s", by="g", others_than="cls")
+    search = percentile_rank(d, "s", by="g", others_than="cls", reference="all")
+    np.testing.assert_allclose(fast.to_numpy(), search.to_numpy(), equal_nan=True)
+    assert fast[d.g == 5].isna().all() and fast[d.s.isna()].isna().all()
+    for i in range(0, 400, 10):
+        if np.isnan(d.s[i]) or d.g[i] == 5:
+            continue
+        ref = d.s[(d.g == d.g[i]) & (d.cls != d.cls[i])].dropna()
+        assert fast[i] == pytest.approx(100 * ((ref < d.s[i]).mean() + 0.5 * (ref == d.s[i]).mean()))
+
+
+@pytest.mark.parametrize("method", ["min", "dense", "average"])
+@pytest.mark.parametrize("ascending", [True, False])
+def test_group_ranks_equal_pandas_ranks(method, ascending):
+    """Reference: pandas' own grouped rank (a second implementation) on ties, missing values, groups of one
+    and more than 2**16 groups (the sort that is not by radix)."""
+    rng = np.random.default_rng(7)
+    for groups in (40, 70_000):
+        n = 3 * groups
+        values = rng.integers(0, 12, n).astype(float)
+        values[rng.random(n) < 0.1] = np.nan
+        group = rng.integers(0, groups, n)
+        got, counted = group_ranks(values, group, method, ascending)
+        s = pd.Series(values)
+        want = s.groupby(group).rank(method=method, ascending=ascending)
+        np.testing.assert_array_equal(got, want.to_numpy())
+        np.testing.assert_array_equal(counted, s.notna().groupby(group).transform("sum").to_numpy())
 
 
 def test_class_rank_reproduces_the_ranks_schools_reported(tmp_path, sample_dir):

@@ -17,10 +17,67 @@ from liushou_analysis.core.flags import is_true
 RANK_METHODS = {"min": "min", "competition": "min", "dense": "dense", "average": "average"}
 
 
-def _groups(data: pd.DataFrame, by) -> list:
-    if by is None:
-        return [np.zeros(len(data), dtype=np.int64)]
-    return [data[c] for c in ([by] if isinstance(by, str) else list(by))]
+def group_ranks(values: np.ndarray, group: np.ndarray, method: str = "min", ascending: bool = True,
+                order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of each value within its group (integer codes), and how many values of the group are not missing.
+
+    Two sorts: the values once, then the group codes stably (the values' order is kept within a group), so
+    ranking a replay, a term or a province costs a sort, not a Python loop. Missing values (NaN) are unranked
+    and not counted. ``method`` as :func:`class_rank`; ``ascending=False`` ranks the highest value first.
+    ``order``: :func:`value_order` of the same values, when several groupings rank them.
+
+    >>> group_ranks(np.array([90, 80, 80, 70, np.nan, 5.0]), np.array([0, 0, 0, 0, 0, 1]), "min", False)
+    (array([ 1.,  2.,  2.,  4., nan,  1.]), array([4, 4, 4, 4, 4, 1]))
+    """
+    values = np.asarray(values, dtype=float)
+    group = np.asarray(group)
+    missing = np.isnan(values)
+    key = np.where(missing, np.inf, values if ascending else -values)
+    order = _stable_by(group, value_order(values, ascending) if order is None else order)
+    g, v, miss = group[order], key[order], missing[order]
+    n = len(order)
+    first_of_group = np.ones(n, dtype=bool)
+    first_of_group[1:] = g[1:] != g[:-1]
+    first_of_run = first_of_group.copy()
+    first_of_run[1:] |= v[1:] != v[:-1]
+    position = np.arange(n)
+    group_start = np.maximum.accumulate(np.where(first_of_group, position, 0))
+    run_start = np.maximum.accumulate(np.where(first_of_run, position, 0))
+    if method == "dense":
+        runs = np.cumsum(first_of_run)
+        ranked = runs - runs[group_start] + 1.0
+    else:
+        ranked = run_start - group_start + 1.0
+        if method == "average":
+            run_id = np.cumsum(first_of_run) - 1
+            run_size = np.bincount(run_id)[run_id]
+            ranked = ranked + (run_size - 1) / 2
+    counted = np.bincount(np.cumsum(first_of_group) - 1, weights=~miss).astype(np.int64)
+    out_rank = np.empty(n)
+    out_rank[order] = np.where(miss, np.nan, ranked)
+    out_n = np.empty(n, dtype=np.int64)
+    out_n[order] = counted[np.cumsum(first_of_group) - 1]
+    return out_rank, out_n
+
+
+def value_order(values: np.ndarray, ascending: bool = True) -> np.ndarray:
+    """The rows in the order :func:`group_ranks` ranks them: by value, missing values last (ties in any order:
+    they share their rank)."""
+    values = np.asarray(values, dtype=float)
+    return np.argsort(np.where(np.isnan(values), np.inf, values if ascending else -values))
+
+
+def _stable_by(codes: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``order`` re-sorted stably by ``codes[order]``. Codes from 0 to 2**32 sort by radix, 16 bits a pass
+    (numpy sorts 16-bit integers by radix: linear time), the low half first; others by merge sort."""
+    g = codes[order]
+    if not len(g) or g.min() < 0 or g.max() >= 2**32:
+        return order[np.argsort(g, kind="stable")]
+    if g.max() >= 2**16:
+        low = np.argsort((g & 0xFFFF).astype(np.uint16), kind="stable")
+        order, g = order[low], g[low]
+        return order[np.argsort((g >> 16).astype(np.uint16), kind="stable")]
+    return order[np.argsort(g.astype(np.uint16), kind="stable")]
 
 
 def class_rank(data: pd.DataFrame, score: str, by: str | Sequence[str], method: str = "min") -> pd.DataFrame:
@@ -51,11 +108,9 @@ def class_rank(data: pd.DataFrame, score: str, by: str | Sequence[str], method: 
     """
     if method not in RANK_METHODS:
         raise ValueError(f"method must be one of {sorted(RANK_METHODS)}, not {method!r}")
-    keys = _groups(data, by)
-    values = data[score]
-    ranks = values.groupby(keys, dropna=False).rank(method=RANK_METHODS[method], ascending=False)
-    rank_of = values.notna().groupby(keys, dropna=False).transform("sum")
-    return pd.DataFrame({"rank": ranks, "rank_of": rank_of.where(values.notna())}, index=data.index)
+    values = pd.to_numeric(data[score], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    ranks, rank_of = group_ranks(values, _group_codes(data, by, dense=False), RANK_METHODS[method], ascending=False)
+    return pd.DataFrame({"rank": ranks, "rank_of": np.where(np.isnan(values), np.nan, rank_of)}, index=data.index)
 
 
 def percentile_rank(data: pd.DataFrame, score: str, by: str | Sequence[str] | None = None,
@@ -90,15 +145,24 @@ def percentile_rank(data: pd.DataFrame, score: str, by: str | Sequence[str] | No
     >>> percentile_rank(d, "s", others_than="cls").round(1).tolist()
     [0.0, 50.0, 33.3, 100.0, 62.5]
     """
-    if reference is None and others_than is None and at is None:
+    if reference is None and at is None:
         # Against the whole group, the mid-rank percentile is the average
         # ascending rank: 100 * (rank - 0.5) / n, since an average rank is
-        # (number below) + (number equal + 1) / 2.
-        keys = _groups(data, by)
-        values = data[score]
-        avg = values.groupby(keys, dropna=False).rank(method="average", ascending=True)
-        n = values.notna().groupby(keys, dropna=False).transform("sum")
-        return (100 * (avg - 0.5) / n).where(values.notna()).rename(f"{score}_percentile")
+        # (number below) + (number equal + 1) / 2. Against the other classes
+        # of the group, the own class's below and equal come off both:
+        # 100 * (rank in group - rank in own class) / (n group - n own class).
+        values = pd.to_numeric(data[score], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        order = value_order(values)
+        avg, n = group_ranks(values, _group_codes(data, by, dense=False), "average", order=order)
+        if others_than is None:
+            pct = 100 * (avg - 0.5) / n
+        else:
+            cols = ([by] if isinstance(by, str) else list(by or [])) + [others_than]
+            own_avg, own_n = group_ranks(values, _group_codes(data, cols, dense=False), "average", order=order)
+            avg, n = avg - own_avg, n - own_n
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pct = np.where(n > 0, 100 * avg / n, np.nan)
+        return pd.Series(pct, index=data.index, name=f"{score}_percentile")
     values = data[score].to_numpy(dtype=float)
     query = values if at is None else np.asarray(at, dtype=float)
     ref = ~np.isnan(values)
@@ -136,10 +200,23 @@ def _counts(group: np.ndarray, ref: np.ndarray, ref_code: np.ndarray, query_code
     return below - start, upto - below, end - start
 
 
-def _group_codes(data: pd.DataFrame, by) -> np.ndarray:
+def _group_codes(data: pd.DataFrame, by, dense: bool = True) -> np.ndarray:
+    """One integer per group of ``by``. With ``dense=False`` the codes may leave gaps (enough for sorting):
+    integer columns are then combined by arithmetic, with no factorising."""
     if by is None:
         return np.zeros(len(data), dtype=np.int64)
     cols = [by] if isinstance(by, str) else list(by)
+    arrays = [data[c].to_numpy() for c in cols]
+    if not dense and len(data) and all(a.dtype.kind in "iu" for a in arrays):
+        code, room = np.zeros(len(data), dtype=np.int64), 1
+        for a in arrays:
+            low, span = int(a.min()), int(a.max()) - int(a.min()) + 1
+            room *= span
+            if room >= 2**62:
+                break
+            code = code * span + (a.astype(np.int64) - low)
+        else:
+            return code
     return data.groupby(cols, dropna=False, sort=True).ngroup().to_numpy(dtype=np.int64)
 
 

@@ -85,8 +85,8 @@ def year_frame(inputs: dict[str, pd.DataFrame], school_year: int, rules: RewardR
 
 
 #: Replays are made this many pupil-replay values at a time, so memory holds one chunk whatever the number of
-#: replays (about 100 MB of working columns at this size).
-CHUNK_VALUES = 2_000_000
+#: replays (some 40 MB of working columns at this size).
+CHUNK_VALUES = 500_000
 
 
 def _end_chunks(frame: pd.DataFrame, reps: int, seed: int, effect=0.0, chunk: int | None = None):
@@ -186,6 +186,7 @@ def _replay(frame: pd.DataFrame, inputs, rules: RewardRules, chunks) -> Replays:
     klass, n_classes = pd.factorize(frame.class_id)
     n_classes = max(len(n_classes), 1)
     rank_sum, paid_sum, pct_sum = np.zeros(n), np.zeros(n), np.zeros(n)
+    leagues = _leagues(frame)
     for end in chunks:
         c = end.shape[0]
         reps += c
@@ -198,7 +199,7 @@ def _replay(frame: pd.DataFrame, inputs, rules: RewardRules, chunks) -> Replays:
         points = np.where(paired, rise + top, 0.0)
         rank_sum += points.sum(axis=0)
         paid_sum += np.where(counted, points + other, 0.0).sum(axis=0)
-        pct_sum += pay_for_percentile(frame, end.T, 1.0).sum(axis=1)
+        pct_sum += _league_percentiles(leagues, end).sum(axis=0)
     reps = max(reps, 1)
     return Replays(reps, rank_sum / reps, np.where(paired, paid_sum / reps, 0.0), counted & paired,
                    pct_sum / reps)
@@ -277,14 +278,24 @@ def pay_for_percentile(frame: pd.DataFrame, end: np.ndarray, price_per_point: fl
     times ``price_per_point``. Shape (pupils, reps). Bands much wider than 5
     points let a pupil's place within the band leak into the pay: the
     weakest pupils of the bottom decile then earn less under no effect."""
+    return price_per_point * _league_percentiles(_leagues(frame, bands), end.T).T
+
+
+def _leagues(frame: pd.DataFrame, bands: int = 20) -> tuple[np.ndarray, int, np.ndarray]:
+    """Each pupil's league (grade group and baseline band) and class, as integer codes, and the leagues."""
     base_band = np.minimum((frame.base_percentile.to_numpy() // (100 / bands)).astype(int), bands - 1)
-    reps = end.shape[1]
-    long = pd.DataFrame({"rep": np.repeat(np.arange(reps), len(frame)),
-                         "grade_group": np.tile(frame.grade_group.to_numpy(), reps),
-                         "band": np.tile(base_band, reps), "class_id": np.tile(frame.class_id.to_numpy(), reps),
-                         "end": end.T.ravel()})
-    pct = percentile_rank(long, "end", by=["rep", "grade_group", "band"], others_than="class_id")
-    return (price_per_point * pct.to_numpy()).reshape(reps, len(frame)).T
+    league, leagues = pd.factorize(pd.MultiIndex.from_arrays([frame.grade_group, base_band]))
+    return league, max(len(leagues), 1), pd.factorize(frame.class_id)[0]
+
+
+def _league_percentiles(leagues: tuple[np.ndarray, int, np.ndarray], end: np.ndarray) -> np.ndarray:
+    """The league percentiles of end scores of shape (replays, pupils), against the other classes of the league
+    in the same replay; integer codes, so no text is copied per replay."""
+    league, n_leagues, klass = leagues
+    c, n = end.shape
+    long = pd.DataFrame({"league": np.repeat(np.arange(c), n) * n_leagues + np.tile(league, c),
+                         "class_id": np.tile(klass, c), "end": end.ravel()})
+    return percentile_rank(long, "end", by="league", others_than="class_id").to_numpy().reshape(c, n)
 
 
 def compare_rules(inputs: dict[str, pd.DataFrame], school_year: int, effect: float, rules: RewardRules = RewardRules(),

@@ -119,10 +119,16 @@ def test_percentile_rank_matches_a_direct_count_on_random_data():
         assert got[i] == pytest.approx(expect)
 
 
-def test_percentile_against_other_classes_matches_the_sorted_search_and_a_direct_count():
+@pytest.mark.parametrize("block_rows", [None, 50])
+def test_percentile_against_other_classes_matches_the_sorted_search_and_a_direct_count(block_rows, monkeypatch):
     """Two implementations of the league percentile (the audit's pay for percentile): the rank difference
     (no reference column) against the sorted search (a reference column of all True forces it), with ties,
-    missing scores and a class alone in its league; and a direct count at every tenth row."""
+    missing scores and a class alone in its league; and a direct count at every tenth row. Also in blocks of
+    groups (BLOCK_ROWS made small), as a province's rows are ranked."""
+    if block_rows:
+        from liushou_analysis.indicators import ranks
+
+        monkeypatch.setattr(ranks, "BLOCK_ROWS", block_rows)
     rng = np.random.default_rng(5)
     d = pd.DataFrame({"g": rng.integers(0, 6, 400), "cls": rng.integers(0, 4, 400),
                       "s": rng.integers(0, 25, 400).astype(float), "all": True})
@@ -141,11 +147,16 @@ def test_percentile_against_other_classes_matches_the_sorted_search_and_a_direct
 
 @pytest.mark.parametrize("method", ["min", "dense", "average"])
 @pytest.mark.parametrize("ascending", [True, False])
-def test_group_ranks_equal_pandas_ranks(method, ascending):
-    """Reference: pandas' own grouped rank (a second implementation) on ties, missing values, groups of one
-    and more than 2**16 groups (the sort that is not by radix)."""
+def test_group_ranks_equal_pandas_ranks(method, ascending, monkeypatch):
+    """Reference: pandas' own grouped rank (a second implementation) on ties, missing values, groups of one,
+    more than 2**16 groups (two radix passes), and a set ranked in blocks of groups (BLOCK_ROWS made small)."""
+    from liushou_analysis.indicators import ranks
+
     rng = np.random.default_rng(7)
-    for groups in (40, 70_000):
+    for groups in (40, 70_000, "blocks"):
+        if groups == "blocks":
+            monkeypatch.setattr(ranks, "BLOCK_ROWS", 5_000)
+            groups = 9_000
         n = 3 * groups
         values = rng.integers(0, 12, n).astype(float)
         values[rng.random(n) < 0.1] = np.nan
@@ -154,7 +165,7 @@ def test_group_ranks_equal_pandas_ranks(method, ascending):
         s = pd.Series(values)
         want = s.groupby(group).rank(method=method, ascending=ascending)
         np.testing.assert_array_equal(got, want.to_numpy())
-        np.testing.assert_array_equal(counted, s.notna().groupby(group).transform("sum").to_numpy())
+        np.testing.assert_array_equal(counted, s.notna().groupby(group).transform("sum").where(s.notna()).to_numpy())
 
 
 def test_class_rank_reproduces_the_ranks_schools_reported(tmp_path, sample_dir):

@@ -17,46 +17,113 @@ from liushou_analysis.core.flags import is_true
 RANK_METHODS = {"min": "min", "competition": "min", "dense": "dense", "average": "average"}
 
 
+#: Rows ranked at a time: a larger set is ranked in blocks of whole groups, two blocks at once (numpy's sorts
+#: let go of the interpreter lock), so the working memory is that of two blocks, not of the whole set.
+BLOCK_ROWS = 1_000_000
+
+
 def group_ranks(values: np.ndarray, group: np.ndarray, method: str = "min", ascending: bool = True,
                 order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Rank of each value within its group (integer codes), and how many values of the group are not missing.
+    """Rank of each value within its group (integer codes), and how many values of the group are not missing
+    (both missing where the value is).
 
     Two sorts: the values once, then the group codes stably (the values' order is kept within a group), so
     ranking a replay, a term or a province costs a sort, not a Python loop. Missing values (NaN) are unranked
     and not counted. ``method`` as :func:`class_rank`; ``ascending=False`` ranks the highest value first.
-    ``order``: :func:`value_order` of the same values, when several groupings rank them.
+    ``order``: :func:`value_order` of the same values, when several groupings rank them (sets of at most
+    ``BLOCK_ROWS`` rows; larger ones are ranked in blocks of groups).
 
     >>> group_ranks(np.array([90, 80, 80, 70, np.nan, 5.0]), np.array([0, 0, 0, 0, 0, 1]), "min", False)
-    (array([ 1.,  2.,  2.,  4., nan,  1.]), array([4, 4, 4, 4, 4, 1]))
+    (array([ 1.,  2.,  2.,  4., nan,  1.]), array([ 4.,  4.,  4.,  4., nan,  1.]))
     """
     values = np.asarray(values, dtype=float)
     group = np.asarray(group)
-    missing = np.isnan(values)
-    key = np.where(missing, np.inf, values if ascending else -values)
-    order = _stable_by(group, value_order(values, ascending) if order is None else order)
-    g, v, miss = group[order], key[order], missing[order]
-    n = len(order)
-    first_of_group = np.ones(n, dtype=bool)
-    first_of_group[1:] = g[1:] != g[:-1]
-    first_of_run = first_of_group.copy()
-    first_of_run[1:] |= v[1:] != v[:-1]
-    position = np.arange(n)
-    group_start = np.maximum.accumulate(np.where(first_of_group, position, 0))
-    run_start = np.maximum.accumulate(np.where(first_of_run, position, 0))
+    if order is not None:
+        return _ranks(values, group, method, ascending, order)
+    return _in_blocks(group, 2, lambda idx: _ranks(values[idx], group[idx], method, ascending))
+
+
+def _in_blocks(group: np.ndarray, outputs: int, compute) -> tuple[np.ndarray, ...]:
+    """``compute(rows)`` on blocks of whole groups of at most about ``BLOCK_ROWS`` rows, two blocks at once,
+    its ``outputs`` float arrays put together in the rows' order (a set that small is one block)."""
+    n = len(group)
+    if n <= BLOCK_ROWS:
+        return compute(slice(None))
+    from concurrent.futures import ThreadPoolExecutor
+
+    blocks = -(-n // BLOCK_ROWS)
+    low = int(group.min())
+    width = -(-(int(group.max()) - low + 1) // blocks)
+    block = group - low
+    block //= width
+    block = block.astype(np.uint16)  # whole groups per block, in code order
+    rows = np.argsort(block, kind="stable").astype(np.int32 if n < 2**31 else np.int64)
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(block, minlength=blocks))])
+    del block
+    out = tuple(np.empty(n) for _ in range(outputs))
+
+    def one(b: int) -> None:
+        idx = rows[bounds[b]:bounds[b + 1]]
+        if not len(idx):  # a range of codes no row has
+            return
+        for whole, part in zip(out, compute(idx), strict=True):
+            whole[idx] = part
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(one, range(blocks)))
+    return out
+
+
+def _others(values: np.ndarray, group: np.ndarray, own: np.ndarray) -> tuple[np.ndarray]:
+    """Mid-rank percentiles against the other classes of the group (``own``: the group and class)."""
+    order = value_order(values)
+    avg, n = _ranks(values, group, "average", True, order)
+    own_avg, own_n = _ranks(values, own, "average", True, order)
+    avg -= own_avg
+    n -= own_n
+    del own_avg, own_n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg *= 100
+        avg /= n
+    avg[~(n > 0)] = np.nan
+    return (avg,)
+
+
+def _ranks(values: np.ndarray, group: np.ndarray, method: str, ascending: bool,
+           order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`group_ranks` of one block: each intermediate is freed as soon as the next is made."""
+    n = len(values)
+    index = np.int32 if n < 2**31 else np.int64
+    order = _stable_by(group, value_order(values, ascending) if order is None else order).astype(index, copy=False)
+    g = group[order]
+    new_group = np.ones(n, dtype=bool)
+    np.not_equal(g[1:], g[:-1], out=new_group[1:])
+    del g
+    v = values[order]
+    missing = np.isnan(v)
+    new_run = new_group.copy()
+    new_run[1:] |= v[1:] != v[:-1]  # ties share a run; each missing value is a run of its own (NaN != NaN)
+    del v
+    group_id = np.cumsum(new_group, dtype=index) - 1
+    group_start = np.flatnonzero(new_group)
+    counted = np.bincount(group_id, weights=~missing, minlength=len(group_start)).astype(float)
+    run_id = np.cumsum(new_run, dtype=index) - 1
     if method == "dense":
-        runs = np.cumsum(first_of_run)
-        ranked = runs - runs[group_start] + 1.0
+        ranked = (run_id - run_id[group_start][group_id]) + 1.0
     else:
-        ranked = run_start - group_start + 1.0
+        run_start = np.flatnonzero(new_run)
+        ranked = (run_start[run_id] - group_start[group_id]) + 1.0
         if method == "average":
-            run_id = np.cumsum(first_of_run) - 1
-            run_size = np.bincount(run_id)[run_id]
-            ranked = ranked + (run_size - 1) / 2
-    counted = np.bincount(np.cumsum(first_of_group) - 1, weights=~miss).astype(np.int64)
+            run_size = np.diff(np.append(run_start, n))
+            ranked += (run_size[run_id] - 1) / 2
+    ranked[missing] = np.nan
     out_rank = np.empty(n)
-    out_rank[order] = np.where(miss, np.nan, ranked)
-    out_n = np.empty(n, dtype=np.int64)
-    out_n[order] = counted[np.cumsum(first_of_group) - 1]
+    out_rank[order] = ranked
+    del ranked
+    counted = counted[group_id]
+    counted[missing] = np.nan
+    out_n = np.empty(n)
+    out_n[order] = counted
     return out_rank, out_n
 
 
@@ -65,6 +132,13 @@ def value_order(values: np.ndarray, ascending: bool = True) -> np.ndarray:
     they share their rank)."""
     values = np.asarray(values, dtype=float)
     return np.argsort(np.where(np.isnan(values), np.inf, values if ascending else -values))
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A column's values as floats, missing as NaN (no copy when they already are)."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _stable_by(codes: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -108,9 +182,9 @@ def class_rank(data: pd.DataFrame, score: str, by: str | Sequence[str], method: 
     """
     if method not in RANK_METHODS:
         raise ValueError(f"method must be one of {sorted(RANK_METHODS)}, not {method!r}")
-    values = pd.to_numeric(data[score], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = _floats(data[score])
     ranks, rank_of = group_ranks(values, _group_codes(data, by, dense=False), RANK_METHODS[method], ascending=False)
-    return pd.DataFrame({"rank": ranks, "rank_of": np.where(np.isnan(values), np.nan, rank_of)}, index=data.index)
+    return pd.DataFrame({"rank": ranks, "rank_of": rank_of}, index=data.index, copy=False)
 
 
 def percentile_rank(data: pd.DataFrame, score: str, by: str | Sequence[str] | None = None,
@@ -151,17 +225,16 @@ def percentile_rank(data: pd.DataFrame, score: str, by: str | Sequence[str] | No
         # (number below) + (number equal + 1) / 2. Against the other classes
         # of the group, the own class's below and equal come off both:
         # 100 * (rank in group - rank in own class) / (n group - n own class).
-        values = pd.to_numeric(data[score], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        order = value_order(values)
-        avg, n = group_ranks(values, _group_codes(data, by, dense=False), "average", order=order)
+        values = _floats(data[score])
+        group = _group_codes(data, by, dense=False)
         if others_than is None:
-            pct = 100 * (avg - 0.5) / n
-        else:
-            cols = ([by] if isinstance(by, str) else list(by or [])) + [others_than]
-            own_avg, own_n = group_ranks(values, _group_codes(data, cols, dense=False), "average", order=order)
-            avg, n = avg - own_avg, n - own_n
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pct = np.where(n > 0, 100 * avg / n, np.nan)
+            pct, n = group_ranks(values, group, "average")
+            pct -= 0.5
+            pct *= 100
+            pct /= n
+        else:  # blocks of whole groups hold whole classes of them
+            own = _group_codes(data, ([by] if isinstance(by, str) else list(by or [])) + [others_than], dense=False)
+            (pct,) = _in_blocks(group, 1, lambda idx: _others(values[idx], group[idx], own[idx]))
         return pd.Series(pct, index=data.index, name=f"{score}_percentile")
     values = data[score].to_numpy(dtype=float)
     query = values if at is None else np.asarray(at, dtype=float)
@@ -207,15 +280,17 @@ def _group_codes(data: pd.DataFrame, by, dense: bool = True) -> np.ndarray:
         return np.zeros(len(data), dtype=np.int64)
     cols = [by] if isinstance(by, str) else list(by)
     arrays = [data[c].to_numpy() for c in cols]
-    if not dense and len(data) and all(a.dtype.kind in "iu" for a in arrays):
-        code, room = np.zeros(len(data), dtype=np.int64), 1
-        for a in arrays:
-            low, span = int(a.min()), int(a.max()) - int(a.min()) + 1
+    if not dense and len(data) and all(a.dtype.kind == "i" or a.dtype.kind == "u" and a.dtype.itemsize < 8
+                                       for a in arrays):
+        spans = [(int(a.min()), int(a.max()) - int(a.min()) + 1) for a in arrays]
+        room = 1
+        for _, span in spans:
             room *= span
-            if room >= 2**62:
-                break
-            code = code * span + (a.astype(np.int64) - low)
-        else:
+        if room < 2**62:
+            code = np.zeros(len(data), dtype=np.int32 if room < 2**31 else np.int64)
+            for a, (low, span) in zip(arrays, spans, strict=True):
+                code *= span  # in place: one array of codes, whatever the number of columns
+                code += (a - low).astype(code.dtype, copy=False)
             return code
     return data.groupby(cols, dropna=False, sort=True).ngroup().to_numpy(dtype=np.int64)
 

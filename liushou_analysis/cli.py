@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop at the first file that cannot be used, instead of listing it under 'files not used'")
     clean.add_argument("--workers", type=_positive, default=1, metavar="N",
                        help="read the files with N processes at once (the clean tables are the same)")
+    clean.add_argument("--cluster", metavar="ADDRESS",
+                       help="read the files on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N "
+                            "for N worker processes here; workers must see the raw folder at the same path "
+                            "(docs/scale.md; needs the cluster extra)")
     clean.add_argument("--read-cache", type=Path, metavar="DIR",
                        help="keep what each file held in DIR, so the next clean reads only the files that changed; "
                             "DIR holds the raw cells (names included): keep it with the raw data's protection, "
@@ -131,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--max-total", type=float, default=None,
                        help="the highest plausible total score (default 1500, ten subjects' full marks); a higher "
                             "total is a problem row")
+    score.add_argument("--cluster", metavar="ADDRESS",
+                       help="score the pupils on a Dask cluster, in parts of whole schools: a scheduler's address "
+                            "(tcp://host:8786), or local:N for N worker processes here (the same outputs; "
+                            "docs/scale.md; needs the cluster extra)")
     score.add_argument("--skip-bad-rows", action="store_true",
                        help="score without the rows that fail the input checks, and list them")
 
@@ -255,10 +263,12 @@ def run_clean(args) -> None:
 
     out = args.out or config.clean_dir(args.data.name)
     start = time.perf_counter()
+    from liushou_analysis.core.cluster import connect
     from liushou_analysis.core.progress import Progress
 
-    manifest = clean_dataset(args.data, out, progress=Progress(), strict=args.strict, read_cache=args.read_cache,
-                             workers=args.workers)
+    with connect(args.cluster) as cluster:
+        manifest = clean_dataset(args.data, out, progress=Progress(), strict=args.strict,
+                                 read_cache=args.read_cache, workers=args.workers, cluster=cluster)
     print(clean_summary(manifest, args.data, out, time.perf_counter() - start))
     if manifest["incomplete"] and not args.allow_incomplete:
         raise Incomplete(f"the clean tables in {out} are incomplete ({len(manifest['incomplete'])} problem(s) listed "
@@ -360,8 +370,16 @@ def run_score(args) -> None:
         for line in problem_lines(problems):
             print(f"  {line}")
     frames = {n: f.drop(columns=["_file", "_line"]) for n, f in checked.items()}
-    out = score_scheme(frames["scores"], frames["pairings"], frames["conduct"], frames["classes"], rules,
-                       pupils=frames.get("pupils"))
+    if args.cluster:
+        from liushou_analysis.core.cluster import connect
+        from liushou_analysis.scoring.partitions import score_scheme as score_in_parts
+
+        with connect(args.cluster) as cluster:
+            out = score_in_parts(frames["scores"], frames["pairings"], frames["conduct"], frames["classes"], rules,
+                                 pupils=frames.get("pupils"), cluster=cluster)
+    else:
+        out = score_scheme(frames["scores"], frames["pairings"], frames["conduct"], frames["classes"], rules,
+                           pupils=frames.get("pupils"))
     if out["pupil_points"].empty and out["pupil_awards"].empty:
         raise Incomplete("nothing to score: no paired pupil has a school year with scores (the pairings input has "
                          f"{len(frames['pairings'])} usable rows); check the pairings and their school years.")

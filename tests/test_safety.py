@@ -131,8 +131,10 @@ def test_a_failed_clean_leaves_the_previous_tables_and_no_temporary_folder(tmp_p
     out = tmp_path / "clean"
     clean_dataset(raw, out)
     before = digest(out)
+    import pyarrow.parquet as pq
+
     calls = {"n": 0}
-    real = pd.DataFrame.to_parquet
+    real = pq.ParquetWriter.write_table
 
     def dies_on_the_third(self, *a, **kw):  # the process dies half-way through writing the tables
         calls["n"] += 1
@@ -140,7 +142,7 @@ def test_a_failed_clean_leaves_the_previous_tables_and_no_temporary_folder(tmp_p
             raise KeyboardInterrupt
         return real(self, *a, **kw)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", dies_on_the_third)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", dies_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         clean_dataset(raw, out)
     assert digest(out) == before

@@ -126,7 +126,7 @@ def _columns(sheet, rel: str, aliases: dict[str, str] | None = None) -> tuple[di
 
 
 def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = False,
-                  read_cache: Path | None = None, workers: int = 1) -> dict:
+                  read_cache: Path | None = None, workers: int = 1, cluster=None) -> dict:
     """Clean a raw dataset folder into ``out_dir``; return the manifest.
 
     ``progress`` is told what is happening (a callable taking a message);
@@ -136,7 +136,9 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = Fa
     used, instead of listing it under ``files_not_used``. ``read_cache`` names a
     folder that keeps what each file held (:mod:`.readcache`), so the next
     clean reads only the files that changed. ``workers`` processes read the
-    files at once (the tables are the same bytes whatever the number).
+    files at once (the tables are the same bytes whatever the number), or the
+    workers of a Dask ``cluster`` (a ``distributed.Client``, :mod:`..core.cluster`)
+    do, each file a task; the rest of the clean runs here.
     """
     raw_dir = Path(raw_dir)
     check_target(Path(out_dir), "clean", raw_dirs=(raw_dir,))  # before the work, so a wrong --out fails at once
@@ -144,7 +146,8 @@ def clean_dataset(raw_dir: Path, out_dir: Path, progress=None, strict: bool = Fa
         _check_read_cache(Path(read_cache), raw_dir, Path(out_dir))
     settings = load_settings(raw_dir)
     with codebook.extended(settings.codebook_rows):
-        return _clean(raw_dir, Path(out_dir), progress or (lambda msg: None), strict, settings, read_cache, workers)
+        return _clean(raw_dir, Path(out_dir), progress or (lambda msg: None), strict, settings, read_cache, workers,
+                      cluster)
 
 
 def _check_read_cache(folder: Path, raw_dir: Path, out_dir: Path) -> None:
@@ -205,7 +208,8 @@ class _Unused:
 
 
 def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say,
-                surveys: list | None = None, cache: ReadCache | None = None, workers: int = 1) -> list[tuple]:
+                surveys: list | None = None, cache: ReadCache | None = None, workers: int = 1,
+                cluster=None) -> list[tuple]:
     """Read every data file of every term and recognise the form of each
     sheet: (raw file, term, [(sheet, columns, form)], unknown columns,
     sentences for sheets not recognised) per file that can be used. A file
@@ -213,7 +217,7 @@ def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say,
     survey, term, checksum) when a list is given (:mod:`.surveys`). With a
     ``cache`` (:mod:`.readcache`), a file read by the previous clean is not
     read again; with ``workers`` above 1, files are read by that many
-    processes at once (files are independent) and taken in their order."""
+    processes at once (files are independent), or by a Dask ``cluster``, and taken in their order."""
     found = []
     jobs = []
     for term, folder in folders.items():
@@ -224,7 +228,8 @@ def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say,
             say(f"reading {len(paths)} files of term {term}")
         jobs += [(term, path, path.relative_to(raw_dir).as_posix()) for path in paths]
     step = getattr(say, "step", None)
-    outcomes = _read_all([(path, rel) for _, path, rel in jobs], raw_dir, settings, surveys is not None, cache, workers)
+    outcomes = _read_all([(path, rel) for _, path, rel in jobs], raw_dir, settings, surveys is not None, cache, workers,
+                         cluster)
     for done, ((term, path, rel), outcome) in enumerate(zip(jobs, outcomes), start=1):
         if step is not None:
             step(done, len(jobs), rel)
@@ -243,9 +248,10 @@ def _read_forms(raw_dir: Path, folders: dict, settings, unused: _Unused, say,
 
 
 def _read_all(files: list[tuple[Path, str]], raw_dir: Path, settings, surveys: bool, cache: ReadCache | None,
-              workers: int):
+              workers: int, cluster=None):
     """What each file holds (:func:`_read_file`), in the files' order: from the cache where it has the file,
-    else read, by ``workers`` forked processes when more than one (each inherits the dataset's settings)."""
+    else read, by ``workers`` forked processes when more than one (each inherits the dataset's settings), or
+    by the workers of a Dask ``cluster`` (each is given the settings with the file)."""
     import multiprocessing
     from functools import partial
 
@@ -253,7 +259,12 @@ def _read_all(files: list[tuple[Path, str]], raw_dir: Path, settings, surveys: b
     missing = [path for (path, _), (_, hit) in zip(files, keys, strict=True) if hit is None]
     read = partial(_read_file, raw_dir=raw_dir, settings=settings, surveys=surveys)
     pool = None
-    if workers > 1 and len(missing) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if cluster is not None:
+        from liushou_analysis.core.cluster import map_in_order
+
+        fresh = map_in_order(cluster, partial(_read_with_settings, raw_dir=raw_dir, settings=settings,
+                                              surveys=surveys), missing)
+    elif workers > 1 and len(missing) > 1 and "fork" in multiprocessing.get_all_start_methods():
         pool = multiprocessing.get_context("fork").Pool(min(workers, len(missing)))
         fresh = pool.imap(read, missing, chunksize=max(1, len(missing) // (8 * workers)))
     else:
@@ -270,6 +281,13 @@ def _read_all(files: list[tuple[Path, str]], raw_dir: Path, settings, surveys: b
     finally:
         if pool is not None:
             pool.terminate()
+
+
+def _read_with_settings(path: Path, raw_dir: Path, settings, surveys: bool) -> tuple:
+    """:func:`_read_file` in a process that did not load the dataset's settings (a cluster's worker): the
+    codebook rows of liushou.toml are put in place around the read."""
+    with codebook.extended(settings.codebook_rows):
+        return _read_file(path, raw_dir, settings, surveys)
 
 
 def _read_file(path: Path, raw_dir: Path, settings, surveys: bool) -> tuple:
@@ -375,7 +393,7 @@ def _clean_tables(inputs: dict, counts, settings, say):
 
 
 def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings, read_cache: Path | None = None,
-           workers: int = 1) -> dict:
+           workers: int = 1, cluster=None) -> dict:
     folders = term_folders(raw_dir)
     terms = list(folders)
     key, key_source = load_key(raw_dir)
@@ -384,7 +402,7 @@ def _clean(raw_dir: Path, out_dir: Path, say, strict: bool, settings, read_cache
     cache = ReadCache(read_cache, raw_dir, extra=f"strict={strict}") if read_cache else None
     if cache is not None and not cache.writable:
         say(f"{read_cache} cannot be written to, so every file is read again next time (no read cache).")
-    found = _read_forms(raw_dir, folders, settings, unused, say, surveys, cache, workers)
+    found = _read_forms(raw_dir, folders, settings, unused, say, surveys, cache, workers, cluster)
     say("resolving schools")
     inputs, counts, manifest_files, unresolved_rows = _plan(found, settings, unused)
     say("cleaning")

@@ -692,9 +692,16 @@ def score_scheme(scores, pairings, conduct, classes, rules: RewardRules = Reward
     """Both parts: every output table of ``liushou score`` by name.
     ``pupils`` is the optional pupil status (see :func:`pupil_points`)."""
     points, audit1 = pupil_points(scores, pairings, conduct, rules, pupils=pupils)
+    awards, audit2 = pupil_awards(scores, pairings, rules)
+    return assemble(points, audit1, awards, audit2, pairings, classes, rules)
+
+
+def assemble(points, audit1, awards, audit2, pairings, classes, rules: RewardRules) -> dict[str, pd.DataFrame]:
+    """The scheme's tables from the pupils' part one and part two (:func:`pupil_points`, :func:`pupil_awards`,
+    made at once or in parts, :mod:`.partitions`): the helpers' and head teachers' sums, the rounding, and the
+    audit in one order."""
     helpers = helper_points(points, pairings, rules, exact=True)
     heads = head_teacher_points(points, classes, rules, exact=True)
-    awards, audit2 = pupil_awards(scores, pairings, rules)
     rounding = [rounding_audit("helpers", helpers, "yuan_exact", "yuan", rules),
                 rounding_audit("head_teachers", heads, "yuan_exact", "yuan", rules)]
     audit = pd.concat([audit1] + [frame for frame in [unpaid_helper_audit(helpers, rules), audit2, *rounding]

@@ -7,13 +7,35 @@ from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.readers.rawread import file_sha256
 
 #: The manifest's file name inside a clean folder.
 MANIFEST = "manifest.json"
+#: The most rows a row group of a clean table holds (a Dask partition).
+ROW_GROUP_ROWS = 1_000_000
+
+
+def _row_groups(frame: pd.DataFrame) -> list[tuple[int, int]]:
+    """(start, stop) of each row group: where the term changes, when the rows come term by term, and every
+    ROW_GROUP_ROWS rows; one group for a table without terms (or whose terms are mixed)."""
+    n = len(frame)
+    cuts = {0, n}
+    if "term" in frame and n:
+        term = frame["term"].astype(str).to_numpy()
+        change = np.flatnonzero(term[1:] != term[:-1]) + 1
+        if len(change) + 1 == len(set(term)):  # each term in one run
+            cuts.update(change.tolist())
+    bounds = sorted(cuts)
+    groups = []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        groups += [(a, min(a + ROW_GROUP_ROWS, stop)) for a in range(start, stop, ROW_GROUP_ROWS)]
+    return groups or [(0, 0)]
 
 
 class CleanStore:
@@ -83,15 +105,30 @@ class CleanStore:
     def table(self, name: str, terms: str | Iterable[str] | None = None,
               columns: list[str] | None = None) -> pd.DataFrame:
         """A clean table, verified against its checksum; only the rows of
-        ``terms`` (one term or several) when the table has a ``term`` column."""
+        ``terms`` (one term or several) when the table has a ``term`` column,
+        read from those terms' row groups only (:meth:`write_tables`)."""
         if not self.has(name):
             raise UserError(f"{self.folder} has no {name} table: run liushou clean on the raw dataset first.")
         self.verify([self.path(name).name])
-        frame = pd.read_parquet(self.path(name), columns=columns)
-        if terms is not None and "term" in frame.columns:
-            wanted = [terms] if isinstance(terms, str) else list(terms)
-            frame = frame[frame.term.isin(wanted)].reset_index(drop=True)
-        return frame
+        filters = None
+        if terms is not None and "term" in pq.read_schema(self.path(name)).names:
+            filters = [("term", "in", [terms] if isinstance(terms, str) else list(terms))]
+        return pd.read_parquet(self.path(name), columns=columns, filters=filters).reset_index(drop=True)
+
+    def dask_table(self, name: str, columns: list[str] | None = None):
+        """A clean table as a Dask DataFrame, one partition per row group (a term, or a part of a large term),
+        for work spread over a cluster (docs/scale.md; needs the cluster extra). Verified like :meth:`table`."""
+        from liushou_analysis.core.cluster import _needs_dask
+
+        _needs_dask()
+        import dask
+        import dask.dataframe as dd
+
+        if not self.has(name):
+            raise UserError(f"{self.folder} has no {name} table: run liushou clean on the raw dataset first.")
+        self.verify([self.path(name).name])
+        with dask.config.set({"dataframe.convert-string": False}):  # the column types :meth:`table` gives
+            return dd.read_parquet(str(self.path(name)), columns=columns, split_row_groups=True)
 
     def tables(self, names: Iterable[str]) -> dict[str, pd.DataFrame]:
         """Several tables at once; a plain error naming every missing one."""
@@ -125,9 +162,14 @@ class CleanStore:
 
     @staticmethod
     def write_tables(work: Path, frames: dict[str, pd.DataFrame]) -> None:
-        """Write each frame as ``<name>.parquet`` into ``work``."""
+        """Write each frame as ``<name>.parquet`` into ``work``: a table whose rows come term by term gets a
+        row group per term (at most ``ROW_GROUP_ROWS`` rows each), so a reader of one term reads only its
+        row groups and Dask reads the table partition by partition; the rows keep their order."""
         for name, frame in frames.items():
-            frame.to_parquet(Path(work) / f"{name}.parquet", index=False)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            with pq.ParquetWriter(Path(work) / f"{name}.parquet", table.schema) as writer:
+                for start, stop in _row_groups(frame):
+                    writer.write_table(table.slice(start, stop - start))
 
     @staticmethod
     def checksums(work: Path) -> dict[str, str]:

@@ -59,6 +59,8 @@ bench: $(STAMP) ## Run the benchmarks (speed and memory targets)
 	$(BIN)/python benchmarks/clean_sample.py
 	$(BIN)/python benchmarks/rank_million.py
 	$(BIN)/python benchmarks/audit_replays.py --copies 20
+	$(BIN)/python benchmarks/rank_duckdb.py
+	$(BIN)/python benchmarks/cluster_scaling.py
 	$(BIN)/python benchmarks/synth_scale.py
 	$(BIN)/python benchmarks/report_sample.py
 	$(BIN)/python benchmarks/long_cell.py

@@ -33,6 +33,7 @@ _EXPORTS = {
     "definition_counts": "indicators.status", "either_parent": "indicators.status",
     "guardian_characteristics": "indicators.status", "left_behind_status": "indicators.status",
     "official_2016": "indicators.status", "strict_both_3m": "indicators.status",
+    "staggered_did": "statistics.staggered",
 }
 _MODULES = {"audit": "statistics.audit", "pairing": "statistics.pairing"}
 

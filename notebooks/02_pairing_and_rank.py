@@ -204,6 +204,64 @@ pub.figure(fig, "by_helper_type", empty=None if len(shown) else
            pub.say("没有哪类帮扶人有足够的新结对学生", "no helper type has enough newly paired pupils"));
 
 # %% [markdown]
+# ## 结对时间不同：按结对后学期看效应
+# 学生在不同学期开始结对。把每一批（同一学期开始结对的学生）与从未结对或尚未结对的学生比较，看结对前后百分位的变化
+# （Callaway 和 Sant'Anna 的分组-时间双重差分），再按“结对后第几个学期”汇总。结对前的学期是检验：应当接近零。
+# 竖线是95%置信区间，阴影是同时置信带（所有学期一起覆盖真值的概率为95%）；按学生首个学期所在班级聚类。
+# <!-- en -->
+# ## Pairing that starts in different terms: effects by terms since pairing
+# Pupils are paired in different terms. Each cohort (pupils first paired in one term) is compared with the
+# pupils never or not yet paired, on the change in percentile from before pairing (Callaway and Sant'Anna's
+# group-time difference in differences), then summarised by terms since pairing. Terms before pairing are a
+# check and should be near zero. Bars are 95% CIs, the shading the simultaneous band (covering every term at
+# once); clustered by each pupil's first class.
+
+# %%
+staggered = pairing.staggered(panel, ctx["term"])
+study, overall_staggered = staggered["study"], staggered["overall"]
+sens, power = staggered["sensitivity"], staggered["power"]
+if study is not None:
+    # a term since pairing with few pupils describes those pupils: its estimate is hidden with its count
+    study = suppress_column(study, "n", ["estimate", "se", "ci_low", "ci_high", "p_value", "band_low", "band_high"],
+                            ctx["min_cell"])
+    pub.table(study[["event_time", "quantity", "estimate", "se", "ci_low", "ci_high", "band_low", "band_high",
+                     "p_value", "df", "n", "method"]], "event_study", counts=["n"])
+    overall_staggered = suppress_column(overall_staggered, "n", ["estimate", "se", "ci_low", "ci_high", "p_value"],
+                                        ctx["min_cell"])
+    pub.table(overall_staggered[["quantity", "estimate", "se", "ci_low", "ci_high", "p_value", "df", "n", "method"]],
+              "staggered_overall", counts=["n"])
+    hidden = overall_staggered.estimate.isna().iloc[0]
+    checks = pd.concat([sens[["e_value", "e_value_ci", "outcome_sd"]], power[["mde", "icc", "icc_paired"]]], axis=1)
+    if hidden:
+        checks[["e_value", "e_value_ci"]] = float("nan")
+    pub.table(checks, "sensitivity_power", counts=[]);
+
+# %%
+fig, ax = plotting.new_figure(7.5, 3.6)
+drawn = study is not None and study.estimate.notna().any()
+if drawn:
+    s = study.dropna(subset=["estimate"])
+    ax.fill_between(s.event_time, s.band_low, s.band_high, color="tab:blue", alpha=0.15,
+                    label=plotting.label("同时置信带", "simultaneous band"))
+    ax.errorbar(s.event_time, s.estimate, yerr=[s.estimate - s.ci_low, s.ci_high - s.estimate], fmt="o", capsize=3,
+                label=plotting.label("估计与95%置信区间", "estimate, 95% CI"))
+    ax.axhline(0, color="grey", lw=1)
+    ax.axvline(-0.5, color="grey", ls=":", lw=1)
+    ax.set_xticks(s.event_time)
+    ax.legend(fontsize=8)
+ax.set_xlabel(plotting.label("结对后第几个学期（负数为结对前）", "terms since pairing (negative: before)"))
+ax.set_ylabel(plotting.label("效应（百分位点）", "effect, percentile points"))
+ax.set_title(plotting.label("按结对时间的效应", "effect by time since pairing"))
+pub.figure(fig, "event_study", empty=None if drawn else pub.say(
+    "没有哪一批结对学生有结对前的学期可作比较（例如所有结对都始于数据的第一个学期），因此不画按结对时间的效应",
+    "no cohort has a term before pairing to compare with (for instance every pairing began in the first term of "
+    "the data), so there is no chart by time since pairing"));
+
+# %%
+pub.markdown(narrative.staggered(study, overall_staggered, sens, power, staggered["reason"],
+                                 staggered["no_baseline"], lang=ctx["lang"]))
+
+# %% [markdown]
 # ## 结论
 # <!-- en -->
 # ## What this means

@@ -421,6 +421,56 @@ def test_hostile_names_show_as_text_and_never_run(small_county_report):
     assert shown == {HOSTILE_SCHOOL, HOSTILE_COLUMN, HOSTILE_FILE}, shown
 
 
+def test_page_02_shows_effects_by_time_since_pairing_on_the_sample(sample_report):
+    """The sample's pupils are paired in three different terms: page 02 shows the event study (terms before and
+    after pairing, with the simultaneous band), the staggered estimators side by side, the E-value and the
+    minimum detectable effect, each with its sentence. Reference for the numbers: tests/test_staggered.py."""
+    out, _ = sample_report
+    study = pd.read_csv(out / "tables" / "02_pairing_and_rank-event_study.csv")
+    assert study.event_time.min() < 0 <= study.event_time.max() and study.n.gt(0).all()
+    assert (study.band_low <= study.ci_low).all() and (study.band_high >= study.ci_high).all()
+    overall = pd.read_csv(out / "tables" / "02_pairing_and_rank-staggered_overall.csv")
+    assert overall.quantity.tolist() == ["staggered_overall", "staggered_simple"]
+    checks = pd.read_csv(out / "tables" / "02_pairing_and_rank-sensitivity_power.csv").iloc[0]
+    assert checks.e_value > 1 and 0 < checks.mde < 20
+    assert (out / "figures" / "02_pairing_and_rank-event_study.png").exists()
+    text = re.sub(r"<[^>]+>", "", (out / "02_pairing_and_rank.html").read_text(encoding="utf-8"))
+    for words in ("结对当学期的效应为", "平行趋势", "没有测量的因素", "最小效应约为",
+                  "奖励方案按班级名次的上升付钱"):
+        assert words in text, words
+
+
+def test_page_02_with_every_pairing_in_the_first_term_says_so_and_draws_no_empty_chart(tmp_path):
+    """The no-baseline case (issue 27): a county whose pairing lists are there from its first term, so no pupil
+    has an exam before pairing. Page 02 alone is run: its staggered section says why there is no effect by time
+    since pairing, in a sentence where the chart would be, and publishes no chart and no event-study table."""
+    import shutil
+
+    from liushou_analysis.core import config
+
+    raw = tmp_path / "raw" / "county8"
+    synthesize(raw, seed=8, n_schools=1, n_years=1, start_year=2025)
+    first, second = sorted(p for p in raw.iterdir() if p.name[:4].isdigit())
+    lists = [f for f in second.rglob("*") if "结对" in f.name]
+    assert lists
+    for f in lists:  # the same pairing lists kept from the first term on
+        (first / f.relative_to(second)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, first / f.relative_to(second))
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(config.NOTEBOOKS / "02_pairing_and_rank.py", pages)
+    out = tmp_path / "report"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIUSHOU_KEY", "no-baseline-test-key-0123456789")
+        run_report(raw, clean_dir=tmp_path / "clean", out_dir=out, notebooks=pages, progress=lambda m: None,
+                   allow_incomplete=True)
+    text = re.sub(r"<[^>]+>", "", (out / "02_pairing_and_rank.html").read_text(encoding="utf-8"))
+    assert "没有哪一批结对学生有结对前的学期可作比较" in text  # the sentence instead of the chart
+    assert "在数据的第一个学期就已结对" in text  # the closing text counts them
+    assert not (out / "figures" / "02_pairing_and_rank-event_study.png").exists()
+    assert not (out / "tables" / "02_pairing_and_rank-event_study.csv").exists()
+
+
 def test_unknown_columns_of_forms_and_questionnaires_are_listed_escaped(small_county_report):
     """The hostile column added to a school workbook and to the questionnaire is listed for both files in the
     manifest, and the data-quality page carries it escaped (the browser test above sees it as text where
@@ -491,9 +541,13 @@ def test_sample_report_tables_are_those_before_the_move(sample_report):
     disclosure control now hides or rounds."""
     out, _ = sample_report
     before = sorted(p.name for p in BEFORE.glob("*.csv"))
-    # the questionnaire page (issue 25) came after: its tables are the only new ones
-    new_page = sorted(p.name for p in (out / "tables").glob("04_questionnaire-*.csv"))
-    assert new_page == ["04_questionnaire-means.csv", "04_questionnaire-reliability.csv", "04_questionnaire-shares.csv"]
+    # the questionnaire page (issue 25) and page 02's staggered section (issue 27) came after: their tables are
+    # the only new ones
+    staggered = ["02_pairing_and_rank-event_study.csv", "02_pairing_and_rank-sensitivity_power.csv",
+                 "02_pairing_and_rank-staggered_overall.csv"]
+    new_page = sorted(p.name for p in (out / "tables").glob("04_questionnaire-*.csv")) + staggered
+    assert new_page == ["04_questionnaire-means.csv", "04_questionnaire-reliability.csv", "04_questionnaire-shares.csv",
+                        *staggered]
     assert sorted(p.name for p in (out / "tables").glob("*.csv") if p.name not in new_page) == before
     changed = 0
     for name in before:

@@ -46,6 +46,10 @@ REPORT_COLUMNS = {
     "all_parents_away": "父母都外出占比", "base_bin": "基数百分位段", "mean_change_all": "平均变化（全部）",
     "observed_change_untreated": "未结对学生平均变化", "predicted_change": "无效应时的预期变化",
     "retest_slope": "重测斜率", "treated_pupils": "新结对人数", "mean_change_treated": "新结对学生平均变化",
+    # pairing that starts in different terms: event study, sensitivity, power
+    "event_time": "结对后第几个学期", "band_low": "同时置信带下限", "band_high": "同时置信带上限",
+    "e_value": "E值（解释掉估计所需的混杂强度）", "e_value_ci": "E值（使区间含零）", "outcome_sd": "百分位标准差",
+    "mde": "最小可检测效应（百分位点）", "icc": "班级内相关（成绩）", "icc_paired": "班级内相关（是否结对）",
     # the reward points and their audit
     "school_year": "学年", "paired_pupils": "结对学生数", "replays": "重演次数", "effect_sd": "效应（标准差）",
     "expected_rank_yuan": "无效应时预期名次奖励（元）", "actual_rank_yuan": "实际名次奖励（元）",
@@ -72,7 +76,9 @@ REPORT_VALUES = {
     "grouping": {"全部": "全部", "left_behind": "是否留守", "care_group": "监护类型", "rank_band": "本学期成绩"},
     "group": {"paired": "结对", "unpaired": "未结对"},
     "quantity": {"naive": "简单比较", "ancova": "协方差分析", "ipw": "逆概率加权", "did": "双重差分",
-                 "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位"},
+                 "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位",
+                 "event_study": "按结对时间", "staggered_overall": "分批双重差分（按批次加权）",
+                 "staggered_simple": "分批双重差分（简单平均）"},
     "scenario": {"no effect": "无效应"},
     "population": {"both_away": "父母都不在家的留守儿童", "left_behind": "留守儿童", "pupils": "全体学生"},
     "table": {"pupils": "学生", "enrolment": "在籍学生（花名册）", "classes": "班级", "exams": "考试成绩",
@@ -192,6 +198,7 @@ METHOD_WORDS = [
      r"逆概率加权（结对组平均效应权重，logistic倾向得分），聚类稳健标准误（\1个聚类）"),
     (r"^not estimated: fewer than (\d+) paired pupils$", r"未估计：新结对学生少于\1人"),
     (r"^suppressed: fewer than (\d+) newly paired pupils$", r"已隐去：新结对学生少于\1人"),
+    (r"^Callaway-Sant'Anna group-time DiD$", "分组-时间双重差分（Callaway–Sant'Anna）"),
     (r"^logit$", "logit变换区间"), (r"^taylor$", "泰勒线性化"), (r"^no answers$", "无回答"),
 ]
 

@@ -195,6 +195,80 @@ def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | Non
     return _join(lang, out)
 
 
+def staggered(study: pd.DataFrame | None, overall: pd.DataFrame | None, sens: pd.DataFrame | None,
+              power: pd.DataFrame | None, reason: str, no_baseline: int, lang: str = "zh") -> str:
+    """Page 02's text on pairing that starts in different terms: one sentence per result (the effect by terms
+    since pairing, the check before pairing, the overall effect, the hidden confounder it would take, the
+    smallest detectable effect) and what it means for a formula that pays for rank gains."""
+    if study is None or overall is None or not len(study) or pd.isna(overall.estimate.iloc[0]):
+        first = _say(lang, f"有{no_baseline}名学生在数据的第一个学期就已结对，没有结对前的成绩可比。",
+                     f"{no_baseline} pupils were already paired in the first term of the data, with no exam before "
+                     "pairing to compare.") if no_baseline else ""
+        return first + _say(lang, "没有哪一批结对学生有结对前的学期可作比较，因此不能按结对时间估计效应；"
+                                  "上面按起点调整的估计只是描述性的比较。",
+                            "No cohort of paired pupils has a term before pairing to compare with, so effects by "
+                            "time since pairing cannot be estimated; the adjusted estimates above are a descriptive "
+                            "comparison only.")
+    out = []
+    post = study[study.event_time >= 0].dropna(subset=["estimate"])
+    pre = study[study.event_time < 0].dropna(subset=["estimate"])
+    if len(post) == 1:
+        first = post.iloc[0]
+        out.append(_say(lang, f"结对当学期的效应为{_num(first.estimate)}个百分位点（同时置信带{_num(first.band_low)}至"
+                              f"{_num(first.band_high)}）；数据中还没有结对之后的学期。",
+                        f"In the term of pairing the effect is {_num(first.estimate)} percentile points (band "
+                        f"{_num(first.band_low)} to {_num(first.band_high)}); the data hold no later term yet."))
+    elif len(post):
+        first, last = post.iloc[0], post.iloc[-1]
+        trend = (_say(lang, "随结对时间增大", "grows with time since pairing") if last.estimate > first.estimate + 2
+                 else _say(lang, "随结对时间减小", "shrinks with time since pairing")
+                 if last.estimate < first.estimate - 2 else _say(lang, "大致不变", "stays about the same"))
+        out.append(_say(lang, f"结对当学期的效应为{_num(first.estimate)}个百分位点，"
+                              f"结对后第{int(last.event_time)}个学期为{_num(last.estimate)}（同时置信带{_num(last.band_low)}至{_num(last.band_high)}）：效应{trend}。",
+                        f"In the term of pairing the effect is {_num(first.estimate)} percentile points, "
+                        f"{int(last.event_time)} terms later {_num(last.estimate)} (simultaneous band "
+                        f"{_num(last.band_low)} to {_num(last.band_high)}): the effect {trend}."))
+    if len(pre):
+        off = pre[(pre.band_low > 0) | (pre.band_high < 0)]
+        if len(off):
+            worst = off.loc[off.estimate.abs().idxmax()]
+            out.append(_say(lang, f"结对之前，这些学生与对照学生的变化已相差{_num(worst.estimate)}个百分位点（结对前"
+                                  f"{-int(worst.event_time)}个学期），平行趋势不成立：学生是在成绩变化之后被挑选的，"
+                                  "下面的总体效应不能当作帮扶的因果效应。",
+                            f"Before pairing these pupils already changed {_num(worst.estimate)} points differently "
+                            f"from the comparison pupils ({-int(worst.event_time)} terms before): trends were not "
+                            "parallel, pupils were picked after their results moved, and the overall effect below "
+                            "cannot be read as the effect of the help."))
+        else:
+            out.append(_say(lang, "结对之前两组的变化没有可辨别的差异，支持平行趋势的假定。",
+                            "Before pairing the two groups changed alike, as parallel trends require."))
+    o = overall.iloc[0]
+    out.append(_say(lang, f"各批结对学生按人数加权的总体效应为{_num(o.estimate)}个百分位点"
+                          f"（95%置信区间{_num(o.ci_low)}至{_num(o.ci_high)}）。",
+                    f"Weighted by cohort size, the overall effect is {_num(o.estimate)} percentile points (95% CI "
+                    f"{_num(o.ci_low)} to {_num(o.ci_high)})."))
+    if sens is not None and len(sens):
+        e = sens.iloc[0]
+        out.append(_say(lang, f"要把它完全解释掉，一个没有测量的因素需要与结对和成绩都有至少{_num(e.e_value)}倍的关联"
+                              f"（风险比；要让区间包含零，需{_num(e.e_value_ci)}倍）。",
+                        f"To explain it away, an unmeasured factor would need a risk-ratio association of at least "
+                        f"{_num(e.e_value)} with both pairing and results ({_num(e.e_value_ci)} to bring the "
+                        "interval to zero)."))
+    if power is not None and len(power) and pd.notna(power.mde.iloc[0]):
+        w = power.iloc[0]
+        out.append(_say(lang, f"以本学期{int(w.classes)}个班、{int(w.paired)}名结对学生计，"
+                              f"以80%的把握能发现的最小效应约为{_num(w.mde)}个百分位点；比它小的效应，“没有发现效应”并不说明没有效应。",
+                        f"With this term's {int(w.classes)} classes and {int(w.paired)} paired pupils, the smallest "
+                        f"effect found four times in five is about {_num(w.mde)} percentile points; below that, "
+                        "\"no effect found\" does not mean no effect."))
+    out.append(_say(lang, "奖励方案按班级名次的上升付钱：结对前已有的差异和回归均值也会被计入，"
+                          "付钱的依据应是上面经检验的效应，而不是名次变化本身。",
+                    "The reward formula pays for rises in class rank: differences that were there before pairing "
+                    "and regression to the mean are paid too, so payment should rest on a tested effect like the "
+                    "one above, not on the rank change itself."))
+    return _join(lang, out)
+
+
 def reward(summary: pd.Series, cost: pd.DataFrame, null: pd.DataFrame, rules_cmp: pd.DataFrame,
            by_baseline: pd.DataFrame, lang: str = "zh") -> str:
     """Page 03's closing text: what the plan pays, how much of the rank money chance would pay, and the cost of each

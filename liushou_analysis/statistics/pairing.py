@@ -253,3 +253,57 @@ def selection_table(cohort_frame: pd.DataFrame) -> pd.DataFrame:
 def term_cohort(data: pd.DataFrame, term: str) -> pd.DataFrame:
     """:func:`cohort` for a term id such as ``2024-2025-2``."""
     return cohort(data, int(term_indices(pd.Series([term])).iloc[0]))
+
+
+def staggered(data: pd.DataFrame, term: str, control: str = "notyet") -> dict:
+    """Pairing effects over every term up to ``term`` with pupils paired in different terms
+    (:func:`staggered.staggered_did`): the event study, the overall effect, how strong a hidden confounder
+    would have to be (:func:`sensitivity.e_value`) and the smallest effect the data can detect
+    (:func:`sensitivity.minimum_detectable_effect`).
+
+    The outcome is the grade percentile; pupils are clustered by their class in the first term they appear
+    (a pupil's class changes with the school year; the first one is theirs throughout). Returns a dict:
+    ``result`` (the Estimate, or None when no cohort has a term before its pairing), ``study``, ``overall``
+    (one row each estimator side by side: the staggered overall and simple averages), ``sensitivity`` (one row)
+    and ``power`` (one row), ``no_baseline`` (pupils paired in the first term of the data) and ``reason``
+    (why nothing was estimated, or '')."""
+    from liushou_analysis.core.errors import UserError
+    from liushou_analysis.statistics import sensitivity
+    from liushou_analysis.statistics.staggered import staggered_did
+
+    end = int(term_indices(pd.Series([term])).iloc[0])
+    d = data[data.term_index <= end].dropna(subset=["percentile"])
+    d = d.drop_duplicates(["pupil", "term_index"])
+    first_class = d.sort_values("term_index", kind="stable").groupby("pupil").class_id.first()
+    d = d.assign(first_class=d.pupil.map(first_class),
+                 first_paired=d.first_paired.where(d.first_paired <= end))
+    out = {"result": None, "study": None, "overall": None, "sensitivity": None, "power": None,
+           "no_baseline": 0, "reason": ""}
+    first_term = d.term_index.min() if len(d) else None
+    out["no_baseline"] = int(d.loc[d.first_paired <= first_term, "pupil"].nunique()) if len(d) else 0
+    try:
+        result = staggered_did(d, "percentile", "pupil", "term_index", "first_paired", cluster="first_class",
+                               control=control)
+    except UserError as err:
+        out["reason"] = str(err)
+        return out
+    out["result"] = result
+    out["study"] = result.details["event_study"]
+    overall = pd.concat([result.details["overall"].assign(quantity="staggered_overall"),
+                         result.details["simple"].assign(quantity="staggered_simple")], ignore_index=True)
+    out["overall"] = overall
+    never = d[d.first_paired.isna()]
+    sd = float(never.percentile.std()) if len(never) > 1 else float(d.percentile.std())
+    row = overall.iloc[0]
+    out["sensitivity"] = pd.DataFrame([{"estimate": row.estimate, "se": row.se, "outcome_sd": sd,
+                                        **sensitivity.e_value(row.estimate, row.se, sd)}])
+    at_end = d[d.term_index == end]
+    icc = sensitivity.class_icc(at_end.percentile, at_end.class_id)
+    treated = at_end.first_paired.notna()
+    icc_paired = sensitivity.class_icc(treated.astype(float), at_end.class_id)["icc"]
+    n1, n0 = int(treated.sum()), int((~treated).sum())
+    out["power"] = pd.DataFrame([{"paired": n1, "not_paired": n0, "classes": icc["classes"],
+                                  "mean_class_size": icc["mean_size"], "icc": icc["icc"], "icc_paired": icc_paired,
+                                  "outcome_sd": sd, "mde": sensitivity.minimum_detectable_effect(
+                                      sd, n1, n0, icc["mean_size"], icc["icc"], icc_paired)}])
+    return out

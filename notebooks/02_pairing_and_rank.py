@@ -258,8 +258,14 @@ pub.figure(fig, "event_study", empty=None if drawn else pub.say(
     "the data), so there is no chart by time since pairing"));
 
 # %%
+described = None
+if study is None:  # no effect can be estimated: where paired pupils stand, said to be a description only
+    described = pairing.cross_section(panel, ctx["term"]).table
+    described = suppress_column(described, "n_paired", ["estimate", "se", "ci_low", "ci_high", "p_value"],
+                                ctx["min_cell"])
+    pub.table(described, "descriptive_comparison", counts=["n", "n_paired"])
 pub.markdown(narrative.staggered(study, overall_staggered, sens, power, staggered["reason"],
-                                 staggered["no_baseline"], lang=ctx["lang"]))
+                                 staggered["no_baseline"], lang=ctx["lang"], described=described))
 
 # %% [markdown]
 # ## 结论

@@ -443,7 +443,8 @@ def test_page_02_shows_effects_by_time_since_pairing_on_the_sample(sample_report
 def test_page_02_with_every_pairing_in_the_first_term_says_so_and_draws_no_empty_chart(tmp_path):
     """The no-baseline case (issue 27): a county whose pairing lists are there from its first term, so no pupil
     has an exam before pairing. Page 02 alone is run: its staggered section says why there is no effect by time
-    since pairing, in a sentence where the chart would be, and publishes no chart and no event-study table."""
+    since pairing, in a sentence where the chart would be, publishes no chart and no event-study table, and
+    gives the cross-sectional comparison adjusted for school, grade and parents' absence, labelled descriptive."""
     import shutil
 
     from liushou_analysis.core import config
@@ -469,6 +470,10 @@ def test_page_02_with_every_pairing_in_the_first_term_says_so_and_draws_no_empty
     assert "在数据的第一个学期就已结对" in text  # the closing text counts them
     assert not (out / "figures" / "02_pairing_and_rank-event_study.png").exists()
     assert not (out / "tables" / "02_pairing_and_rank-event_study.csv").exists()
+    # never a page without an estimate: the descriptive comparison, said to be one
+    described = pd.read_csv(out / "tables" / "02_pairing_and_rank-descriptive_comparison.csv").iloc[0]
+    assert described.quantity == "cross_section" and described.method.startswith("descriptive")
+    assert pd.notna(described.estimate) and "这只说明结对学生现在处在什么位置，不是帮扶的效果" in text
 
 
 def test_unknown_columns_of_forms_and_questionnaires_are_listed_escaped(small_county_report):

@@ -49,7 +49,8 @@ REPORT_COLUMNS = {
     # pairing that starts in different terms: event study, sensitivity, power
     "event_time": "结对后第几个学期", "band_low": "同时置信带下限", "band_high": "同时置信带上限",
     "e_value": "E值（解释掉估计所需的混杂强度）", "e_value_ci": "E值（使区间含零）", "outcome_sd": "百分位标准差",
-    "mde": "最小可检测效应（百分位点）", "icc": "班级内相关（成绩）", "icc_paired": "班级内相关（是否结对）",
+    "mde": "最小可检测效应（百分位点）", "n_paired": "结对人数", "icc": "班级内相关（成绩）",
+    "icc_paired": "班级内相关（是否结对）",
     # the reward points and their audit
     "school_year": "学年", "paired_pupils": "结对学生数", "replays": "重演次数", "effect_sd": "效应（标准差）",
     "expected_rank_yuan": "无效应时预期名次奖励（元）", "actual_rank_yuan": "实际名次奖励（元）",
@@ -78,7 +79,7 @@ REPORT_VALUES = {
     "quantity": {"naive": "简单比较", "ancova": "协方差分析", "ipw": "逆概率加权", "did": "双重差分",
                  "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位",
                  "event_study": "按结对时间", "staggered_overall": "分批双重差分（按批次加权）",
-                 "staggered_simple": "分批双重差分（简单平均）"},
+                 "staggered_simple": "分批双重差分（简单平均）", "cross_section": "描述性比较（本学期横截面）"},
     "scenario": {"no effect": "无效应"},
     "population": {"both_away": "父母都不在家的留守儿童", "left_behind": "留守儿童", "pupils": "全体学生"},
     "table": {"pupils": "学生", "enrolment": "在籍学生（花名册）", "classes": "班级", "exams": "考试成绩",
@@ -192,6 +193,8 @@ def _measure(text: str) -> str:
 
 #: An estimator's method, as the statistics layer writes it, in Chinese (pattern, replacement), applied in turn.
 METHOD_WORDS = [
+    (r"^descriptive: OLS, (\d+) absorbed fixed effect\(s\), cluster-robust SE \((\d+) clusters\)$",
+     r"描述性比较（非因果）：最小二乘回归，吸收\1组固定效应，聚类稳健标准误（\2个聚类）"),
     (r"^OLS, (\d+) absorbed fixed effect\(s\), cluster-robust SE \((\d+) clusters\)$",
      r"最小二乘回归，吸收\1组固定效应，聚类稳健标准误（\2个聚类）"),
     (r"^IPW \(ATT weights, logistic propensity\), cluster-robust sandwich \((\d+) clusters\) SE$",

@@ -196,7 +196,8 @@ def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | Non
 
 
 def staggered(study: pd.DataFrame | None, overall: pd.DataFrame | None, sens: pd.DataFrame | None,
-              power: pd.DataFrame | None, reason: str, no_baseline: int, lang: str = "zh") -> str:
+              power: pd.DataFrame | None, reason: str, no_baseline: int, lang: str = "zh",
+              described: pd.DataFrame | None = None) -> str:
     """Page 02's text on pairing that starts in different terms: one sentence per result (the effect by terms
     since pairing, the check before pairing, the overall effect, the hidden confounder it would take, the
     smallest detectable effect) and what it means for a formula that pays for rank gains."""
@@ -204,11 +205,20 @@ def staggered(study: pd.DataFrame | None, overall: pd.DataFrame | None, sens: pd
         first = _say(lang, f"有{no_baseline}名学生在数据的第一个学期就已结对，没有结对前的成绩可比。",
                      f"{no_baseline} pupils were already paired in the first term of the data, with no exam before "
                      "pairing to compare.") if no_baseline else ""
-        return first + _say(lang, "没有哪一批结对学生有结对前的学期可作比较，因此不能按结对时间估计效应；"
-                                  "上面按起点调整的估计只是描述性的比较。",
+        text = first + _say(lang, "没有哪一批结对学生有结对前的学期可作比较，因此不能按结对时间估计效应。",
                             "No cohort of paired pupils has a term before pairing to compare with, so effects by "
-                            "time since pairing cannot be estimated; the adjusted estimates above are a descriptive "
-                            "comparison only.")
+                            "time since pairing cannot be estimated.")
+        if described is not None and len(described) and pd.notna(described.estimate.iloc[0]):
+            d = described.iloc[0]
+            text += _say(lang, f"作为描述：本学期已结对学生的年级百分位比同校同年级、父母外出情况相同的其他学生"
+                               f"{'低' if d.estimate < 0 else '高'}{_num(abs(d.estimate))}个百分位点（95%置信区间"
+                               f"{_num(d.ci_low)}至{_num(d.ci_high)}）。这只说明结对学生现在处在什么位置，不是帮扶的"
+                               "效果：学校挑的本来就是成绩弱的学生。",
+                         f"As a description: this term the paired pupils stand {_num(abs(d.estimate))} percentile "
+                         f"points {'below' if d.estimate < 0 else 'above'} other pupils of the same school, grade "
+                         f"and parents' absence (95% CI {_num(d.ci_low)} to {_num(d.ci_high)}). That says where "
+                         "paired pupils are, not what the help did: schools pick weak pupils.")
+        return text
     out = []
     post = study[study.event_time >= 0].dropna(subset=["estimate"])
     pre = study[study.event_time < 0].dropna(subset=["estimate"])

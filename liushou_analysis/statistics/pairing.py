@@ -307,3 +307,25 @@ def staggered(data: pd.DataFrame, term: str, control: str = "notyet") -> dict:
                                   "outcome_sd": sd, "mde": sensitivity.minimum_detectable_effect(
                                       sd, n1, n0, icc["mean_size"], icc["icc"], icc_paired)}])
     return out
+
+
+def cross_section(data: pd.DataFrame, term: str) -> Estimate:
+    """A descriptive comparison for when no effect can be estimated (every pairing began before the data's
+    first term): at the end of ``term``, the grade percentile of the pupils paired by then against the
+    others, adjusted for the left-behind flags (either parent away, all parents away) with school-grade
+    fixed effects and class-clustered standard errors. Schools pair pupils for their results, so this
+    describes where paired pupils stand, not what pairing did (``quantity`` "cross_section")."""
+    end = int(term_indices(pd.Series([term])).iloc[0])
+    d = data[data.term_index == end].dropna(subset=["percentile"]).drop_duplicates("pupil")
+    d = d.assign(paired=(d.first_paired <= end).astype(int), group=d.school.astype(str) + "-" + d.grade.astype(str),
+                 either=d.either.astype("Float64").astype(float), all_away=d.all_away.astype("Float64").astype(float))
+    usable = d.dropna(subset=FLAGS)
+    if usable.paired.nunique() < 2:
+        return Estimate(tidy([{"quantity": "cross_section", "n": len(usable), "method": "not estimable: the "
+                               "pupils ranked this term are all paired or all unpaired"}]))
+    row = estimate_effect(usable, "percentile", "paired", covariates=FLAGS, fixed_effects=["group"],
+                          cluster="class_id")
+    table = row.table.assign(quantity="cross_section",
+                             method="descriptive: " + row.table.method.astype(str),
+                             n_paired=int(usable.paired.sum()))
+    return Estimate(table, model=row.model, counts=("n", "n_paired"))

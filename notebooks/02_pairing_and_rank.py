@@ -230,6 +230,13 @@ if study is not None:
                                         ctx["min_cell"])
     pub.table(overall_staggered[["quantity", "estimate", "se", "ci_low", "ci_high", "p_value", "df", "n", "method"]],
               "staggered_overall", counts=["n"])
+    by_type_staggered = staggered["by_helper_type"]
+    if by_type_staggered is not None:
+        # each type's cohort pupils: a small type is hidden with its estimate
+        by_type_staggered = suppress_column(by_type_staggered, "n", ["estimate", "se", "ci_low", "ci_high",
+                                                                     "p_value"], ctx["min_cell"])
+        pub.table(by_type_staggered[["quantity", "estimate", "se", "ci_low", "ci_high", "p_value", "df", "n",
+                                     "method"]], "staggered_by_helper_type", counts=["n"])
     hidden = overall_staggered.estimate.isna().iloc[0]
     checks = pd.concat([sens[["e_value", "e_value_ci", "outcome_sd"]], power[["mde", "icc", "icc_paired"]]], axis=1)
     if hidden:

@@ -431,6 +431,8 @@ def test_page_02_shows_effects_by_time_since_pairing_on_the_sample(sample_report
     assert (study.band_low <= study.ci_low).all() and (study.band_high >= study.ci_high).all()
     overall = pd.read_csv(out / "tables" / "02_pairing_and_rank-staggered_overall.csv")
     assert overall.quantity.tolist() == ["staggered_overall", "staggered_simple"]
+    by_type = pd.read_csv(out / "tables" / "02_pairing_and_rank-staggered_by_helper_type.csv")
+    assert len(by_type) >= 3 and by_type.estimate.notna().sum() >= 2  # the sample's helper types
     checks = pd.read_csv(out / "tables" / "02_pairing_and_rank-sensitivity_power.csv").iloc[0]
     assert checks.e_value > 1 and 0 < checks.mde < 20
     assert (out / "figures" / "02_pairing_and_rank-event_study.png").exists()
@@ -549,7 +551,7 @@ def test_sample_report_tables_are_those_before_the_move(sample_report):
     # the questionnaire page (issue 25) and page 02's staggered section (issue 27) came after: their tables are
     # the only new ones
     staggered = ["02_pairing_and_rank-event_study.csv", "02_pairing_and_rank-sensitivity_power.csv",
-                 "02_pairing_and_rank-staggered_overall.csv"]
+                 "02_pairing_and_rank-staggered_by_helper_type.csv", "02_pairing_and_rank-staggered_overall.csv"]
     new_page = sorted(p.name for p in (out / "tables").glob("04_questionnaire-*.csv")) + staggered
     assert new_page == ["04_questionnaire-means.csv", "04_questionnaire-reliability.csv", "04_questionnaire-shares.csv",
                         *staggered]

@@ -264,7 +264,8 @@ def staggered(data: pd.DataFrame, term: str, control: str = "notyet") -> dict:
     The outcome is the grade percentile; pupils are clustered by their class in the first term they appear
     (a pupil's class changes with the school year; the first one is theirs throughout). Returns a dict:
     ``result`` (the Estimate, or None when no cohort has a term before its pairing), ``study``, ``overall``
-    (one row each estimator side by side: the staggered overall and simple averages), ``sensitivity`` (one row)
+    (one row each estimator side by side: the staggered overall and simple averages), ``by_helper_type`` (the
+    overall effect of each helper type's pupils against the same comparison pupils), ``sensitivity`` (one row)
     and ``power`` (one row), ``no_baseline`` (pupils paired in the first term of the data) and ``reason``
     (why nothing was estimated, or '')."""
     from liushou_analysis.core.errors import UserError
@@ -278,7 +279,7 @@ def staggered(data: pd.DataFrame, term: str, control: str = "notyet") -> dict:
     d = d.assign(first_class=d.pupil.map(first_class),
                  first_paired=d.first_paired.where(d.first_paired <= end))
     out = {"result": None, "study": None, "overall": None, "sensitivity": None, "power": None,
-           "no_baseline": 0, "reason": ""}
+           "by_helper_type": None, "no_baseline": 0, "reason": ""}
     first_term = d.term_index.min() if len(d) else None
     out["no_baseline"] = int(d.loc[d.first_paired <= first_term, "pupil"].nunique()) if len(d) else 0
     try:
@@ -289,6 +290,17 @@ def staggered(data: pd.DataFrame, term: str, control: str = "notyet") -> dict:
         return out
     out["result"] = result
     out["study"] = result.details["event_study"]
+    # by helper type: each type's paired pupils against the same comparison pupils (the other types left out)
+    rows = []
+    for kind in sorted(d.helper_type.dropna().unique()):
+        part = d[d.first_paired.isna() | (d.helper_type == kind)]
+        try:
+            overall = staggered_did(part, "percentile", "pupil", "term_index", "first_paired",
+                                    cluster="first_class", control=control, reps=0).details["overall"]
+        except UserError:
+            continue
+        rows.append(overall.assign(quantity=kind).iloc[0])
+    out["by_helper_type"] = pd.DataFrame(rows).reset_index(drop=True) if rows else None
     overall = pd.concat([result.details["overall"].assign(quantity="staggered_overall"),
                          result.details["simple"].assign(quantity="staggered_simple")], ignore_index=True)
     out["overall"] = overall

@@ -132,3 +132,19 @@ def test_table_bytes_do_not_depend_on_the_row_groups(tmp_path):
     digest = hashlib.sha256((tmp_path / "t.parquet").read_bytes()).hexdigest()
     CleanStore.write_tables(tmp_path, {"t": frame.iloc[::-1].iloc[::-1]})
     assert hashlib.sha256((tmp_path / "t.parquet").read_bytes()).hexdigest() != digest  # other row groups
+
+
+def test_the_cluster_option_on_the_command_line(sample_clean, tmp_path, monkeypatch):
+    """`liushou score --data DIR --cluster ADDRESS`: an address with no scheduler is one plain sentence and exit
+    code 2, nothing written; `liushou clean --cluster local:two` names the form to write."""
+    from liushou_analysis.core import cluster as clusters
+
+    from .cli_runner import liushou
+
+    monkeypatch.setattr(clusters, "CONNECT_TIMEOUT", "1s")
+    out = tmp_path / "points"
+    r = liushou("score", "--data", sample_clean[0], "--out", out, "--cluster", "tcp://127.0.0.1:9")
+    assert r.returncode == 2 and "no Dask scheduler answered" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+    r = liushou("clean", sample_clean[0].parent, "--out", tmp_path / "c", "--cluster", "local:two")
+    assert r.returncode == 2 and "local:N" in r.stderr

@@ -395,12 +395,12 @@ def test_fill_in_blanks_and_numbers_with_units(tmp_path):
 def test_columns_not_used_are_named_and_ip_is_a_word_of_its_own(tmp_path):
     # a teacher adds 备注 and "Description" columns to an export: kept out of the answers but named (the manifest
     # lists them); "IP地址" and "ip_address" are dropped as personal, "script" or "Description" are not an IP
-    rows = [Q.WJX_META + ["1、你的性别", "备注", "Description", "IP地址", "ip_address"]]
+    rows = [Q.WJX_META + ["1、你的性别", "备注", "Description", "IP地址", "ip_address", "IPAddress", "IPv4"]]
     for i, p in enumerate(Q.PUPILS, 1):
-        rows.append(Q._meta(i) + [p[0], "", "x", "10.0.0.1", "10.0.0.2"])
+        rows.append(Q._meta(i) + [p[0], "", "x", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"])
     raw = read_survey(Q.write_xlsx(rows, tmp_path / "extra.xlsx"))
     assert raw.unknown == ["备注", "Description"]
-    assert {"IP地址", "ip_address"} <= set(raw.dropped) and "Description" not in raw.dropped
+    assert {"IP地址", "ip_address", "IPAddress", "IPv4"} <= set(raw.dropped) and "Description" not in raw.dropped
     assert not any("IP" in c or "ip_" in c for c in raw.answers.columns)
 
 

@@ -46,7 +46,7 @@ PLATFORM_COLUMNS = {
 }
 #: Header words that mark a personal column, dropped when the file is read ("IP" as a word of its own, so
 #: that "script" or "description" is not taken for an IP address).
-PERSONAL = re.compile(r"(?:(?<![A-Za-z])(?:ip|IP|Ip)(?:[ _-]?(?:address|addr|地址))?(?![A-Za-z])|"
+PERSONAL = re.compile(r"(?:(?<![A-Za-z])(?:ip|IP|Ip)(?:v[46])?(?:[ _-]?(?:[Aa]ddress|[Aa]ddr|地址))?(?![A-Za-z])|"
                       r"姓名|名字|电话|手机|身份证|证件号|微信|QQ|qq|邮箱|e-?mail|Email|住址|地址|地理位置|"
                       r"来源详情|openid|OpenID|昵称|用户名)")
 #: A numbered question that asks for personal data ("你的手机号", "请填写家庭住址"), not one that mentions it

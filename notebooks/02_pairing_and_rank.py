@@ -169,13 +169,15 @@ if rtm is not None:
 
 # %% [markdown]
 # ## 不同帮扶类型
-# 一个协方差分析模型，每类帮扶人一个指标（共用未结对学生作对照）。新结对学生少于5人的类型不作估计。模拟研究
-# （`make validate`）发现，某类型结对学生少于约20人时，这些分类型区间的覆盖率低于95%：仅供参考。
+# 一个协方差分析模型，每类帮扶人一个指标（共用未结对学生作对照）。新结对学生少于5人的类型不作估计。每类的置信区间
+# 按该类结对学生所在的班级数取t分布的自由度：人少、分布的班级少，区间就宽。模拟研究（`make validate`）中各类区间的
+# 覆盖率为93%至95%。
 # <!-- en -->
 # ## By helper type
 # One ANCOVA with an indicator per helper type (sharing the unpaired pupils as comparison). Types with
-# fewer than 5 paired pupils are not estimated. The simulation study (`make validate`) found these
-# per-type intervals cover less than 95% when a type has under about 20 paired pupils: read them as a guide.
+# fewer than 5 paired pupils are not estimated. Each type's interval takes its t degrees of freedom from the
+# classes that hold the type's paired pupils: few pupils in few classes give a wide interval. In the
+# simulation study (`make validate`) every type's interval covers 93-95%.
 
 # %%
 by_type = (pairing.effect_by(cohort, "helper_type") if len(cohort) else pairing.compare(cohort.iloc[0:0])).table

@@ -44,7 +44,7 @@ def absorb(frame: pd.DataFrame, columns: list[str], groups: Sequence[str], tol: 
 
 def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str] = (),
                     fixed_effects: Sequence[str] = (), cluster: str | None = None,
-                    weights: str | None = None, level: float = 0.95) -> Estimate:
+                    weights: str | None = None, level: float = 0.95, treated_clusters_df: bool = False) -> Estimate:
     """Effect of ``treatment`` on ``outcome``: one tidy row.
 
     Parameters
@@ -56,6 +56,10 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
     fixed_effects : columns whose effects are absorbed (e.g. class, school).
     cluster : column of clusters for robust standard errors (e.g. school).
     weights : column of weights (WLS).
+    treated_clusters_df : with ``cluster``, the t interval's degrees of freedom are the clusters that hold a
+        treated row, less one, when fewer than all clusters do: a small subgroup (a helper type with a dozen
+        pupils in five classes) has its standard error estimated from those few clusters, and a t on all
+        clusters' degrees of freedom covers too little (the simulation study's subgroups).
 
     Returns
     -------
@@ -83,6 +87,8 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
         method = (f"OLS, {len(fixed_effects)} absorbed fixed effect(s), cluster-robust SE "
                   f"({d[cluster].nunique()} clusters)")
         dof = d[cluster].nunique() - 1
+        if treated_clusters_df:
+            dof = max(1, min(dof, d.loc[d[treatment] == 1, cluster].nunique() - 1))
     else:
         fit = model.fit(cov_type="HC1")
         method = f"OLS, {len(fixed_effects)} absorbed fixed effect(s), HC1 SE"

@@ -230,7 +230,7 @@ def effect_by(cohort_frame: pd.DataFrame, by: str, covariates: Sequence[str] = B
     for i, lv in enumerate(keep):
         others = [k for k in dummies if k != f"_by_{i}"]
         row = estimate_effect(c, "end_percentile", f"_by_{i}", covariates=[*others, *covariates],
-                              fixed_effects=["group"], cluster="class_id")
+                              fixed_effects=["group"], cluster="class_id", treated_clusters_df=True)
         rows.append(row.table.assign(quantity=f"{by}={lv}", n_treated=int(counts[lv])))
     for lv in sorted(counts.index[counts < min_treated]):
         rows.append(pd.DataFrame([{"quantity": f"{by}={lv}", "n": np.nan, "n_treated": int(counts[lv]),

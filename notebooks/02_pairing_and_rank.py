@@ -185,8 +185,9 @@ if planted is not None:
     by_type = by_type.merge(planted[["quantity", "effect"]].rename(columns={"effect": "planted_effect"}),
                             on="quantity", how="left")
 # the types' paired pupils add up to the paired pupils printed above: protected as a table with that total
+# (the degrees of freedom too: they count the classes holding the type's paired pupils, a bound on their number)
 by_type = suppress_column(by_type.assign(n_treated=by_type.get("n_treated", np.nan)), "n_treated",
-                          ["estimate", "se", "ci_low", "ci_high", "p_value"], ctx["min_cell"])
+                          ["estimate", "se", "ci_low", "ci_high", "p_value", "df"], ctx["min_cell"])
 pub.table(by_type, "by_helper_type", counts=["n", "n_treated"]);
 
 # %%
@@ -236,7 +237,7 @@ if study is not None:
     if by_type_staggered is not None:
         # each type's cohort pupils: a small type is hidden with its estimate
         by_type_staggered = suppress_column(by_type_staggered, "n", ["estimate", "se", "ci_low", "ci_high",
-                                                                     "p_value"], ctx["min_cell"])
+                                                                     "p_value", "df"], ctx["min_cell"])
         pub.table(by_type_staggered[["quantity", "estimate", "se", "ci_low", "ci_high", "p_value", "df", "n",
                                      "method"]], "staggered_by_helper_type", counts=["n"])
     hidden = overall_staggered.estimate.isna().iloc[0]

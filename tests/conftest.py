@@ -19,9 +19,9 @@ SAMPLE = config.raw_dir(config.SAMPLE_DATASET)
 #: Test files that take longest (measured with --durations), started first so no core idles at the end while
 #: one of them runs alone; `make test` keeps this order (--no-loadscope-reorder).
 LONGEST_FIRST = ["test_pairing.py", "test_disclosure_attack.py", "test_report.py", "test_small_county.py",
-                 "test_synth_generate.py",
+                 "test_synth_generate.py", "test_cluster.py", "test_questionnaire.py",
                  "test_growth.py", "test_cleaning_pipeline.py", "test_status.py", "test_survey.py", "test_effects.py",
-                 "test_ranks.py", "test_synth_exports.py", "test_safety.py", "test_scoring.py"]
+                 "test_ranks.py", "test_synth_exports.py", "test_safety.py", "test_scoring.py", "test_audit.py"]
 
 
 def pytest_collection_modifyitems(items):

@@ -93,13 +93,14 @@ pub.figure(fig, "selection", empty=None if drawn else pub.say(
 # 单位为百分位点；95%置信区间按班级聚类稳健计算。`naive`（简单比较）：结对与未结对学生百分位变化之差。
 # `ancova`（协方差分析）：期末百分位，按基数（其正态分数的三次式）、留守指标和学校年级调整。`ipw`（逆概率加权）：
 # 用同样的变量加权。`did`（双重差分）：以基数之前的学期为参照。`placebo`（安慰剂检验）：同样的方法用于结对*之前*的变化，
-# 应当为0。
+# 应当为0。图中另列分批双重差分（见下一节）的两个总体效应，以便各方法并排比较。
 # <!-- en -->
 # ## Naive versus adjusted estimates
 # Percentile points; 95% CIs are cluster-robust by class. `naive`: change in percentile, paired minus not.
 # `ancova`: end percentile adjusted for the baseline (cubic in its normal score), left-behind flags and
 # school-grade. `ipw`: inverse-probability weighting on the same. `did`: difference in differences with
-# the term before the baseline. `placebo`: the same on the change *before* pairing, which should be 0.
+# the term before the baseline. `placebo`: the same on the change *before* pairing, which should be 0. The
+# chart adds the two overall effects of the staggered difference in differences (next section), side by side.
 
 # %%
 estimates = (pairing.compare(cohort) if len(cohort) else pairing.compare(cohort.iloc[0:0])).table
@@ -117,14 +118,19 @@ if overall_planted is not None:
 pub.table(estimates, "estimates", counts=["n"]);
 
 # %%
-fig, ax = plotting.new_figure(7.5, 3.4)
-shown = estimates.dropna(subset=["estimate"]).assign(quantity=lambda x: plotting.words(x.quantity, "quantity"))
+# the staggered group-time estimators (section below) beside the others: each estimator's overall effect
+staggered = pairing.staggered(panel, ctx["term"])
+side = estimates
+if staggered["overall"] is not None:
+    side = pd.concat([estimates, staggered["overall"][staggered["overall"].n >= ctx["min_cell"]]], ignore_index=True)
+fig, ax = plotting.new_figure(7.5, 3.8)
+shown = side.dropna(subset=["estimate"]).assign(quantity=lambda x: plotting.words(x.quantity, "quantity"))
 ax.errorbar(shown.estimate, shown.quantity, xerr=[shown.estimate - shown.ci_low, shown.ci_high - shown.estimate],
             fmt="o", capsize=3)
 ax.axvline(0, color="grey", lw=1)
 if overall_planted is not None:
     ax.axvline(overall_planted, color="tab:red", ls="--", label=plotting.label("植入的真实效应", "planted effect"))
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower left")
 ax.invert_yaxis()
 ax.set_xlabel(plotting.label("结对效应（百分位点），95%置信区间", "pairing effect, percentile points, 95% CI"))
 ax.set_title(plotting.label("估计方法比较", "estimators side by side"))
@@ -220,7 +226,6 @@ pub.figure(fig, "by_helper_type", empty=None if len(shown) else
 # once); clustered by each pupil's first class.
 
 # %%
-staggered = pairing.staggered(panel, ctx["term"])
 study, overall_staggered = staggered["study"], staggered["overall"]
 sens, power = staggered["sensitivity"], staggered["power"]
 if study is not None:

@@ -299,7 +299,7 @@ def staggered(data: pd.DataFrame, term: str, control: str = "notyet") -> dict:
                                     cluster="first_class", control=control, reps=0).details["overall"]
         except UserError:
             continue
-        rows.append(overall.assign(quantity=kind).iloc[0])
+        rows.append(overall.assign(quantity=f"helper_type={kind}").iloc[0])  # named as effect_by names them
     out["by_helper_type"] = pd.DataFrame(rows).reset_index(drop=True) if rows else None
     overall = pd.concat([result.details["overall"].assign(quantity="staggered_overall"),
                          result.details["simple"].assign(quantity="staggered_simple")], ignore_index=True)

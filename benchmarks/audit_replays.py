@@ -23,12 +23,11 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
 
 import pandas as pd
-from record import record
+from record import record, timed
 
 from liushou_analysis.scoring import contract as scoring_io
 from liushou_analysis.scoring import engine as scoring
@@ -58,12 +57,6 @@ def copies(inputs: dict[str, pd.DataFrame], k: int) -> dict[str, pd.DataFrame]:
             parts.append(part)
         out[name] = pd.concat(parts, ignore_index=True)
     return out
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
 
 
 def traced_peak(fn) -> float:

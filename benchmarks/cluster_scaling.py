@@ -22,12 +22,11 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 from audit_replays import copies
-from record import record
+from record import record, timed
 
 from liushou_analysis.cleaning.pipeline import clean_dataset
 from liushou_analysis.core.cluster import connect
@@ -35,12 +34,6 @@ from liushou_analysis.scoring import contract as scoring_io
 from liushou_analysis.scoring import engine, partitions
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
 
 
 def main() -> int:

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import tracemalloc
 
 import numpy as np
 import pandas as pd
-from record import record
+from record import record, timed
 
 from liushou_analysis.indicators.ranks import class_rank, percentile_rank, rank_change
 from liushou_analysis.scoring.engine import RewardRules, exam_ranks
@@ -55,12 +54,6 @@ def traced(fn) -> int:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
 
 
 def main() -> int:

@@ -36,3 +36,10 @@ def run_liushou(*args: str) -> tuple[subprocess.CompletedProcess, float, float]:
     proc = subprocess.run([str(liushou), *args], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     return proc, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+
+
+def timed(fn):
+    """``fn()``'s result and the wall seconds it took."""
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start

@@ -279,8 +279,8 @@ if study is None:  # no effect can be estimated: where paired pupils stand, said
     described = suppress_column(described, "n_paired", ["estimate", "se", "ci_low", "ci_high", "p_value"],
                                 ctx["min_cell"])
     pub.table(described, "descriptive_comparison", counts=["n", "n_paired"])
-pub.markdown(narrative.staggered(study, overall_staggered, sens, power, staggered["reason"],
-                                 staggered["no_baseline"], lang=ctx["lang"], described=described))
+pub.markdown(narrative.staggered(study, overall_staggered, sens, power, staggered["no_baseline"], lang=ctx["lang"],
+                                 described=described))
 
 # %% [markdown]
 # ## 结论

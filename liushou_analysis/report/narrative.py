@@ -196,7 +196,7 @@ def pairing(estimates: pd.DataFrame, selection: pd.DataFrame, truth: float | Non
 
 
 def staggered(study: pd.DataFrame | None, overall: pd.DataFrame | None, sens: pd.DataFrame | None,
-              power: pd.DataFrame | None, reason: str, no_baseline: int, lang: str = "zh",
+              power: pd.DataFrame | None, no_baseline: int, lang: str = "zh",
               described: pd.DataFrame | None = None) -> str:
     """Page 02's text on pairing that starts in different terms: one sentence per result (the effect by terms
     since pairing, the check before pairing, the overall effect, the hidden confounder it would take, the

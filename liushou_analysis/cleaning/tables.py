@@ -88,13 +88,14 @@ class SheetJob:
         for s in sheets:
             raw, columns = s.sheet, s.columns
             n = len(raw.cells)
-            data = {name: raw.cells[pos].to_numpy(dtype=object) for name, pos in columns.items()}
-            data.update(_file=np.full(n, raw.file, dtype=object), _sheet=np.full(n, raw.sheet, dtype=object),
-                        _row=raw.cells.source_row.to_numpy(), _school=np.full(n, s.school, dtype=object),
-                        _term=np.full(n, str(s.term), dtype=object),
-                        _grade_hint=np.full(n, np.nan if s.grade_hint is None else s.grade_hint),
-                        _class_hint=np.full(n, np.nan if s.class_hint is None else s.class_hint))
-            f = pd.DataFrame(data)  # built in one go: a column at a time costs more than the data
+            # Built in one go with the cells as objects: a column at a time, or letting pandas infer string
+            # columns and turning them back, costs more than the data.
+            f = pd.DataFrame(raw.cells[list(columns.values())].to_numpy(dtype=object), columns=list(columns),
+                             dtype=object)
+            f["_file"], f["_sheet"], f["_row"] = raw.file, raw.sheet, raw.cells.source_row.to_numpy()
+            f["_school"], f["_term"] = s.school, str(s.term)
+            f["_grade_hint"] = np.nan if s.grade_hint is None else s.grade_hint
+            f["_class_hint"] = np.nan if s.class_hint is None else s.class_hint
             when = s.form.feeds_when.get(table)
             if when:  # e.g. a register row feeds pairings only where it names a helper
                 f = f[V.text(f[when]).notna()] if when in f else f.iloc[:0]

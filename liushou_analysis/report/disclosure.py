@@ -346,3 +346,22 @@ def suppress_column(frame: pd.DataFrame, count: str, values: list[str], k: int =
     for col in values:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).mask(hidden)
     return out
+
+
+#: The interval columns a page leaves empty for an unstable survey estimate.
+INTERVAL_COLUMNS = ("ci_low", "ci_high", "ci_low_pct", "ci_high_pct")
+
+
+def withhold_unstable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The table with the intervals of rows marked ``unstable`` (see :mod:`..statistics.survey`) set missing, and
+    how many rows that was: a page prints a sentence instead of an interval it cannot trust."""
+    if "unstable" not in frame.columns:
+        return frame, 0
+    rows = frame["unstable"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    columns = [c for c in INTERVAL_COLUMNS if c in frame.columns]
+    if not rows.any() or not columns:
+        return frame, 0
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = frame[column].mask(rows)
+    return frame, int(rows.sum())

@@ -22,6 +22,7 @@ REPORT_COLUMNS = {
     "quantity": "估计量", "estimate": "估计值", "se": "标准误", "ci_low": "95%置信区间下限",
     "ci_high": "95%置信区间上限",
     "p_value": "p值", "df": "自由度", "n": "样本量", "method": "方法", "deff": "设计效应",
+    "unstable": "区间不可信（群太少）", "denominator_cv": "分母变异系数",
     "pupils": "人数", "share": "占比", "domain": "范围", "care": "监护类型", "care_label": "监护类型",
     "definition": "定义", "label": "说明", "answered": "有效回答人数", "left_behind": "留守儿童人数",
     "table": "表", "column": "列", "reason": "原因", "rows": "行数", "fields": "字段数", "file": "文件",

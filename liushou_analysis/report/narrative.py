@@ -121,10 +121,13 @@ def care(definitions: pd.DataFrame, shares: pd.DataFrame, reference: pd.DataFram
     if len(overall):
         top = overall.iloc[0]
         name = top.care_label.split(" (")[0] if lang != "en" else top.care_label
+        interval = pd.notna(top.ci_low) and pd.notna(top.ci_high)
         out.append(_say(lang, f"按`{definition}`定义，最常见的监护类型是{name}：{_pct(top.estimate)}"
-                              f"（95%置信区间{_pct(top.ci_low)}至{_pct(top.ci_high)}）。",
+                              + (f"（95%置信区间{_pct(top.ci_low)}至{_pct(top.ci_high)}）。" if interval else
+                                 "（调查的群太少、大小悬殊，置信区间不可信，未给出）。"),
                         f"Under `{definition}`, the commonest care arrangement is {name}: {_pct(top.estimate)} "
-                        f"(95% CI {_pct(top.ci_low)} to {_pct(top.ci_high)})."))
+                        + (f"(95% CI {_pct(top.ci_low)} to {_pct(top.ci_high)})." if interval else
+                           "(too few clusters of too unequal sizes for a trustworthy interval).")))
     ref = reference.dropna(subset=["estimate_pct"])
     if len(ref):
         inside = int(is_true(ref.reference_inside_ci).sum())

@@ -33,14 +33,14 @@ import pandas as pd
 from liushou_analysis.cleaning.questionnaire import CleanSurvey, scale_items
 from liushou_analysis.core.errors import UserError
 from liushou_analysis.core.xlsxio import write_csv
-from liushou_analysis.report.disclosure import MIN_CELL, protect_margins
+from liushou_analysis.report.disclosure import MIN_CELL, protect_margins, withhold_unstable
 from liushou_analysis.report.export import write_survey
 from liushou_analysis.statistics.scales import cronbach_alpha
 from liushou_analysis.statistics.survey import SurveyDesign
 
 ALL = "全部"
 COLUMNS = ["variable", "label", "level", "domain", "domain_level", "statistic", "estimate", "se", "ci_low", "ci_high",
-           "n", "count", "deff"]
+           "n", "count", "deff", "unstable"]
 
 
 def survey_estimates(variables: pd.DataFrame, design: SurveyDesign, domains: list[str],
@@ -109,6 +109,9 @@ def _every_category(est: pd.DataFrame, domain: str | None, levels: list[str]) ->
     full = grid.merge(est.drop(columns=["n", "df", "method"]), on=keys, how="left")
     zero = full.estimate.isna()
     full.loc[zero, ["estimate", "se", "ci_low", "ci_high"]] = 0.0
+    if "unstable" in full.columns:  # a property of the group's denominator: the same for every category
+        unstable = full.unstable.astype("boolean").fillna(False)
+        full["unstable"] = unstable.groupby(full[domain].astype(str)).transform("max") if domain else unstable.any()
     full["quantity"] = full.quantity.fillna(est.quantity.iloc[0].split("=")[0] + "=" + full.level)
     return full
 
@@ -147,6 +150,7 @@ def protect(estimates: pd.DataFrame, data: pd.DataFrame, variables: pd.DataFrame
     hidden = out.hidden.to_numpy()
     for col in shown:
         out[col] = out[col].astype(float).mask(hidden)
+    out, _ = withhold_unstable(out)  # an interval that cannot be trusted is not printed (statistics.survey)
     out["n"] = out["n"].astype("Int64").mask(n_hidden | (hidden & (out.statistic != "proportion").to_numpy()))
     return out
 
@@ -233,6 +237,9 @@ def page(clean: CleanSurvey, estimates: pd.DataFrame, alpha: pd.DataFrame, sente
              f"<p class='note'>比例为加权估计，括号内为95%置信区间；n 为作答人数（未加权）。涉及不足 {k} 人的格子"
              "及可由其推算出的格子以“—”代替。</p>"]
     parts += [f"<p class='note'>{esc(n)}</p>" for n in clean.notes]
+    if "unstable" in estimates.columns and estimates.unstable.astype("boolean").fillna(False).any():
+        parts.append("<p class='note'>置信区间为“—”的估计：调查的群太少、大小相差太悬殊，估计的分母在不同抽样之间变化太大，"
+                     "这样算出的区间会偏窄、偏向一边，不可信，因此不给出；估计值只作参考。</p>")
     if len(alpha):
         parts.append("<h2>量表信度</h2><table><tr><th>量表</th><th>题目数</th><th>Cronbach α</th><th>95%置信区间</th>"
                      "<th>n</th></tr>")

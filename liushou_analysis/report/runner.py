@@ -37,7 +37,7 @@ from liushou_analysis.core.errors import Incomplete, UserError
 from liushou_analysis.core.outputs import check_target, publish_dir
 from liushou_analysis.core.terms import term_folders
 from liushou_analysis.core.xlsxio import write_csv
-from liushou_analysis.report.disclosure import MIN_CELL
+from liushou_analysis.report.disclosure import MIN_CELL, withhold_unstable
 from liushou_analysis.report.labels import LANGS, for_display, is_money
 from liushou_analysis.report.plotting import FONT_FILE, MISSING_GLYPH
 from liushou_analysis.statistics.estimate import Estimate
@@ -204,6 +204,7 @@ class Publisher:
         if unknown:
             raise ValueError(f"table {name}: declared count or share columns {unknown} are not in the table")
         frame = self._protect(frame, name, declared, list(shares or []))
+        frame, withheld = withhold_unstable(frame)
         self.counts[name] = declared
         if self.dir:
             record = {**self.counts, **({"late": self.late} if self.late else {})}
@@ -229,6 +230,13 @@ class Publisher:
             styled = styled.set_properties(subset=prose, **{"white-space": "normal", "min-width": "16em"})
         display({"text/html": f'<div class="wide">{styled.to_html()}</div>',
                  "text/plain": shown.to_string(index=False)}, raw=True)
+        if withheld:
+            self.markdown(self.say(
+                f"上表有{withheld}个估计没有给出置信区间（显示为—）：它们的分母在不同抽样之间变化太大（调查的群太少、"
+                "大小相差太悬殊），这样算出的区间会偏窄、偏向一边，不可信。估计值本身只作参考。",
+                f"{withheld} estimate(s) above have no confidence interval (shown as —): their denominator varies "
+                "too much from sample to sample (too few clusters of too unequal sizes), so an interval would be "
+                "too narrow and lean one way. Read the estimate itself as a rough guide only."))
         return frame
 
     def _protect(self, frame: pd.DataFrame, name: str, counts: list[str], shares: list[str]) -> pd.DataFrame:

@@ -84,7 +84,8 @@ def compare_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
         defs = DEFINITIONS if r.definition == "not_stated" else (r.definition,)
         if pd.isna(r.indicator):
             rows.append({**r._asdict(), "compared_under": "", "n": 0,
-                         "estimate_pct": np.nan, "ci_low_pct": np.nan, "ci_high_pct": np.nan})
+                         "estimate_pct": np.nan, "ci_low_pct": np.nan, "ci_high_pct": np.nan, "df": np.nan,
+                         "unstable": False})
             continue
         for d in defs:
             flag = frame[d].astype("boolean")
@@ -106,10 +107,13 @@ def compare_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
             est = design(base).mean("_y").row() if len(base) else None
             rows.append({**r._asdict(), "compared_under": d, "n": len(base),
                          **{f"{c}_pct": (100 * est[c] if est is not None else np.nan)
-                            for c in ("estimate", "ci_low", "ci_high")}})
+                            for c in ("estimate", "ci_low", "ci_high")},
+                         "df": est.df if est is not None else np.nan,
+                         "unstable": bool(est.unstable) if est is not None else False})
     out = pd.DataFrame(rows)
     inside = (out.reference_pct >= out.ci_low_pct) & (out.reference_pct <= out.ci_high_pct)
-    out["reference_inside_ci"] = inside.astype("boolean").where(out.estimate_pct.notna() & out.ci_low_pct.notna())
+    out["reference_inside_ci"] = inside.astype("boolean").where(out.estimate_pct.notna() & out.ci_low_pct.notna()
+                                                                & ~out.unstable)
     return out.drop(columns=["stated_decimals"])
 
 

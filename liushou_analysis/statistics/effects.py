@@ -7,11 +7,20 @@ several sets: Guimaraes and Portugal 2010), which gives the same
 coefficient as OLS with the dummies (Frisch-Waugh-Lovell). The fitted
 statsmodels results are the :class:`Estimate`'s ``model`` (its ``summary()``).
 
-Standard errors: cluster-robust (CR1, statsmodels' small-sample factor
-``G/(G-1) * (N-1)/(N-K)``) when ``cluster`` is given, else HC1. ``K``
-counts the regressors, not the absorbed effects, which is right when the
-fixed effects are nested within the clusters (e.g. class effects with
-school clusters), as in Stata's ``xtreg, fe vce(cluster)``.
+Standard errors: cluster-robust (CR1, small-sample factor
+``G/(G-1) * (N-1)/(N-K)``) when ``cluster`` is given, else HC1
+(``N/(N-K)``). ``K`` counts the regressors and the absorbed fixed effects,
+except a set of fixed effects nested within the clusters (each of its
+groups inside one cluster), which counts as one. This is R fixest's and
+pyfixest's default (``ssc(k_fixef="nonnested")``), and Stata's ``areg``
+for effects not nested in the clusters. The reason: a school-grade group
+holds several classes, so with class clusters its effect is a parameter
+the residuals pay a degree of freedom for; class effects with class (or
+school) clusters are already inside the cluster sums, as in ``xtreg, fe
+vce(cluster)``, and counting them would inflate the SE for nothing. The
+page's ANCOVA (school-grade effects, class clusters) therefore counts the
+school-grade groups: its SE is about 0.6% larger than statsmodels' factor,
+which counts regressors only. Checked against pyfixest in the tests.
 """
 
 from __future__ import annotations
@@ -27,19 +36,38 @@ from liushou_analysis.statistics.estimate import Estimate, tidy
 
 
 def absorb(frame: pd.DataFrame, columns: list[str], groups: Sequence[str], tol: float = 1e-10,
-           max_iter: int = 1000) -> pd.DataFrame:
-    """Demean ``columns`` within each set of ``groups`` (alternating projections)."""
+           max_iter: int = 1000, weights: pd.Series | None = None) -> pd.DataFrame:
+    """Demean ``columns`` within each set of ``groups`` (alternating projections); with ``weights``, around
+    each group's weighted mean, which is what weighted least squares with the dummies projects out."""
     out = frame[columns].astype(float).copy()
     if not groups:
         return out
     keys = [frame[g].to_numpy() for g in groups]
+    w = None if weights is None else pd.Series(np.asarray(weights, dtype=float), index=out.index)
     for _ in range(max_iter if len(groups) > 1 else 1):
         before = out.to_numpy().copy()
         for key in keys:
-            out = out - out.groupby(key).transform("mean")
+            if w is None:
+                out = out - out.groupby(key).transform("mean")
+            else:
+                total = w.groupby(key).transform("sum")
+                out = out - out.mul(w, axis=0).groupby(key).transform("sum").div(total, axis=0)
         if np.max(np.abs(out.to_numpy() - before)) < tol:
             break
     return out
+
+
+def absorbed_parameters(data: pd.DataFrame, fixed_effects: list[str], cluster: str | None) -> int:
+    """How many parameters the absorbed ``fixed_effects`` add to ``K`` in the small-sample factor: the groups
+    of every set, less one for each set after the first (the constant is in only once), with a set nested
+    within the ``cluster`` column (every group inside one cluster) counting one instead of its groups."""
+    if not fixed_effects:
+        return 0
+    k = 1 - len(fixed_effects)
+    for column in fixed_effects:
+        nested = cluster is not None and bool((data.groupby(column)[cluster].nunique() == 1).all())
+        k += 1 if nested else data[column].nunique()
+    return k
 
 
 def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str] = (),
@@ -65,7 +93,9 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
     -------
     :class:`Estimate` with one row (``quantity`` is the treatment; ``df``
     the degrees of freedom of the t interval, infinite for the normal one)
-    and the statsmodels results as ``model``.
+    and the statsmodels results as ``model``. The row's SE has the
+    small-sample factor of the module's text; the model's own summary keeps
+    statsmodels' factor, which leaves the absorbed effects out of ``K``.
 
     Examples
     --------
@@ -76,12 +106,16 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
     cols = [outcome, treatment, *covariates]
     needed = cols + list(fixed_effects) + ([cluster] if cluster else []) + ([weights] if weights else [])
     d = data.dropna(subset=needed)
-    demeaned = absorb(d, cols, list(fixed_effects))
+    demeaned = absorb(d, cols, list(fixed_effects), weights=d[weights] if weights else None)
     y = demeaned[outcome]
     X = demeaned[[treatment, *covariates]]
     if not fixed_effects:
         X = sm.add_constant(X, has_constant="add")
     model = sm.WLS(y, X, weights=d[weights]) if weights else sm.OLS(y, X)
+    # statsmodels' factor counts the regressors only; put the fixed effects in K (see the module's text)
+    n_obs, k_fit = len(d), X.shape[1]
+    k = k_fit + absorbed_parameters(d, list(fixed_effects), cluster)
+    scale = (n_obs - k_fit) / (n_obs - k)
     if cluster:
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(d[cluster])[0]})
         method = (f"OLS, {len(fixed_effects)} absorbed fixed effect(s), cluster-robust SE "
@@ -93,7 +127,7 @@ def estimate_effect(data: pd.DataFrame, outcome: str, treatment: str, covariates
         fit = model.fit(cov_type="HC1")
         method = f"OLS, {len(fixed_effects)} absorbed fixed effect(s), HC1 SE"
         dof = None
-    est, se = fit.params[treatment], fit.bse[treatment]
+    est, se = fit.params[treatment], fit.bse[treatment] * np.sqrt(scale)
     q = stats.t.ppf(0.5 + level / 2, dof) if dof else stats.norm.ppf(0.5 + level / 2)
     p = 2 * (stats.t.sf(abs(est / se), dof) if dof else stats.norm.sf(abs(est / se)))
     out = tidy([{"quantity": treatment, "estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se,

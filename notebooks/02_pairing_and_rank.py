@@ -274,11 +274,18 @@ pub.figure(fig, "event_study", empty=None if drawn else pub.say(
 
 # %%
 described = None
-if study is None:  # no effect can be estimated: where paired pupils stand, said to be a description only
-    described = pairing.cross_section(panel, ctx["term"]).table
+if study is None:  # no effect by time since pairing: the earliest term as a covariate where defensible, and
+    # where paired pupils stand, said to be a description only
+    earliest = pairing.earliest_term_covariate(panel, ctx["term"]).table
+    described = pd.concat([earliest[earliest.estimate.notna()], pairing.cross_section(panel, ctx["term"]).table],
+                          ignore_index=True)
+    described["n_left_out"] = described.get("n_left_out", pd.Series(dtype=float)).astype("Float64")
     described = suppress_column(described, "n_paired", ["estimate", "se", "ci_low", "ci_high", "p_value"],
                                 ctx["min_cell"])
-    pub.table(described, "descriptive_comparison", counts=["n", "n_paired"])
+    # a few pupils left out would be the difference of the two rows' paired pupils: hide both then
+    few_left = described.n_left_out.gt(0) & described.n_left_out.lt(ctx["min_cell"])
+    described.loc[few_left.fillna(False).to_numpy(), ["n_left_out", "n_paired"]] = pd.NA
+    pub.table(described, "descriptive_comparison", counts=["n", "n_paired", "n_left_out"])
 pub.markdown(narrative.staggered(study, overall_staggered, sens, power, staggered["no_baseline"], lang=ctx["lang"],
                                  described=described))
 

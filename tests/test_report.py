@@ -446,7 +446,8 @@ def test_page_02_with_every_pairing_in_the_first_term_says_so_and_draws_no_empty
     """The no-baseline case (issue 27): a county whose pairing lists are there from its first term, so no pupil
     has an exam before pairing. Page 02 alone is run: its staggered section says why there is no effect by time
     since pairing, in a sentence where the chart would be, publishes no chart and no event-study table, and
-    gives the cross-sectional comparison adjusted for school, grade and parents' absence, labelled descriptive."""
+    gives the cross-sectional comparison adjusted for school, grade and parents' absence, labelled descriptive;
+    where the copied lists date a pairing inside the first term, the earliest term as a covariate too."""
     import shutil
 
     from liushou_analysis.core import config
@@ -459,6 +460,15 @@ def test_page_02_with_every_pairing_in_the_first_term_says_so_and_draws_no_empty
     for f in lists:  # the same pairing lists kept from the first term on
         (first / f.relative_to(second)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(f, first / f.relative_to(second))
+    import openpyxl
+
+    for f in [first / f.relative_to(second) for f in lists]:  # half the rows dated inside the first term
+        book = openpyxl.load_workbook(f)
+        sheet = book.active
+        column = [c.value for c in sheet[1]].index("结对时间") + 1
+        for row in range(2, sheet.max_row + 1, 2):
+            sheet.cell(row, column).value = "2025.10"
+        book.save(f)
     pages = tmp_path / "pages"
     pages.mkdir()
     shutil.copy(config.NOTEBOOKS / "02_pairing_and_rank.py", pages)
@@ -472,9 +482,14 @@ def test_page_02_with_every_pairing_in_the_first_term_says_so_and_draws_no_empty
     assert "在数据的第一个学期就已结对" in text  # the closing text counts them
     assert not (out / "figures" / "02_pairing_and_rank-event_study.png").exists()
     assert not (out / "tables" / "02_pairing_and_rank-event_study.csv").exists()
-    # never a page without an estimate: the descriptive comparison, said to be one
-    described = pd.read_csv(out / "tables" / "02_pairing_and_rank-descriptive_comparison.csv").iloc[0]
-    assert described.quantity == "cross_section" and described.method.startswith("descriptive")
+    # never a page without an estimate: the earliest term as a covariate for the pupils whose lists date the
+    # pairing inside it (the others, dated after it, left out and counted), and the descriptive comparison
+    table = pd.read_csv(out / "tables" / "02_pairing_and_rank-descriptive_comparison.csv").set_index("quantity")
+    assert table.index.tolist() == ["earliest_term_covariate", "cross_section"]
+    covariate, described = table.loc["earliest_term_covariate"], table.loc["cross_section"]
+    assert covariate.method.startswith("conservative") and pd.notna(covariate.estimate) and covariate.n_left_out > 0
+    assert "这是保守的估计" in text
+    assert described.method.startswith("descriptive")
     assert pd.notna(described.estimate) and "这只说明结对学生现在处在什么位置，不是帮扶的效果" in text
 
 

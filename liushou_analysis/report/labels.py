@@ -50,7 +50,7 @@ REPORT_COLUMNS = {
     # pairing that starts in different terms: event study, sensitivity, power
     "event_time": "结对后第几个学期", "band_low": "同时置信带下限", "band_high": "同时置信带上限",
     "e_value": "E值（解释掉估计所需的混杂强度）", "e_value_ci": "E值（使区间含零）", "outcome_sd": "百分位标准差",
-    "mde": "最小可检测效应（百分位点）", "n_paired": "结对人数", "icc": "班级内相关（成绩）",
+    "mde": "最小可检测效应（百分位点）", "n_paired": "结对人数", "n_left_out": "未纳入的结对人数（早于数据结对）", "icc": "班级内相关（成绩）",
     "icc_paired": "班级内相关（是否结对）",
     # the reward points and their audit
     "school_year": "学年", "paired_pupils": "结对学生数", "replays": "重演次数", "effect_sd": "效应（标准差）",
@@ -80,7 +80,8 @@ REPORT_VALUES = {
     "quantity": {"naive": "简单比较", "ancova": "协方差分析", "ipw": "逆概率加权", "did": "双重差分",
                  "placebo": "安慰剂检验", "left_behind": "留守儿童", "percentile": "百分位",
                  "event_study": "按结对时间", "staggered_overall": "分批双重差分（按批次加权）",
-                 "staggered_simple": "分批双重差分（简单平均）", "cross_section": "描述性比较（本学期横截面）"},
+                 "staggered_simple": "分批双重差分（简单平均）", "cross_section": "描述性比较（本学期横截面）",
+                 "earliest_term_covariate": "以最早学期为协变量（保守估计）"},
     "scenario": {"no effect": "无效应"},
     "population": {"both_away": "父母都不在家的留守儿童", "left_behind": "留守儿童", "pupils": "全体学生"},
     "table": {"pupils": "学生", "enrolment": "在籍学生（花名册）", "classes": "班级", "exams": "考试成绩",

@@ -211,8 +211,21 @@ def staggered(study: pd.DataFrame | None, overall: pd.DataFrame | None, sens: pd
         text = first + _say(lang, "没有哪一批结对学生有结对前的学期可作比较，因此不能按结对时间估计效应。",
                             "No cohort of paired pupils has a term before pairing to compare with, so effects by "
                             "time since pairing cannot be estimated.")
-        if described is not None and len(described) and pd.notna(described.estimate.iloc[0]):
-            d = described.iloc[0]
+        rows = described.set_index("quantity") if described is not None and len(described) else pd.DataFrame()
+        if "earliest_term_covariate" in rows.index and pd.notna(rows.estimate.get("earliest_term_covariate")):
+            e = rows.loc["earliest_term_covariate"]
+            text += _say(lang, f"结对始于数据最早学期之内的学生，以该学期的百分位为协变量，与从未结对的学生相比，本学期"
+                               f"{'低' if e.estimate < 0 else '高'}{_num(abs(e.estimate))}个百分位点（95%置信区间"
+                               f"{_num(e.ci_low)}至{_num(e.ci_high)}）。这是保守的估计：最早学期考试前帮扶已起的作用"
+                               "算进了协变量，学校当初按更早的成绩挑选学生也只部分得到校正。",
+                         f"Pupils whose pairing began within the earliest term of the data, with that term's "
+                         f"percentile as a covariate, stand {_num(abs(e.estimate))} points "
+                         f"{'below' if e.estimate < 0 else 'above'} never-paired pupils this term (95% CI "
+                         f"{_num(e.ci_low)} to {_num(e.ci_high)}). This is conservative: what the help did before "
+                         "the earliest exam is inside the covariate, and the schools' choice of pupils on earlier "
+                         "results is only partly adjusted for.")
+        if "cross_section" in rows.index and pd.notna(rows.estimate.get("cross_section")):
+            d = rows.loc["cross_section"]
             text += _say(lang, f"作为描述：本学期已结对学生的年级百分位比同校同年级、父母外出情况相同的其他学生"
                                f"{'低' if d.estimate < 0 else '高'}{_num(abs(d.estimate))}个百分位点（95%置信区间"
                                f"{_num(d.ci_low)}至{_num(d.ci_high)}）。这只说明结对学生现在处在什么位置，不是帮扶的"

@@ -66,9 +66,10 @@ def panel(totals: pd.DataFrame, pairings: pd.DataFrame, status: pd.DataFrame) ->
     totals : pupil, term_index, school, grade, class_id, score
         Total exam score per pupil and term; missing when the pupil is not
         ranked (absent from the exam or from a subject).
-    pairings : pupil, term_index, helper_type
+    pairings : pupil, term_index, helper_type, and optionally month
         One row per pupil, helper and term in which the pairing started or
         was listed; the first term a pupil appears is when they were paired.
+        ``month`` (``YYYY-MM``, the list's 结对时间) says when a pairing began.
     status : pupil, term_index, either, all_away, care
         Left-behind flags (either parent away; every parent away) and care
         arrangement per pupil and term.
@@ -78,7 +79,8 @@ def panel(totals: pd.DataFrame, pairings: pd.DataFrame, status: pd.DataFrame) ->
     The totals with ``pct`` (mid-rank percentile within school, grade and
     term), ``z`` (its normal score), ``first_paired`` (term index, missing if
     never paired), ``helper_type`` (the types of the first pairing joined
-    with ``+``) and the status columns.
+    with ``+``), ``first_month`` (the earliest month the first term's lists
+    give, missing where they give none) and the status columns.
     """
     out = totals.copy()
     out["percentile"] = percentile_rank(out, "score", by=["school", "grade", "term_index"]).to_numpy()
@@ -87,8 +89,11 @@ def panel(totals: pd.DataFrame, pairings: pd.DataFrame, status: pd.DataFrame) ->
     at_first = pairings.merge(first, left_on=["pupil", "term_index"], right_on=["pupil", "first_paired"])
     types = (at_first.drop_duplicates(["pupil", "helper_type"]).sort_values(["pupil", "helper_type"])
              .groupby("pupil").helper_type.agg("+".join))
+    months = (at_first.month if "month" in at_first else pd.Series(np.nan, index=at_first.index, dtype=object))
+    months = months.dropna().groupby(at_first.pupil).min().rename("first_month")
     out = out.merge(first, left_on="pupil", right_index=True, how="left")
     out = out.merge(types, left_on="pupil", right_index=True, how="left")
+    out = out.merge(months, left_on="pupil", right_index=True, how="left")
     return out.merge(status, on=["pupil", "term_index"], how="left")
 
 
@@ -109,7 +114,8 @@ def from_tables(exams: pd.DataFrame, pairings: pd.DataFrame, households: pd.Data
                            "score": total.score})
     pr = t["pairings"]
     pairings = pd.DataFrame({"pupil": pr.pupil_key, "term_index": term_indices(pr.term),
-                             "helper_type": pr.helper_role.fillna(UNKNOWN_ROLE)})
+                             "helper_type": pr.helper_role.fillna(UNKNOWN_ROLE),
+                             "month": pr.pairing_month if "pairing_month" in pr else None})
     hh = t["households"]
     status = pd.DataFrame({"pupil": hh.pupil_key, "term_index": term_indices(hh.term),
                            "either": lb_status.either_parent(hh),
@@ -319,6 +325,57 @@ def staggered(data: pd.DataFrame, term: str, control: str = "notyet") -> dict:
                                   "outcome_sd": sd, "mde": sensitivity.minimum_detectable_effect(
                                       sd, n1, n0, icc["mean_size"], icc["icc"], icc_paired)}])
     return out
+
+
+def earliest_term_covariate(data: pd.DataFrame, term: str) -> Estimate:
+    """For when no cohort has a term before pairing: the effect of pairing after the data's earliest term, given
+    where pupils stood in it, where that is defensible (``quantity`` "earliest_term_covariate").
+
+    The earliest term's percentile is measured after pairing began, so it is a fair covariate only for pupils
+    whose pairing began within that term: their pairing lists give a month (结对时间) inside the earliest term,
+    so at most one term of pairing went before its exam. Those pupils are compared at the end of ``term`` with
+    pupils never paired, adjusting for the earliest percentile and the left-behind flags, with school-grade
+    fixed effects and class-clustered standard errors. Pupils paired before the earliest term, or whose lists
+    give no month, are left out (``n_left_out``): their earliest exam came long after pairing began. What the
+    pairing did before the earliest exam is inside the covariate, so a positive effect is understated, and
+    schools picked these pupils on results before the data, which the earliest term does not fully capture: a
+    conservative estimate of the later terms, not the whole effect. Not estimable (a ``method`` saying why)
+    with one term only, no month inside the earliest term, or fewer than 5 pupils on either side."""
+    from liushou_analysis.core.terms import calendar_days
+
+    end = int(term_indices(pd.Series([term])).iloc[0])
+    d = data[data.term_index <= end].dropna(subset=["percentile"]).drop_duplicates(["pupil", "term_index"])
+
+    def not_estimable(why: str, n: int = 0) -> Estimate:
+        return Estimate(tidy([{"quantity": "earliest_term_covariate", "n": n, "method": f"not estimable: {why}"}]))
+    if d.empty or d.term_index.min() >= end:
+        return not_estimable("the data hold one term only")
+    first = int(d.term_index.min())
+    first_id = pd.Series([f"{first // 2}-{first // 2 + 1}-{first % 2 + 1}"])  # the term id of a term_index
+    start, stop = (calendar_days(first_id, which).dt.to_period("M").iloc[0] for which in ("start", "end"))
+    month = pd.to_datetime(d.first_month, format="%Y-%m", errors="coerce").dt.to_period("M") \
+        if "first_month" in d else pd.Series(pd.NaT, index=d.index)
+    within = (d.first_paired == first) & month.notna() & (month >= start) & (month <= stop)
+    base = d[d.term_index == first].set_index("pupil").percentile.rename("first_percentile")
+    at_end = d[(d.term_index == end) & (d.first_paired.isna() | within)].join(base, on="pupil")
+    at_end = at_end.assign(paired=at_end.first_paired.notna().astype(int),
+                           group=at_end.school.astype(str) + "-" + at_end.grade.astype(str),
+                           either=at_end.either.astype("Float64").astype(float),
+                           all_away=at_end.all_away.astype("Float64").astype(float))
+    usable = at_end.dropna(subset=["first_percentile", *FLAGS])
+    left_out = int(d.loc[(d.term_index == end) & d.first_paired.notna() & ~within, "pupil"].nunique())
+    if not within.any():
+        return not_estimable("no pairing list gives a month inside the earliest term", len(usable))
+    if usable.paired.sum() < 5 or (1 - usable.paired).sum() < 5:
+        return not_estimable("fewer than 5 pupils paired within the earliest term, or never paired, ranked in both "
+                             "terms", len(usable))
+    flags = [c for c in FLAGS if usable[c].nunique() > 1]  # a flag the same for all says nothing
+    row = estimate_effect(usable, "percentile", "paired", covariates=["first_percentile", *flags],
+                          fixed_effects=["group"], cluster="class_id")
+    table = row.table.assign(quantity="earliest_term_covariate",
+                             method="conservative, earliest term as covariate: " + row.table.method.astype(str),
+                             n_paired=int(usable.paired.sum()), n_left_out=left_out)
+    return Estimate(table, model=row.model, counts=("n", "n_paired", "n_left_out"))
 
 
 def cross_section(data: pd.DataFrame, term: str) -> Estimate:

@@ -87,7 +87,6 @@ class SheetJob:
         frames, labels, forms = [], {}, {}
         for s in sheets:
             raw, columns = s.sheet, s.columns
-            n = len(raw.cells)
             # Built in one go with the cells as objects: a column at a time, or letting pandas infer string
             # columns and turning them back, costs more than the data.
             f = pd.DataFrame(raw.cells[list(columns.values())].to_numpy(dtype=object), columns=list(columns),

@@ -238,8 +238,9 @@ def page(clean: CleanSurvey, estimates: pd.DataFrame, alpha: pd.DataFrame, sente
              "及可由其推算出的格子以“—”代替。</p>"]
     parts += [f"<p class='note'>{esc(n)}</p>" for n in clean.notes]
     if "unstable" in estimates.columns and estimates.unstable.astype("boolean").fillna(False).any():
-        parts.append("<p class='note'>置信区间为“—”的估计：调查的群太少、大小相差太悬殊，估计的分母在不同抽样之间变化太大，"
-                     "这样算出的区间会偏窄、偏向一边，不可信，因此不给出；估计值只作参考。</p>")
+        parts.append("<p class='note'>置信区间为“—”的估计：调查的群太少、大小相差太悬殊，"
+                     "估计的分母在不同抽样之间变化太大，这样算出的区间会偏窄、偏向一边，不可信，因此不给出；"
+                     "估计值只作参考。</p>")
     if len(alpha):
         parts.append("<h2>量表信度</h2><table><tr><th>量表</th><th>题目数</th><th>Cronbach α</th><th>95%置信区间</th>"
                      "<th>n</th></tr>")

@@ -50,7 +50,7 @@ REPORT_COLUMNS = {
     # pairing that starts in different terms: event study, sensitivity, power
     "event_time": "结对后第几个学期", "band_low": "同时置信带下限", "band_high": "同时置信带上限",
     "e_value": "E值（解释掉估计所需的混杂强度）", "e_value_ci": "E值（使区间含零）", "outcome_sd": "百分位标准差",
-    "mde": "最小可检测效应（百分位点）", "n_paired": "结对人数", "n_left_out": "未纳入的结对人数（早于数据结对）",
+    "mde": "最小可检测效应（百分位点）", "n_paired": "结对人数", "n_left_out": "未纳入的结对人数（结对不在最早学期内）",
     "icc": "班级内相关（成绩）",
     "icc_paired": "班级内相关（是否结对）",
     # the reward points and their audit

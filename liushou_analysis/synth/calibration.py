@@ -109,8 +109,11 @@ class Calibration:
     #: What the "per SD" term of the pairing model looks at: the previous
     #: exam ("last_exam": schools pair pupils after a poor result), or the
     #: pupil's stable long-run ability, standardised within school and grade
-    #: ("stable_trait": a teacher's judgement no single exam shows). The
-    #: simulation study (synth/study.py) uses both to bracket the estimators.
+    #: ("stable_trait": a teacher's judgement no single exam shows), or
+    #: nothing ("flags_only": left-behind status alone, so that paired and
+    #: never-paired pupils share their trends, as difference-in-differences
+    #: assumes). The simulation study (synth/study.py) uses the first two to
+    #: bracket the estimators, and the third for the staggered estimator.
     pairing_selection: str = "last_exam"
     #: Multiplier of the pairing hazard in the programme's first paired
     #: semester (semester 2 of year 1) and afterwards.

@@ -479,7 +479,9 @@ def _draw_exams_and_pairings(seed, pupils, enrolment, households, staff, terms, 
         # Pairing at the start of the semester, from the previous exam.
         if t >= 1:
             z = prev_z.reindex(enr_t.pupil_uid).fillna(0.0).to_numpy()
-            if cal.pairing_selection == "stable_trait":
+            if cal.pairing_selection == "flags_only":  # on left-behind status alone, not on results
+                z = np.zeros(len(rows))
+            elif cal.pairing_selection == "stable_trait":
                 trait = pd.Series(base[rows])
                 key = [enr_t.school_id.to_numpy(), enr_t.grade.to_numpy()]
                 z = ((trait - trait.groupby(key).transform("mean")) / trait.groupby(key).transform("std")).to_numpy()

@@ -260,7 +260,7 @@ pub.figure(fig, "five_ones");
 # age of the child), so a gap here is not the effect of the care arrangement.
 
 # %%
-panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
+panel = pairing.from_store(store, ctx["term"], history=False)
 percentiles = panel.loc[panel.term == ctx["term"], ["pupil", "percentile"]].rename(columns={"pupil": "pupil_key"})
 scores = suppress_small_groups(prevalence.scores_by_care(frame, percentiles).table, "n",
                                ["estimate", "se", "ci_low", "ci_high"], ctx["min_cell"])

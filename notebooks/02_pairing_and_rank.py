@@ -37,7 +37,7 @@ ctx = context(dataset, term, raw_dir, clean_dir, report_dir, min_cell, lang)
 pub = Publisher(ctx["report_dir"], "02_pairing_and_rank", ctx["lang"], ctx["min_cell"])
 plotting.setup(ctx["lang"])
 store = ctx["store"]
-panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
+panel = pairing.from_store(store, ctx["term"])
 cohort = pairing.term_cohort(panel, ctx["term"])
 pub.markdown(narrative.opening(
     pub.say("02 结对帮扶与名次", "02 Pairing and rank"),

@@ -67,7 +67,7 @@ data = survey.merge(pupils[["pupil_key", "class_id", "left_behind", "care_group"
 BANDS = [pub.say("后三分之一", "bottom third"), pub.say("中间三分之一", "middle third"),
          pub.say("前三分之一", "top third")]
 if store.has("exams") and store.has("pairings"):
-    panel = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
+    panel = pairing.from_store(store, ctx["term"], history=False)
     standing = panel.loc[panel.term == ctx["term"], ["pupil", "percentile"]].rename(columns={"pupil": "pupil_key"})
     standing = standing.groupby("pupil_key").percentile.mean()
     data["rank_band"] = pd.cut(data.pupil_key.map(standing), [-0.01, 100 / 3, 200 / 3, 100.01], labels=BANDS)

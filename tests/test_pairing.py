@@ -204,3 +204,23 @@ def test_earliest_term_covariate_only_where_the_pairing_began_within_that_term()
     assert "no pairing list gives a month" in pairing.earliest_term_covariate(undated, "2023-2024-2").row().method
     one = pairing.earliest_term_covariate(data, "2023-2024-1").row()
     assert "one term only" in one.method
+
+
+def test_the_panel_read_from_the_store_is_the_panel_of_the_whole_tables(sample_clean):
+    """pairing.from_store reads only the columns it uses and the terms up to the report's (issue 26): second
+    implementation, the panel of the whole tables, cut at that term, with pairings that start later unknown."""
+    store = CleanStore(sample_clean[0])
+    term = store.terms[-2]
+    end = int(pairing.term_indices(pd.Series([term])).iloc[0])
+    whole = pairing.from_tables(store.table("exams"), store.table("pairings"), store.table("households"))
+    whole = whole[whole.term_index <= end].copy()
+    later = whole.first_paired > end
+    whole.loc[later, ["first_paired", "helper_type", "first_month"]] = np.nan
+    read = pairing.from_store(store, term)
+    key = ["pupil", "term_index"]
+    pd.testing.assert_frame_equal(read.sort_values(key).reset_index(drop=True),
+                                  whole.sort_values(key).reset_index(drop=True)[read.columns], check_dtype=False)
+    now = pairing.from_store(store, term, history=False)
+    assert now.term.unique().tolist() == [term]
+    pd.testing.assert_series_equal(now.set_index("pupil").percentile.sort_index(),
+                                   read[read.term == term].set_index("pupil").percentile.sort_index())

@@ -97,6 +97,20 @@ def panel(totals: pd.DataFrame, pairings: pd.DataFrame, status: pd.DataFrame) ->
     return out.merge(status, on=["pupil", "term_index"], how="left")
 
 
+#: The clean columns :func:`from_tables` uses (households: all of them, for the left-behind definitions).
+READS = {"exams": ["pupil_key", "school", "term", "grade", "class_id", "subject", "score"],
+         "pairings": ["pupil_key", "term", "helper_role", "pairing_month"], "households": None}
+
+
+def from_store(store, term: str, history: bool = True) -> pd.DataFrame:
+    """:func:`from_tables` on a :class:`~liushou_analysis.store.CleanStore`, reading only the columns it uses
+    (:data:`READS`) and the terms up to ``term`` (only ``term`` itself with ``history=False``, for a page that
+    needs this term's percentiles alone). Later terms change nothing: every analysis of a term stops at it."""
+    terms = [t for t in store.terms if t <= term] if history else [term]
+    return from_tables(*(store.table(name, terms=terms, columns=READS[name])
+                         for name in ("exams", "pairings", "households")))
+
+
 def from_tables(exams: pd.DataFrame, pairings: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
     """The :func:`panel` of a dataset's clean exams, pairings and households tables.
 

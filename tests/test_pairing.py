@@ -224,3 +224,23 @@ def test_the_panel_read_from_the_store_is_the_panel_of_the_whole_tables(sample_c
     assert now.term.unique().tolist() == [term]
     pd.testing.assert_series_equal(now.set_index("pupil").percentile.sort_index(),
                                    read[read.term == term].set_index("pupil").percentile.sort_index())
+
+
+def test_cross_section_is_the_adjusted_ols_it_describes():
+    """Second implementation: statsmodels OLS of the end percentile on being paired, the two left-behind flags,
+    the care arrangement (unknown as its own category) and school-grade dummies, on the same pupils. The
+    method says it is descriptive."""
+    import statsmodels.formula.api as smf
+
+    data = _first_term_panel(3, n=1500)
+    rng = np.random.default_rng(3)
+    data["care"] = rng.choice(["grandparents", "one_parent", "parents", None], len(data))
+    data["care"] = data.groupby("pupil").care.transform("first")
+    row = pairing.cross_section(data, "2023-2024-2").row()
+    end = data[data.term_index == 4047].assign(paired=lambda x: x.first_paired.notna().astype(int),
+                                               care=lambda x: x.care.fillna("unknown"),
+                                               either=lambda x: x.either.astype(float),
+                                               all_away=lambda x: x.all_away.astype(float))
+    ref = smf.ols("percentile ~ paired + either + all_away + C(care) + C(grade)", data=end).fit()
+    assert row.estimate == pytest.approx(ref.params["paired"], rel=1e-8)
+    assert row.method.startswith("descriptive") and row.n_paired == int(end.paired.sum())

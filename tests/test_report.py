@@ -446,7 +446,7 @@ def test_page_02_with_every_pairing_in_the_first_term_says_so_and_draws_no_empty
     """The no-baseline case (issue 27): a county whose pairing lists are there from its first term, so no pupil
     has an exam before pairing. Page 02 alone is run: its staggered section says why there is no effect by time
     since pairing, in a sentence where the chart would be, publishes no chart and no event-study table, and
-    gives the cross-sectional comparison adjusted for school, grade and parents' absence, labelled descriptive;
+    gives the cross-sectional comparison adjusted for school, grade, parents' absence and care, labelled descriptive;
     where the copied lists date a pairing inside the first term, the earliest term as a covariate too."""
     import shutil
 

@@ -395,9 +395,10 @@ def earliest_term_covariate(data: pd.DataFrame, term: str) -> Estimate:
 def cross_section(data: pd.DataFrame, term: str) -> Estimate:
     """A descriptive comparison for when no effect can be estimated (every pairing began before the data's
     first term): at the end of ``term``, the grade percentile of the pupils paired by then against the
-    others, adjusted for the left-behind flags (either parent away, all parents away) with school-grade
-    fixed effects and class-clustered standard errors. Schools pair pupils for their results, so this
-    describes where paired pupils stand, not what pairing did (``quantity`` "cross_section")."""
+    others, adjusted for the household (either parent away, all parents away, the care arrangement, an
+    unknown one as its own category) and the school (school-grade fixed effects), with class-clustered
+    standard errors. Schools pair pupils for their results, so this describes where paired pupils stand,
+    not what pairing did (``quantity`` "cross_section")."""
     end = int(term_indices(pd.Series([term])).iloc[0])
     d = data[data.term_index == end].dropna(subset=["percentile"]).drop_duplicates("pupil")
     d = d.assign(paired=(d.first_paired <= end).astype(int), group=d.school.astype(str) + "-" + d.grade.astype(str),
@@ -406,7 +407,11 @@ def cross_section(data: pd.DataFrame, term: str) -> Estimate:
     if usable.paired.nunique() < 2:
         return Estimate(tidy([{"quantity": "cross_section", "n": len(usable), "method": "not estimable: the "
                                "pupils ranked this term are all paired or all unpaired"}]))
-    row = estimate_effect(usable, "percentile", "paired", covariates=FLAGS, fixed_effects=["group"],
+    care = usable.care if "care" in usable else pd.Series(np.nan, index=usable.index)
+    dummies = pd.get_dummies(care.astype(object).fillna("unknown"), prefix="care", drop_first=True, dtype=float)
+    usable = pd.concat([usable, dummies], axis=1)
+    covariates = [c for c in [*FLAGS, *dummies.columns] if usable[c].nunique() > 1]
+    row = estimate_effect(usable, "percentile", "paired", covariates=covariates, fixed_effects=["group"],
                           cluster="class_id")
     table = row.table.assign(quantity="cross_section",
                              method="descriptive: " + row.table.method.astype(str),

@@ -226,14 +226,14 @@ def staggered(study: pd.DataFrame | None, overall: pd.DataFrame | None, sens: pd
                          "results is only partly adjusted for.")
         if "cross_section" in rows.index and pd.notna(rows.estimate.get("cross_section")):
             d = rows.loc["cross_section"]
-            text += _say(lang, f"作为描述：本学期已结对学生的年级百分位比同校同年级、父母外出情况和监护类型相同的其他学生"
-                               f"{'低' if d.estimate < 0 else '高'}{_num(abs(d.estimate))}个百分位点（95%置信区间"
+            text += _say(lang, "作为描述：本学期已结对学生的年级百分位比同校同年级、父母外出情况和监护类型相同的"
+                               f"其他学生{'低' if d.estimate < 0 else '高'}{_num(abs(d.estimate))}个百分位点（95%置信区间"
                                f"{_num(d.ci_low)}至{_num(d.ci_high)}）。这只说明结对学生现在处在什么位置，不是帮扶的"
                                "效果：学校挑的本来就是成绩弱的学生。",
                          f"As a description: this term the paired pupils stand {_num(abs(d.estimate))} percentile "
                          f"points {'below' if d.estimate < 0 else 'above'} other pupils of the same school, grade, "
-                         f"parents' absence and care arrangement (95% CI {_num(d.ci_low)} to {_num(d.ci_high)}). That says where "
-                         "paired pupils are, not what the help did: schools pick weak pupils.")
+                         f"parents' absence and care arrangement (95% CI {_num(d.ci_low)} to {_num(d.ci_high)}). "
+                         "That says where paired pupils are, not what the help did: schools pick weak pupils.")
         return text
     out = []
     post = study[study.event_time >= 0].dropna(subset=["estimate"])

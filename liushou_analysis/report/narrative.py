@@ -227,8 +227,8 @@ def staggered(study: pd.DataFrame | None, overall: pd.DataFrame | None, sens: pd
         if "cross_section" in rows.index and pd.notna(rows.estimate.get("cross_section")):
             d = rows.loc["cross_section"]
             text += _say(lang, "作为描述：本学期已结对学生的年级百分位比同校同年级、父母外出情况和监护类型相同的"
-                               f"其他学生{'低' if d.estimate < 0 else '高'}{_num(abs(d.estimate))}个百分位点（95%置信区间"
-                               f"{_num(d.ci_low)}至{_num(d.ci_high)}）。这只说明结对学生现在处在什么位置，不是帮扶的"
+                               f"其他学生{'低' if d.estimate < 0 else '高'}{_num(abs(d.estimate))}个百分位点"
+                               f"（95%置信区间{_num(d.ci_low)}至{_num(d.ci_high)}）。这只说明结对学生现在处在什么位置，不是帮扶的"
                                "效果：学校挑的本来就是成绩弱的学生。",
                          f"As a description: this term the paired pupils stand {_num(abs(d.estimate))} percentile "
                          f"points {'below' if d.estimate < 0 else 'above'} other pupils of the same school, grade, "

@@ -20,6 +20,7 @@ from liushou_analysis.core.flags import is_true
 from liushou_analysis.core.terms import Term, latest_at_or_before, school_years
 from liushou_analysis.indicators import routines
 from liushou_analysis.indicators import status as lb_status
+from liushou_analysis.indicators.support import current_pairings
 
 DEFINITIONS = lb_status.DEFINITIONS
 DEFINITION_LABELS = {
@@ -68,10 +69,8 @@ def paired_with(pairings: pd.DataFrame | None, term: str, pupils: pd.Series, rol
     ``term`` (missing when there is no pairings table)."""
     if pairings is None:
         return pd.Series(pd.NA, index=pupils.index, dtype="boolean")
-    pr = pairings
-    year = Term.parse(term).school_year
-    this_year = pr[(school_years(pr.term) == year) & (pr.term <= term) & (pr.helper_role == role)]
-    return pupils.isin(this_year.pupil_key).astype("boolean")
+    now = current_pairings(pairings, term)
+    return pupils.isin(now.pupil_key[now.helper_role == role]).astype("boolean")
 
 
 def care_label(code: str) -> str:

@@ -525,17 +525,20 @@ def _find_table(grid: list[tuple[int, list]], rel: str, sheet: str) -> RawSheet 
         labels, data = top, grid[best + 1:]
     width = max([len(labels)] + [len(values) for _, values in data])
     labels = labels + [""] * (width - len(labels))
-    frame = pd.DataFrame([list(values[:width]) + [None] * (width - len(values)) for _, values in data],
-                         columns=range(width), dtype=object)
-    blank, long = _cell_flags(frame)
-    frame = _truncate_long_cells(frame, long)
-    frame["source_row"] = [number for number, _ in data]
-    empty_row = blank.all(axis=1).to_numpy()
-    footer = _footer_rows(frame.drop(columns="source_row"), blank)
-    frame = frame[~empty_row & ~footer].reset_index(drop=True)
-    blank = blank[~empty_row & ~footer]
-    keep = [j for j in range(width) if labels[j] or not blank[j].all()]
-    cells = frame[keep + ["source_row"]].set_axis(list(range(len(keep))) + ["source_row"], axis=1)
+    # the data as one array of cells: the flags and cuts below are array operations, and one DataFrame is
+    # built at the end (a DataFrame per step cost more than the cells on a county's 1,700 sheets)
+    block = np.empty((len(data), width), dtype=object)
+    block[:] = [list(values[:width]) + [None] * (width - len(values)) for _, values in data] if data else block
+    blank, long = _cell_flags(block)
+    if long.any():
+        block = _truncate_long_cells(block, long)
+    empty_row = blank.all(axis=1)
+    footer = _footer_rows(block, blank)
+    rows = ~empty_row & ~footer
+    block, blank = block[rows], blank[rows]
+    keep = [j for j in range(width) if labels[j] or not blank[:, j].all()]
+    cells = pd.DataFrame(block[:, keep], columns=range(len(keep)), dtype=object)
+    cells["source_row"] = np.array([number for number, _ in data], dtype=np.int64)[rows]
     return RawSheet(file=rel, sheet=sheet, labels=[labels[j] for j in keep], cells=cells,
                     empty_rows=int(empty_row.sum()), title=title, footer_rows=int(footer.sum()))
 
@@ -545,38 +548,38 @@ _FOOTER = re.compile(r"^\s*(?:制表|填表|填报|审核|审批|校长|负责�
                      r"[^:：]{0,8}[:：]")
 
 
-def _footer_rows(frame: pd.DataFrame, blank: pd.DataFrame) -> np.ndarray:
-    """Rows at the bottom of a table whose filled cells are all signature
+def _footer_rows(cells: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    """Rows at the bottom of a table (``cells``, rows by columns) whose filled cells are all signature
     lines (制表人：张三  审核人：李四  填表日期：2024年9月): not data rows."""
-    footer = np.zeros(len(frame), dtype=bool)
-    empty = blank.to_numpy().all(axis=1)
-    cells = frame.to_numpy(dtype=object)
+    n = len(cells)
+    footer = np.zeros(n, dtype=bool)
+    empty = blank.all(axis=1)
     # only a run at the end of the table: a signature line between data rows is a data problem
-    for i in range(len(frame) - 1, max(-1, len(frame) - 12), -1):
+    for i in range(n - 1, max(-1, n - 12), -1):
         if empty[i]:
             continue
         signed = [isinstance(v, str) and bool(_FOOTER.match(v)) for v in cells[i]]
-        if not any(signed) or not all(s or b for s, b in zip(signed, blank.iloc[i], strict=True)):
+        if not any(signed) or not all(s or b for s, b in zip(signed, blank[i], strict=True)):
             break
         footer[i] = True
     return footer
 
 
-def _cell_flags(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Which cells are empty or only whitespace, and which are longer than :data:`MAX_CELL` characters.
+def _cell_flags(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells (rows by columns) are empty or only whitespace, and which are longer than
+    :data:`MAX_CELL` characters.
 
     The whole sheet is turned into pandas strings in one call (column after column in one array), so the cost
     follows the cells, not the number of columns, and memory follows the text, not the sheet times its longest
     cell (a fixed-width array would)."""
-    n, width = frame.shape
+    n, width = cells.shape
     if n == 0 or width == 0:
-        return pd.DataFrame(np.ones((n, width), dtype=bool), index=frame.index, columns=frame.columns), \
-            np.zeros((n, width), dtype=bool)
-    flat = pd.Series(frame.to_numpy(dtype=object).ravel(order="F"))
+        return np.ones((n, width), dtype=bool), np.zeros((n, width), dtype=bool)
+    flat = pd.Series(cells.ravel(order="F"), dtype=object)
     text = flat.astype("string")
     blank = (flat.isna() | text.str.strip().eq("").fillna(True)).to_numpy(dtype=bool).reshape(width, n).T
     long = (text.str.len() > MAX_CELL).fillna(False).to_numpy(dtype=bool).reshape(width, n).T
-    return pd.DataFrame(blank, index=frame.index, columns=frame.columns), long
+    return blank, long
 
 
 #: The longest cell kept in full. Longer text (a pasted essay, a corrupted
@@ -587,10 +590,9 @@ MAX_CELL = 2000
 TRUNCATED = "[已截断]"
 
 
-def _truncate_long_cells(frame: pd.DataFrame, long: np.ndarray) -> pd.DataFrame:
+def _truncate_long_cells(cells: np.ndarray, long: np.ndarray) -> np.ndarray:
     """Cells longer than :data:`MAX_CELL` characters (``long``), cut and marked."""
-    for j in np.flatnonzero(long.any(axis=0)):  # only the rare columns that hold such a cell
-        col = frame.iloc[:, j]
-        text = col.astype("string")
-        frame.iloc[:, j] = col.where(~long[:, j], text.str.slice(0, MAX_CELL) + TRUNCATED)
-    return frame
+    cells = cells.copy()
+    for i, j in zip(*np.nonzero(long), strict=True):  # only the rare cells that are that long
+        cells[i, j] = str(cells[i, j])[:MAX_CELL] + TRUNCATED
+    return cells

@@ -84,24 +84,38 @@ class SheetJob:
     def stack(cls, table: str, sheets: list["SheetInput"], school_of=None) -> "SheetJob":
         """One job over every sheet of a table: their cells stacked, with each sheet's labels and form kept for
         messages."""
-        frames, labels, forms = [], {}, {}
+        frames, labels, forms, where = [], {}, {}, []
+        order: list[str] = []  # the columns in the order the sheets bring them, provenance after the first
         for s in sheets:
             raw, columns = s.sheet, s.columns
-            # Built in one go with the cells as objects: a column at a time, or letting pandas infer string
-            # columns and turning them back, costs more than the data.
+            # Built in one go with the cells as objects (letting pandas infer string columns and turning them
+            # back costs more than the data); the provenance is added once for all sheets below.
             f = pd.DataFrame(raw.cells[list(columns.values())].to_numpy(dtype=object), columns=list(columns),
                              dtype=object)
-            f["_file"], f["_sheet"], f["_row"] = raw.file, raw.sheet, raw.cells.source_row.to_numpy()
-            f["_school"], f["_term"] = s.school, str(s.term)
-            f["_grade_hint"] = np.nan if s.grade_hint is None else s.grade_hint
-            f["_class_hint"] = np.nan if s.class_hint is None else s.class_hint
+            rows = raw.cells.source_row.to_numpy()
             when = s.form.feeds_when.get(table)
             if when:  # e.g. a register row feeds pairings only where it names a helper
-                f = f[V.text(f[when]).notna()] if when in f else f.iloc[:0]
+                chosen = V.text(f[when]).notna().to_numpy() if when in f else np.zeros(len(f), dtype=bool)
+                f, rows = f[chosen], rows[chosen]
             frames.append(f)
+            where.append((len(f), raw.file, raw.sheet, rows, s.school, str(s.term),
+                          np.nan if s.grade_hint is None else s.grade_hint,
+                          np.nan if s.class_hint is None else s.class_hint))
+            order += [c for c in [*columns, *([] if order else PROVENANCE)] if c not in order]
             labels[(raw.file, raw.sheet)] = {name: raw.labels[pos] for name, pos in columns.items()}
             forms[(raw.file, raw.sheet)] = s.form
-        cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROVENANCE)
+        if not frames:
+            cells = pd.DataFrame(columns=PROVENANCE)
+        else:
+            cells = pd.concat(frames, ignore_index=True)
+            sizes = [w[0] for w in where]
+            for i, name in ((1, "_file"), (2, "_sheet"), (4, "_school"), (5, "_term")):
+                values = np.repeat(np.array([w[i] for w in where], dtype=object), sizes)
+                cells[name] = pd.Series(values, dtype=object if name == "_school" else "str")
+            cells["_row"] = np.concatenate([w[3] for w in where])
+            for i, name in ((6, "_grade_hint"), (7, "_class_hint")):
+                cells[name] = np.repeat(np.array([w[i] for w in where], dtype=float), sizes)
+            cells = cells[order]
         for hint in ("_grade_hint", "_class_hint"):
             cells[hint] = cells[hint].astype("Int64") if len(cells) else pd.Series(dtype="Int64")
         return cls(cells.astype({c: object for c in cells.columns if c not in PROVENANCE}), table, labels, forms,

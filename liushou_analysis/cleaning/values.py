@@ -202,7 +202,7 @@ def dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
                     return failed
         return failed
     parsed = _per_distinct(cells, one)
-    bad = pd.Series(_types(parsed.to_numpy(dtype=object)) == str, index=parsed.index)
+    bad = pd.Series(_types(parsed.to_numpy(dtype=object)) == str, index=parsed.index)  # noqa: E721 (element-wise)
     problem = pd.Series(np.where(bad, "unparseable_date", None), index=cells.index, dtype=object)
     return pd.to_datetime(parsed.where(~bad, pd.NaT)), problem
 

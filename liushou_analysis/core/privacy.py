@@ -43,6 +43,18 @@ def mask_text(values: pd.Series, names: Iterable[str] = ()) -> pd.Series:
     """
     if not values.notna().any():  # an empty free-text column: nothing to mask, and no name set to build
         return values.astype(object)
+    distinct = values.dropna().unique()
+    # a text column that repeats its texts: mask each text once (text only: 1 and 1.0 are one key, two texts)
+    if len(distinct) < len(values) // 2 and pd.api.types.infer_dtype(distinct, skipna=True) == "string":
+        masked = _mask_distinct(pd.Series(distinct, dtype=object), names)
+        lookup = pd.Series(masked.to_numpy(dtype=object), index=pd.Index(distinct, dtype=object))
+        out = pd.Series(lookup.reindex(values.astype(object)).to_numpy(dtype=object), index=values.index, dtype=object)
+        return out.where(values.notna(), values)
+    return _mask_distinct(values, names)
+
+
+def _mask_distinct(values: pd.Series, names: Iterable[str]) -> pd.Series:
+    """:func:`mask_text` on every value, one by one (the values not all missing)."""
     text = values.astype("string")
     out = text.str.replace(ID_NUMBER, ID_MASK, regex=True).str.replace(PHONE, PHONE_MASK, regex=True)
     known = {n.strip() for n in names if isinstance(n, str) and 2 <= len(n.strip()) <= 4}

@@ -143,3 +143,17 @@ def test_other_text_in_a_score_cell_is_still_not_a_number():
     values, _, problem = V.numbers(pd.Series(["九十", "92.5.1", "92分分", "92"]), unit="分")
     assert problem.tolist() == ["not_a_number"] * 3 + [None] and values[3] == 92
     assert V.numbers(pd.Series(["92分"]))[2][0] == "not_a_number"  # a unit is read only where it is asked for
+
+
+def test_numbers_read_numeric_cells_directly_as_the_text_path_would():
+    """Cells that already hold numbers skip the text path (issue 26): the same values, reasons and problems as
+    reading every cell as text (the second implementation, values._text_numbers), on a column mixing numbers,
+    numbers as text, units, markers, blanks, a True, an Excel error and numpy scalars."""
+    cells = pd.Series([92.0, "88.5 ", None, "缺考", np.nan, True, "#N/A", "abc", 7, "92分", np.int64(5), 1e20, "-"],
+                      dtype=object)
+    fast = V.numbers(cells, unit="分")
+    slow = V._text_numbers(cells, V.absence_codes(), "分")
+    for a, b in zip(fast, slow, strict=True):
+        pd.testing.assert_series_equal(a, b, check_dtype=False)
+    # a dataset whose absence marker reads as a number ("0" for absent) keeps every cell on the text path
+    assert V.numbers(pd.Series([0, 5.0], dtype=object), {"0": "absent"})[1].tolist() == ["absent", np.nan]

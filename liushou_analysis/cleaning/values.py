@@ -57,8 +57,9 @@ def _per_distinct(cells: pd.Series, one) -> pd.Series:
         kinds = _types(values)
     # factorize within each type, so 1, 1.0 and True (equal as Python values) stay apart
     out = np.empty(len(values), dtype=object)
-    for kind in pd.unique(kinds):
-        where = np.flatnonzero(kinds == kind)
+    kind_codes, kind_list = pd.factorize(kinds)
+    for k in range(len(kind_list)):
+        where = np.flatnonzero(kind_codes == k)
         codes, uniques = pd.factorize(values[where], use_na_sentinel=True)
         mapped = np.empty(len(uniques) + 1, dtype=object)  # filled one by one: results may be tuples
         for i, u in enumerate(list(uniques) + [None]):
@@ -76,13 +77,14 @@ def _types(values: np.ndarray) -> np.ndarray:
     return _type_of(values) if len(values) else np.empty(0, dtype=object)
 
 
-def _numeric(values: np.ndarray) -> np.ndarray:
-    """True where a value is a number (int, float, bool or numpy's), not a missing one."""
-    types = _types(values)
-    kinds = pd.unique(types)
-    number = {t: issubclass(t, int | float | np.integer | np.floating) for t in kinds}
-    return np.array([number[t] for t in kinds], dtype=bool)[pd.Index(kinds).get_indexer(types)] & ~pd.isna(values) \
-        if len(values) else np.zeros(0, dtype=bool)
+def _numeric(values: np.ndarray, exclude: type | None = None) -> np.ndarray:
+    """True where a value is a number (int, float, bool or numpy's; not of type ``exclude``), not a missing one."""
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    codes, kinds = pd.factorize(_types(values))
+    number = np.array([issubclass(t, int | float | np.integer | np.floating) and t is not exclude for t in kinds],
+                      dtype=bool)
+    return number[codes] & ~pd.isna(values)
 
 
 def student_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -143,6 +145,27 @@ def numbers(cells: pd.Series, markers: dict[str, str] | None = None,
     ([92.0, 92.5], ['exempt', 'void', 'no_score'])
     """
     markers = absence_codes() if markers is None else markers
+    values = cells.to_numpy(dtype=object)
+    numeric = _numeric(values, exclude=bool)  # True is text ('True'), not 1
+    if numeric.any() and not any(_is_number_text(m) for m in markers):
+        # cells that already hold numbers are numbers: only the others are read as text
+        parsed, reason, problem = _text_numbers(cells[~numeric], markers, unit)
+        out = pd.Series(np.nan, index=cells.index, dtype=float)
+        out[numeric] = values[numeric].astype(float)
+        out[~numeric] = parsed.to_numpy()
+        return (out, reason.reindex(cells.index),
+                problem.reindex(cells.index).astype(object).where(~pd.Series(numeric, index=cells.index), None))
+    return _text_numbers(cells, markers, unit)
+
+
+def _is_number_text(label: str) -> bool:
+    """An absence marker that reads as a number (a dataset may define one): numbers must then be read as text."""
+    return bool(re.fullmatch(r"[+-]?\d+(?:\.\d+)?", unicodedata.normalize("NFKC", str(label)).strip()))
+
+
+def _text_numbers(cells: pd.Series, markers: dict[str, str], unit: str | None) -> tuple[pd.Series, pd.Series,
+                                                                                         pd.Series]:
+    """:func:`numbers` of cells read as text."""
     t = text(cells)
     reason = t.map(markers)
     number_text = t.where(reason.isna())
@@ -202,7 +225,9 @@ def dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
                     return failed
         return failed
     parsed = _per_distinct(cells, one)
-    bad = pd.Series(_types(parsed.to_numpy(dtype=object)) == str, index=parsed.index)  # noqa: E721 (element-wise)
+    codes, kinds = pd.factorize(_types(parsed.to_numpy(dtype=object)))
+    bad = pd.Series(np.array([t is str for t in kinds], dtype=bool)[codes] if len(codes) else np.zeros(0, bool),
+                    index=parsed.index)
     problem = pd.Series(np.where(bad, "unparseable_date", None), index=cells.index, dtype=object)
     return pd.to_datetime(parsed.where(~bad, pd.NaT)), problem
 

@@ -64,7 +64,7 @@ def _mask_distinct(values: pd.Series, names: Iterable[str]) -> pd.Series:
         longest = int(runs.str.len().max()) if len(runs) else 0
         parts = [runs.str.slice(o, o + k) for k in (2, 3, 4) for o in range(max(longest - k + 1, 0))]
         pieces = pd.concat(parts) if parts else pd.Series(dtype=object)
-        hit = pieces[pieces.isin(known)]
+        hit = pieces[pieces.astype(object).isin(known)]  # an object isin hashes the names once, in C
         if len(hit):
             pattern = "|".join(re.escape(w) for w in sorted(set(hit), key=len, reverse=True))
             rows = hit.index.unique()

@@ -433,3 +433,25 @@ def test_folder_litter_does_not_make_the_clean_tables_stale(tmp_path, key):
     (school / "~$学生花名册.xlsx").write_bytes(b"lock")
     (school / "Thumbs.db").write_bytes(b"thumbs")
     assert stale_reason(raw, tmp_path / "clean") is None
+
+
+def test_cell_flags_agree_with_pandas_strings():
+    """Second implementation of rawread._cell_flags (issue 26 made it one C-level call per cell): every cell as
+    a pandas string, blank where missing or empty after strip, long past MAX_CELL. Whitespace of every kind
+    a school file holds (full-width space, no-break space, tabs, line breaks), numbers, dates, None and NaN."""
+    import datetime as dt
+
+    import numpy as np
+
+    from liushou_analysis.readers import rawread
+
+    cells = np.array([["", " ", "\u3000", "\u00a0", "\t\n", "a", " b ", None],
+                      [float("nan"), 0, 1.5, True, dt.datetime(2024, 9, 1), "x" * (rawread.MAX_CELL + 1),
+                       "\u3000七年级\u3000", "x" * rawread.MAX_CELL]], dtype=object)
+    blank, long = rawread._cell_flags(cells)
+    flat = pd.Series(cells.ravel(), dtype=object)
+    text = flat.astype("string")
+    expected_blank = (flat.isna() | text.str.strip().eq("").fillna(True)).to_numpy(dtype=bool)
+    expected_long = (text.str.len() > rawread.MAX_CELL).fillna(False).to_numpy(dtype=bool)
+    assert blank.ravel().tolist() == expected_blank.tolist()
+    assert long.ravel().tolist() == expected_long.tolist()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from liushou_analysis.core import codebook
 from liushou_analysis.core.flags import is_true
-from liushou_analysis.readers.rawread import EXCEL_ERROR
+from liushou_analysis.readers.rawread import EXCEL_ERROR, type_of
 
 #: Excel's day zero for the 1900 date system (serial 1 = 1900-01-01, with
 #: Excel's phantom 1900-02-29 absorbed by starting on 30 December).
@@ -68,13 +68,10 @@ def _per_distinct(cells: pd.Series, one) -> pd.Series:
     return pd.Series(out, index=cells.index, dtype=object)
 
 
-#: Each cell's Python type, by one C-level call per cell (a generator costs several times more).
-_type_of = np.frompyfunc(type, 1, 1)
-
-
 def _types(values: np.ndarray) -> np.ndarray:
-    """The type of every value of an object array."""
-    return _type_of(values) if len(values) else np.empty(0, dtype=object)
+    """The type of every value of an object array (one C-level call per cell; a generator costs several times
+    more)."""
+    return type_of(values) if len(values) else np.empty(0, dtype=object)
 
 
 def _numeric(values: np.ndarray, exclude: type | None = None) -> np.ndarray:

@@ -569,17 +569,28 @@ def _cell_flags(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which cells (rows by columns) are empty or only whitespace, and which are longer than
     :data:`MAX_CELL` characters.
 
-    The whole sheet is turned into pandas strings in one call (column after column in one array), so the cost
-    follows the cells, not the number of columns, and memory follows the text, not the sheet times its longest
-    cell (a fixed-width array would)."""
+    One C-level call per cell (its type, then ``str.isspace`` and ``len`` on the text cells only), no
+    conversion of the sheet: the cost follows the cells, and memory stays that of the cells."""
     n, width = cells.shape
     if n == 0 or width == 0:
         return np.ones((n, width), dtype=bool), np.zeros((n, width), dtype=bool)
-    flat = pd.Series(cells.ravel(order="F"), dtype=object)
-    text = flat.astype("string")
-    blank = (flat.isna() | text.str.strip().eq("").fillna(True)).to_numpy(dtype=bool).reshape(width, n).T
-    long = (text.str.len() > MAX_CELL).fillna(False).to_numpy(dtype=bool).reshape(width, n).T
-    return blank, long
+    flat = cells.ravel()
+    codes, kinds = pd.factorize(type_of(flat))
+    text = np.array([issubclass(t, str) for t in kinds], dtype=bool)[codes]
+    blank = pd.isna(flat)
+    long = np.zeros(len(flat), dtype=bool)
+    if text.any():
+        strings = flat[text]
+        size = _length(strings).astype(np.int64)
+        blank[text] = (size == 0) | _isspace(strings).astype(bool)
+        long[text] = size > MAX_CELL
+    return blank.reshape(n, width), long.reshape(n, width)
+
+
+#: Each cell's type, its length and whether it is all whitespace, by one C-level call per cell.
+type_of = np.frompyfunc(type, 1, 1)
+_length = np.frompyfunc(len, 1, 1)
+_isspace = np.frompyfunc(str.isspace, 1, 1)
 
 
 #: The longest cell kept in full. Longer text (a pasted essay, a corrupted

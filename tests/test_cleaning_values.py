@@ -157,3 +157,32 @@ def test_numbers_read_numeric_cells_directly_as_the_text_path_would():
         pd.testing.assert_series_equal(a, b, check_dtype=False)
     # a dataset whose absence marker reads as a number ("0" for absent) keeps every cell on the text path
     assert V.numbers(pd.Series([0, 5.0], dtype=object), {"0": "absent"})[1].tolist() == ["absent", np.nan]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.text("0123456789", min_size=1, max_size=6), st.booleans()),
+                min_size=1, max_size=40))
+def test_restore_leading_zeros_takes_each_groups_mode_as_series_mode_does(rows):
+    """Second implementation of the usual length (issue 26 made it one grouped count): each group's
+    Series.mode() of the text ids' lengths (the shortest of equally common ones), else the group's longest."""
+    groups = pd.Series([g for g, _, _ in rows])
+    ids = pd.Series([i for _, i, _ in rows], dtype=object)
+    was_number = pd.Series([n for _, _, n in rows])
+    got, _ = V.restore_leading_zeros(ids, was_number, groups)
+    lengths = ids.str.len()
+    usual = lengths.where(~was_number).groupby(groups).transform(
+        lambda s: s.mode().iloc[0] if s.notna().any() else np.nan).fillna(lengths.groupby(groups).transform("max"))
+    expected = [i.zfill(int(u)) if n and len(i) < u else i for i, n, u in zip(ids, was_number, usual, strict=True)]
+    assert got.tolist() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([None, 1, 1.0, "1", "a", "b", " a"]), min_size=4, max_size=4),
+                min_size=1, max_size=30))
+def test_duplicate_rows_are_those_of_the_whole_rows_as_text(rows):
+    """Second implementation of tables._duplicate_rows (issue 26 narrows it to candidate rows first): every
+    row turned into text, duplicated after its first occurrence."""
+    from liushou_analysis.cleaning.tables import _duplicate_rows
+
+    cells = pd.DataFrame(rows, columns=["_file", "x", "y", "z"], dtype=object)
+    assert _duplicate_rows(cells).tolist() == cells.astype(str).duplicated(keep="first").tolist()

@@ -253,10 +253,21 @@ def _base(job: SheetJob, checks: RowChecks) -> pd.DataFrame:
     out = pd.DataFrame({"_file": cells._file, "_sheet": cells._sheet, "_row": cells._row,
                         "school": school, "term": cells._term}, index=cells.index)
     checks.fail(school.isna(), "school", "missing_school")
-    duplicate = cells.drop(columns=["_row", "_school", "_term", "_grade_hint", "_class_hint"]).astype(str).duplicated(
-        keep="first")
-    checks.fail(duplicate, None, "duplicate_row")
+    checks.fail(_duplicate_rows(cells.drop(columns=["_row", "_school", "_term", "_grade_hint", "_class_hint"])),
+                None, "duplicate_row")
     return out
+
+
+def _duplicate_rows(cells: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell reads as the same text as an earlier row's (file and sheet included). Only rows
+    that already agree on their file, sheet and first field can be such a copy, so the whole rows are turned
+    into text for those candidates alone."""
+    probe = cells.columns[: min(3, len(cells.columns))]
+    candidates = cells[probe].astype(str).duplicated(keep=False)
+    duplicate = pd.Series(False, index=cells.index)
+    if candidates.any():
+        duplicate[candidates] = cells[candidates].astype(str).duplicated(keep="first").to_numpy()
+    return duplicate
 
 
 def _start(job: SheetJob, pupils: bool = True) -> tuple[pd.DataFrame, RowChecks]:

@@ -109,7 +109,12 @@ def restore_leading_zeros(ids: pd.Series, was_number: pd.Series, groups: pd.Seri
         return ids, pd.Series(False, index=ids.index)
     lengths = ids.str.len()
     text_lengths = lengths.where(~was_number)
-    usual = text_lengths.groupby(groups).transform(lambda s: s.mode().iloc[0] if s.notna().any() else np.nan)
+    # each group's most common length among the text ids (the shortest of equally common ones, as Series.mode)
+    seen = pd.DataFrame({"group": groups, "length": text_lengths}).dropna()
+    tally = seen.groupby(["group", "length"], sort=False).size().rename("n").reset_index()
+    mode = tally.sort_values(["group", "n", "length"], ascending=[True, False, True], kind="stable") \
+        .drop_duplicates("group").set_index("group").length
+    usual = pd.Series(groups.map(mode).to_numpy(dtype=float), index=ids.index)
     usual = usual.fillna(lengths.groupby(groups).transform("max"))
     pad = was_number & is_true(ids.str.fullmatch(r"\d+")) & (lengths < usual)
     padded = ids.copy()

@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--strict", action="store_true",
                        help="stop at the first file that cannot be used, instead of listing it under 'files not used'")
     clean.add_argument("--workers", type=_positive, default=1, metavar="N",
-                       help="read the files with N processes at once (the clean tables are the same)")
+                       help="read the files, then clean the tables, with N processes at once (the clean tables "
+                            "are the same)")
     clean.add_argument("--cluster", metavar="ADDRESS",
                        help="read the files on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N "
                             "for N worker processes here; workers must see the raw folder at the same path "
@@ -161,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--min-cell", type=_positive, default=None,
                      help="smallest count of pupils a published cell may show (default 10, or $LIUSHOU_MIN_CELL)")
     rep.add_argument("--workers", type=_positive, default=1, metavar="N",
-                     help="when it cleans: read the files with N processes at once")
+                     help="when it cleans: read the files and clean the tables with N processes at once")
     rep.add_argument("--read-cache", type=Path, metavar="DIR",
                      help="when it cleans: keep what each file held in DIR (see liushou clean --help)")
 

@@ -292,7 +292,7 @@ def test_a_rerun_reads_only_the_files_that_changed(tmp_path, monkeypatch):
     assert len(list(cache.glob("*.pickle"))) == first_term + second_term
     assert not any(raw.rglob("*.pickle"))  # the raw folders are not changed
     clean_dataset(raw, tmp_path / "scratch")  # no cache: a clean from scratch
-    clean_dataset(raw, tmp_path / "parallel", workers=2)  # files read by two processes: the same tables
+    clean_dataset(raw, tmp_path / "parallel", workers=2)  # read and cleaned by two processes: the same
     for name in ("manifest.json", "exams.parquet", "enrolment.parquet", "survey.parquet", "quarantine.parquet"):
         assert (tmp_path / "parallel" / name).read_bytes() == (tmp_path / "scratch" / name).read_bytes(), name
     written = sorted(p.relative_to(tmp_path / "scratch") for p in (tmp_path / "scratch").rglob("*") if p.is_file())

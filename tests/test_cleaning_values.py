@@ -186,3 +186,15 @@ def test_duplicate_rows_are_those_of_the_whole_rows_as_text(rows):
 
     cells = pd.DataFrame(rows, columns=["_file", "x", "y", "z"], dtype=object)
     assert _duplicate_rows(cells).tolist() == cells.astype(str).duplicated(keep="first").tolist()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.integers(-5, 10**12), st.floats(allow_nan=True),
+                          st.booleans(), st.sampled_from(["　七年级２班 ", "ＡＢＣ", " \x1c", "\u00a0x"])),
+                max_size=30))
+def test_text_of_every_cell_is_the_per_cell_rule(cells):
+    """Second implementation of values.text (issue 26 runs the text cells through one C-level call per step):
+    the per-cell rule (NFKC, trimmed, empty to missing; whole floats as integers) once per distinct value."""
+    column = pd.Series(cells, dtype=object)
+    got, expected = V.text(column), V._per_distinct(column, V._one_text)
+    assert [repr(v) for v in got] == [repr(v) for v in expected]

@@ -9,6 +9,7 @@ does not parse is never turned into 0 or a default.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -32,14 +33,34 @@ def text(cells: pd.Series) -> pd.Series:
     >>> text(pd.Series(["　七年级２班 ", None, 12])).tolist()
     ['七年级2班', nan, '12']
     """
-    def one(v):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return np.nan
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        s = unicodedata.normalize("NFKC", str(v)).strip()
-        return s if s else np.nan
-    return _per_distinct(cells, one)
+    values = cells.to_numpy(dtype=object)
+    codes, kinds = pd.factorize(_types(values))
+    is_text = np.array([issubclass(k, str) for k in kinds], dtype=bool)[codes] if len(values) else \
+        np.zeros(0, dtype=bool)
+    if not is_text.any():
+        return _per_distinct(cells, _one_text)
+    # text cells, most of them distinct (numbers, names): one C-level call per cell for each step
+    out = np.empty(len(values), dtype=object)
+    stripped = _strip(_nfkc(values[is_text]))
+    out[is_text] = np.where(_length(stripped).astype(np.int64) > 0, stripped, np.nan)
+    if not is_text.all():  # numbers, dates and missing cells: once per distinct value
+        out[~is_text] = _per_distinct(cells[~is_text], _one_text).to_numpy(dtype=object)
+    return pd.Series(out, index=cells.index, dtype=object)
+
+
+def _one_text(v):
+    """:func:`text` of one cell."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return np.nan
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    s = unicodedata.normalize("NFKC", str(v)).strip()
+    return s if s else np.nan
+
+
+_nfkc = np.frompyfunc(functools.partial(unicodedata.normalize, "NFKC"), 1, 1)
+_strip = np.frompyfunc(str.strip, 1, 1)
+_length = np.frompyfunc(len, 1, 1)
 
 
 def _per_distinct(cells: pd.Series, one) -> pd.Series:

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from record import record
+from record import county, record
 
 TIME_TARGET = 2.0
 MEMORY_TARGET = 3.0
@@ -71,13 +71,7 @@ def main() -> int:
     parser.add_argument("--years", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        raw = args.raw
-        if raw is None:
-            from liushou_analysis.synth.generate import synthesize
-
-            raw = Path(tmp) / "county"
-            print(f"synthesising {args.schools} schools x {args.years} years ...", file=sys.stderr)
-            synthesize(raw, seed=11, n_schools=args.schools, n_years=args.years)
+        raw = county(args.raw, tmp, args.schools, args.years)
         floor, files, size = read_floor(raw)
         bare_kib = int(subprocess.run([sys.executable, "-c", BARE], capture_output=True, text=True).stdout)
         env = {"LIUSHOU_KEY": "benchmark-key-0123456789abcdef", "PATH": "/usr/bin:/bin"}

@@ -43,3 +43,16 @@ def timed(fn):
     start = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - start
+
+
+def county(raw: Path | None, tmp: str, schools: int, years: int) -> Path:
+    """``raw`` when given, else a synthetic county of ``schools`` x ``years`` written under ``tmp`` (seed 11; not
+    timed)."""
+    if raw is not None:
+        return raw
+    from liushou_analysis.synth.generate import synthesize
+
+    out = Path(tmp) / "county"
+    print(f"synthesising {schools} schools x {years} years (not timed) ...", file=sys.stderr)
+    synthesize(out, seed=11, n_schools=schools, n_years=years)
+    return out

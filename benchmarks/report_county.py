@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from record import record, run_liushou
+from record import county, record, run_liushou
 
 TARGET_SECONDS = 180
 
@@ -28,13 +28,7 @@ def main() -> int:
     parser.add_argument("--raw", type=Path, help="a county already synthesised (skips the synthesis)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        raw = args.raw
-        if raw is None:
-            from liushou_analysis.synth.generate import synthesize
-
-            raw = Path(tmp) / "county"
-            print(f"synthesising {args.schools} schools x {args.years} years (not timed) ...", file=sys.stderr)
-            synthesize(raw, seed=11, n_schools=args.schools, n_years=args.years)
+        raw = county(args.raw, tmp, args.schools, args.years)
         clean, seconds_clean, peak_clean = run_liushou("clean", str(raw), "--out", f"{tmp}/clean", "--allow-incomplete")
         if clean.returncode != 0:
             print(clean.stderr[-3000:])

@@ -18,7 +18,7 @@ import pandas as pd
 
 from liushou_analysis.core import codebook
 from liushou_analysis.core.flags import is_true
-from liushou_analysis.readers.rawread import EXCEL_ERROR, type_of
+from liushou_analysis.readers.rawread import EXCEL_ERROR, length_of, type_of
 
 #: Excel's day zero for the 1900 date system (serial 1 = 1900-01-01, with
 #: Excel's phantom 1900-02-29 absorbed by starting on 30 December).
@@ -42,7 +42,7 @@ def text(cells: pd.Series) -> pd.Series:
     # text cells, most of them distinct (numbers, names): one C-level call per cell for each step
     out = np.empty(len(values), dtype=object)
     stripped = _strip(_nfkc(values[is_text]))
-    out[is_text] = np.where(_length(stripped).astype(np.int64) > 0, stripped, np.nan)
+    out[is_text] = np.where(length_of(stripped).astype(np.int64) > 0, stripped, np.nan)
     if not is_text.all():  # numbers, dates and missing cells: once per distinct value
         out[~is_text] = _per_distinct(cells[~is_text], _one_text).to_numpy(dtype=object)
     return pd.Series(out, index=cells.index, dtype=object)
@@ -60,7 +60,6 @@ def _one_text(v):
 
 _nfkc = np.frompyfunc(functools.partial(unicodedata.normalize, "NFKC"), 1, 1)
 _strip = np.frompyfunc(str.strip, 1, 1)
-_length = np.frompyfunc(len, 1, 1)
 
 
 def _per_distinct(cells: pd.Series, one) -> pd.Series:

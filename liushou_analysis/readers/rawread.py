@@ -581,7 +581,7 @@ def _cell_flags(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     long = np.zeros(len(flat), dtype=bool)
     if text.any():
         strings = flat[text]
-        size = _length(strings).astype(np.int64)
+        size = length_of(strings).astype(np.int64)
         blank[text] = (size == 0) | _isspace(strings).astype(bool)
         long[text] = size > MAX_CELL
     return blank.reshape(n, width), long.reshape(n, width)
@@ -589,7 +589,7 @@ def _cell_flags(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 #: Each cell's type, its length and whether it is all whitespace, by one C-level call per cell.
 type_of = np.frompyfunc(type, 1, 1)
-_length = np.frompyfunc(len, 1, 1)
+length_of = np.frompyfunc(len, 1, 1)
 _isspace = np.frompyfunc(str.isspace, 1, 1)
 
 

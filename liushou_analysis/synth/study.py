@@ -123,17 +123,22 @@ def run(seeds, scenarios=SCENARIOS, n_schools: int = 6, workers: int = 1, progre
     Each replicate seeds its own county, so ``workers`` processes give the
     same table as one.
     """
-    say = progress or (lambda msg: None)
     jobs = [(int(seed), scenario, n_schools) for scenario in scenarios for seed in seeds]
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            out = []
-            for i, frame in enumerate(pool.map(_replicate_job, jobs, chunksize=8)):
-                out.append(frame)
-                if (i + 1) % 100 == 0:
-                    say(f"{i + 1} of {len(jobs)} counties")
-    else:
-        out = [_replicate_job(job) for job in jobs]
+    return _map_counties(_replicate_job, jobs, workers, progress)
+
+
+def _map_counties(job, jobs: list[tuple], workers: int, progress=None) -> pd.DataFrame:
+    """``job`` on every county's arguments, by ``workers`` processes when more than one, stacked in the jobs'
+    order (each county seeds its own draws, so the table is the same whatever the workers)."""
+    say = progress or (lambda msg: None)
+    if workers <= 1:
+        return pd.concat([job(j) for j in jobs], ignore_index=True)
+    out = []
+    with ProcessPoolExecutor(workers) as pool:
+        for i, frame in enumerate(pool.map(job, jobs, chunksize=4)):
+            out.append(frame)
+            if (i + 1) % 100 == 0:
+                say(f"{i + 1} of {len(jobs)} counties")
     return pd.concat(out, ignore_index=True)
 
 
@@ -238,13 +243,7 @@ def staggered_replicate(seed: int, scenario: str = "flags_only", n_schools: int 
 def run_staggered(seeds, scenario: str = "flags_only", n_schools: int = 6, workers: int = 1) -> pd.DataFrame:
     """:func:`staggered_replicate` for every seed, stacked in seed order (``workers`` processes give the same
     table as one)."""
-    jobs = [(int(seed), scenario, n_schools) for seed in seeds]
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            out = list(pool.map(_staggered_job, jobs, chunksize=4))
-    else:
-        out = [_staggered_job(job) for job in jobs]
-    return pd.concat(out, ignore_index=True)
+    return _map_counties(_staggered_job, [(int(seed), scenario, n_schools) for seed in seeds], workers)
 
 
 def _staggered_job(job: tuple) -> pd.DataFrame:
